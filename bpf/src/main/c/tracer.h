@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Layouts shared by tracer.bpf.c and the Java decoders in tracer/.
+ * A test compares every Java MemoryLayout with these structs through the
+ * object's BTF, so change both sides together.
+ */
+#ifndef BRAID_TRACER_H
+#define BRAID_TRACER_H
+
+#define METHOD_MAX 16
+#define PATH_MAX_LEN 128
+#define ROUTE_MAX 96
+
+/* Feature bits of struct go_offsets.features. */
+#define FEAT_HTTP_SERVER (1 << 0) /* request/response offsets are known */
+#define FEAT_TRACEPARENT (1 << 1) /* the Header map can be read */
+#define FEAT_ROUTE (1 << 2)       /* Request.Pattern exists (Go 1.23+) */
+
+/* How the Go runtime lays out a map[string][]string. */
+#define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */
+#define MAP_LAYOUT_SWISS 2   /* internal/runtime/maps.Map, Go >= 1.24 */
+
+/*
+ * Field offsets of one Go binary, found by user space (DWARF or a table per
+ * Go release). Probes find their binary's entry by the attach cookie.
+ */
+struct go_offsets {
+	__u32 features;
+	__u32 g_goid;
+	__u32 request_method;
+	__u32 request_url;
+	__u32 request_header;
+	__u32 request_pattern;
+	__u32 url_path;
+	__u32 response_status;
+	__u32 response_req;
+	__u32 map_layout;
+	/* MAP_LAYOUT_BUCKETS */
+	__u32 hmap_b;
+	__u32 hmap_buckets;
+	__u32 hmap_oldbuckets;
+	/* MAP_LAYOUT_SWISS */
+	__u32 swiss_dir_ptr;
+	__u32 swiss_dir_len;
+	__u32 swiss_table_groups;
+};
+
+/* Event kinds; every event starts with struct event_header. */
+#define EVENT_SPAN_START 1
+#define EVENT_SPAN_END 2
+
+#define SPAN_KIND_SERVER 2
+
+/* Why a span ended. */
+#define END_FINISHED 0       /* the request finished normally */
+#define END_GOROUTINE_EXIT 1 /* its goroutine exited first (a panic, a hijack) */
+
+struct event_header {
+	__u32 kind;
+	__u32 pid;
+	__u32 tid;
+	__u32 binary_id;
+	__u64 goid;
+	__u64 time_ns; /* CLOCK_MONOTONIC */
+};
+
+struct span_start_event {
+	struct event_header header;
+	__u8 trace_id[16];
+	__u8 span_id[8];
+	__u8 parent_span_id[8]; /* all zero: a root span */
+	__u8 trace_flags;
+	__u8 span_kind;
+	__u8 method_len;
+	__u8 _pad;
+	__u32 path_len; /* the full length; more than PATH_MAX_LEN means cut */
+	char method[METHOD_MAX];
+	char path[PATH_MAX_LEN];
+};
+
+struct span_end_event {
+	struct event_header header;
+	__u8 trace_id[16];
+	__u8 span_id[8];
+	__s64 status;
+	__u32 reason;
+	__u32 route_len; /* the full length; more than ROUTE_MAX means cut */
+	char route[ROUTE_MAX];
+};
+
+/* Counters in the per-CPU array "tracer_stats". */
+#define STAT_RINGBUF_FULL 0
+#define STAT_GOROUTINE_MAP_FULL 1
+#define STAT_READ_FAILED 2
+#define STAT_COUNT 3
+
+#endif /* BRAID_TRACER_H */

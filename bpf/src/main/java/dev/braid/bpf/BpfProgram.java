@@ -1,0 +1,104 @@
+package dev.braid.bpf;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+/**
+ * A program of a loaded {@link BpfObject}: a view that dies with the object. Each attach returns
+ * a {@link BpfLink} that the caller owns and must close before the object.
+ */
+public final class BpfProgram {
+  /** Attach a uprobe in every process that maps the binary, present and future. */
+  public static final int ALL_PROCESSES = -1;
+
+  // struct bpf_uprobe_opts of libbpf 1.1: sz, ref_ctr_offset, bpf_cookie, retprobe, func_name.
+  // Newer libbpf appends fields and reads only the first sz bytes, so 40 works everywhere.
+  private static final long UPROBE_OPTS_SIZE = 40;
+  private static final long UPROBE_OPTS_COOKIE = 16;
+
+  private final BpfObject object;
+  private final String name;
+  private final MemorySegment handle;
+
+  BpfProgram(BpfObject object, String name, MemorySegment handle) {
+    this.object = object;
+    this.name = name;
+    this.handle = handle;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /**
+   * Attaches as an entry uprobe at a file offset of an ELF binary.
+   *
+   * @param binary the executable or library
+   * @param fileOffset the instruction's offset in the file (not its virtual address)
+   * @param pid one process, or {@link #ALL_PROCESSES}
+   * @param cookie what {@code bpf_get_attach_cookie()} returns in the program
+   */
+  public BpfLink attachUprobe(Path binary, long fileOffset, int pid, long cookie) {
+    object.requireLoaded("attach " + name);
+    String where = "program " + name + ": uprobe " + binary + "+0x" + Long.toHexString(fileOffset);
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment opts = call.allocate(UPROBE_OPTS_SIZE);
+      opts.set(JAVA_LONG, 0, UPROBE_OPTS_SIZE);
+      opts.set(JAVA_LONG, UPROBE_OPTS_COOKIE, cookie);
+      MemorySegment path = call.allocateFrom(binary.toString());
+      MemorySegment errno = Libbpf.newErrnoState(call);
+      LibbpfLog.begin();
+      MemorySegment link =
+          (MemorySegment) Libbpf.H.PROGRAM_ATTACH_UPROBE_OPTS.invokeExact(errno, handle, pid, path, fileOffset, opts);
+      return linkOrThrow(link, errno, where);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** Attaches where the program's section says (tracepoints, for instance). */
+  public BpfLink attach() {
+    object.requireLoaded("attach " + name);
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment errno = Libbpf.newErrnoState(call);
+      LibbpfLog.begin();
+      MemorySegment link = (MemorySegment) Libbpf.H.PROGRAM_ATTACH.invokeExact(errno, handle);
+      return linkOrThrow(link, errno, "program " + name + ": attach");
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /**
+   * Runs this perf_event program on one CPU from a software CPU clock at {@code frequencyHz}
+   * samples a second. The returned link owns the perf event.
+   */
+  public BpfLink attachCpuClock(int cpu, long frequencyHz) {
+    object.requireLoaded("attach " + name);
+    int pfd = PerfEvents.openCpuClock(cpu, frequencyHz);
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment errno = Libbpf.newErrnoState(call);
+      LibbpfLog.begin();
+      MemorySegment link = (MemorySegment) Libbpf.H.PROGRAM_ATTACH_PERF_EVENT.invokeExact(errno, handle, pfd);
+      if (link.equals(MemorySegment.NULL)) {
+        Fds.close(pfd);
+      }
+      // On success libbpf's link owns pfd: destroying the link disables and closes it.
+      return linkOrThrow(link, errno, "program " + name + ": perf event on cpu " + cpu);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  private static BpfLink linkOrThrow(MemorySegment link, MemorySegment errno, String where) {
+    if (link.equals(MemorySegment.NULL)) {
+      int e = Libbpf.errno(errno);
+      throw new BpfAttachException(where, e == 0 ? Errno.EINVAL : e, LibbpfLog.recent());
+    }
+    return new BpfLink(where, link);
+  }
+
+}

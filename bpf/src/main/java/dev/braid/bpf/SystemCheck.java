@@ -1,0 +1,239 @@
+package dev.braid.bpf;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * braid's doctor: checks that this machine can run braid, and says how to fix what it lacks.
+ *
+ * <p>This file is self-contained and sticks to Java 17 so that {@code ./braid doctor} can run it
+ * as a source file ({@code java SystemCheck.java}) before anything is built, even with an older
+ * JDK. The daemon runs {@link #runtimeChecks} before it starts.
+ */
+public final class SystemCheck {
+  static final int MIN_KERNEL_MAJOR = 5;
+  static final int MIN_KERNEL_MINOR = 15; // bpf_get_attach_cookie() in uprobes
+  static final int MIN_GO_MINOR = 21;
+  static final int JDK = 25;
+  private static final int CAP_SYS_ADMIN = 21;
+  private static final int CAP_PERFMON = 38;
+  private static final int CAP_BPF = 39;
+
+  private SystemCheck() {}
+
+  /** One check's outcome; {@code fix} says what to do when it failed. */
+  public record Check(String name, boolean ok, String detail, String fix) {
+    public String render() {
+      String line = (ok ? "ok    " : "FAIL  ") + name + ": " + detail;
+      return ok || fix.isEmpty() ? line : line + "\n      fix: " + fix;
+    }
+  }
+
+  /** Everything {@code braid run} needs at run time. */
+  public static List<Check> runtimeChecks(Path pinRoot) {
+    List<Check> checks = new ArrayList<>();
+    checks.add(kernel());
+    checks.add(btf());
+    checks.add(privileges());
+    checks.add(bpffs(pinRoot));
+    checks.add(uprobes());
+    checks.add(libbpf());
+    return checks;
+  }
+
+  /** Run time, plus what building braid and its examples needs. */
+  public static List<Check> allChecks(Path pinRoot) {
+    List<Check> checks = runtimeChecks(pinRoot);
+    checks.add(tool("clang", List.of("clang", "--version"), "apt-get install clang llvm"));
+    checks.add(tool("bpftool", List.of("bpftool", "version"), "apt-get install bpftool"));
+    checks.add(jdk());
+    checks.add(go());
+    return checks;
+  }
+
+  /** The failed checks' text, or empty when all passed. */
+  public static Optional<String> failures(List<Check> checks) {
+    StringBuilder sb = new StringBuilder();
+    for (Check c : checks) {
+      if (!c.ok()) {
+        sb.append(c.render()).append('\n');
+      }
+    }
+    return sb.length() == 0 ? Optional.empty() : Optional.of(sb.toString().stripTrailing());
+  }
+
+  static Check kernel() {
+    String release = System.getProperty("os.version", "");
+    Matcher m = Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+    boolean ok =
+        m.find()
+            && (Integer.parseInt(m.group(1)) > MIN_KERNEL_MAJOR
+                || (Integer.parseInt(m.group(1)) == MIN_KERNEL_MAJOR && Integer.parseInt(m.group(2)) >= MIN_KERNEL_MINOR));
+    return new Check(
+        "kernel",
+        ok,
+        "Linux " + release + (ok ? "" : " is older than " + MIN_KERNEL_MAJOR + "." + MIN_KERNEL_MINOR),
+        "run on Linux " + MIN_KERNEL_MAJOR + "." + MIN_KERNEL_MINOR + " or newer");
+  }
+
+  static Check btf() {
+    Path vmlinux = Path.of("/sys/kernel/btf/vmlinux");
+    boolean ok = Files.isReadable(vmlinux);
+    return new Check(
+        "BTF",
+        ok,
+        ok ? vmlinux + " is readable" : vmlinux + " is missing",
+        "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2021)");
+  }
+
+  /** CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON. */
+  public static Check privileges() {
+    long caps;
+    try {
+      caps = effectiveCapabilities(Files.readString(Path.of("/proc/self/status")));
+    } catch (IOException e) {
+      caps = 0;
+    }
+    return privileges(caps);
+  }
+
+  static Check privileges(long caps) {
+    boolean ok = has(caps, CAP_SYS_ADMIN) || (has(caps, CAP_BPF) && has(caps, CAP_PERFMON));
+    return new Check(
+        "privileges",
+        ok,
+        ok ? "may load BPF programs and sample every CPU" : "no BPF privileges (effective capabilities 0x" + Long.toHexString(caps) + ")",
+        "run as root (sudo ./braid ...), or grant CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE");
+  }
+
+  static Check bpffs(Path pinRoot) {
+    String type = mountType(pinRoot);
+    boolean ok = "bpf".equals(type);
+    String detail =
+        ok ? pinRoot + " is a bpffs" : type == null ? pinRoot + " is not a mount point" : pinRoot + " is " + type + ", not bpffs";
+    return new Check("bpffs", ok, detail, "mount -t bpf bpf " + pinRoot + " (./braid does this when it runs as root)");
+  }
+
+  static Check uprobes() {
+    boolean ok = Files.isDirectory(Path.of("/sys/bus/event_source/devices/uprobe"));
+    return new Check(
+        "uprobes", ok, ok ? "the uprobe PMU is present" : "the kernel has no uprobe PMU", "use a kernel built with CONFIG_UPROBE_EVENTS=y");
+  }
+
+  static Check libbpf() {
+    Optional<String> path = findLibrary("libbpf.so.1");
+    return new Check(
+        "libbpf",
+        path.isPresent(),
+        path.map(p -> "found " + p).orElse("libbpf.so.1 is not installed"),
+        "apt-get install libbpf1 (libbpf 1.0 or newer)");
+  }
+
+  static Check jdk() {
+    int feature = Runtime.version().feature();
+    boolean ok = feature >= JDK;
+    return new Check(
+        "JDK",
+        ok,
+        "running on JDK " + Runtime.version() + (ok ? "" : "; braid needs " + JDK),
+        "install a JDK " + JDK + " (for example Temurin) under /usr/lib/jvm or set JAVA_HOME");
+  }
+
+  static Check go() {
+    Optional<String> out = run(List.of("go", "env", "GOVERSION"));
+    Matcher m = Pattern.compile("go1\\.(\\d+)").matcher(out.orElse(""));
+    boolean ok = m.find() && Integer.parseInt(m.group(1)) >= MIN_GO_MINOR;
+    return new Check(
+        "Go",
+        ok,
+        out.map(v -> v.strip() + (ok ? "" : " is older than go1." + MIN_GO_MINOR)).orElse("go is not on PATH"),
+        "install Go 1." + MIN_GO_MINOR + " or newer (https://go.dev/dl) and put it on PATH; it builds examples/");
+  }
+
+  static Check tool(String name, List<String> command, String fix) {
+    Optional<String> out = run(command);
+    return new Check(name, out.isPresent(), out.map(o -> o.lines().findFirst().orElse("").strip()).orElse(name + " is not on PATH"), fix);
+  }
+
+  static long effectiveCapabilities(String status) {
+    for (String line : status.split("\n")) {
+      if (line.startsWith("CapEff:")) {
+        return Long.parseUnsignedLong(line.substring("CapEff:".length()).strip(), 16);
+      }
+    }
+    return 0;
+  }
+
+  private static boolean has(long caps, int cap) {
+    return (caps & (1L << cap)) != 0;
+  }
+
+  /** The file system type mounted exactly at {@code dir}, from /proc/self/mounts. */
+  static String mountType(Path dir) {
+    try {
+      String want = dir.toAbsolutePath().normalize().toString();
+      String type = null;
+      for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+        String[] f = line.split(" ");
+        if (f.length > 2 && f[1].equals(want)) {
+          type = f[2]; // the last mount at a path wins
+        }
+      }
+      return type;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static Optional<String> findLibrary(String soname) {
+    Optional<String> ldconfig = run(List.of("/sbin/ldconfig", "-p"));
+    if (ldconfig.isPresent()) {
+      for (String line : ldconfig.get().split("\n")) {
+        if (line.strip().startsWith(soname + " ") && line.contains("x86-64")) {
+          return Optional.of(line.substring(line.indexOf("=>") + 2).strip());
+        }
+      }
+    }
+    for (String dir : List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")) {
+      if (Files.exists(Path.of(dir, soname))) {
+        return Optional.of(dir + "/" + soname);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> run(List<String> command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        return Optional.empty();
+      }
+      return Optional.of(out);
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /** {@code java SystemCheck.java [pin-root]}: prints every check; exits 0 only when all pass. */
+  public static void main(String[] args) {
+    Path pinRoot = Path.of(args.length > 0 ? args[0] : "/sys/fs/bpf");
+    List<Check> checks = allChecks(pinRoot);
+    for (Check c : checks) {
+      System.out.println(c.render());
+    }
+    boolean ok = failures(checks).isEmpty();
+    System.out.println(ok ? "braid can run here." : "braid cannot run here until the checks above that FAIL are fixed.");
+    System.exit(ok ? 0 : 2);
+  }
+}

@@ -1,0 +1,183 @@
+package dev.braid.correlator;
+
+import dev.braid.bpf.MonotonicClock;
+import dev.braid.profiler.Location;
+import dev.braid.profiler.StackSample;
+import dev.braid.tracer.SpanEvent;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.sdk.trace.data.StatusData;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.IntFunction;
+
+/**
+ * Joins span events and samples. Spans are assembled from their start and end events; each
+ * sample is matched to the span its traces_ctx_v1 entry names. A sample of a span that is still
+ * open waits for the span to end, so that its labels carry the span's final name; nothing is
+ * dropped: at the last flush, open spans are ended by braid and everything goes out.
+ *
+ * <p>Plain Java over immutable records: testable without a kernel. Not thread-safe: the pipeline
+ * thread feeds and flushes it.
+ */
+public final class Correlator {
+  /** How long a sample may wait for its span to end before it goes out without the final name. */
+  static final long MAX_SAMPLE_WAIT_NANOS = 60_000_000_000L;
+  /** How long an ended span stays known, for samples that are drained after its end. */
+  static final long ENDED_SPAN_RETENTION_NANOS = 120_000_000_000L;
+
+  private final MonotonicClock clock;
+  private final IntFunction<ProcessInfo> processes;
+  private final Map<SpanKey, SpanEvent.Started> open = new HashMap<>();
+  private final Map<SpanKey, CompletedSpan> ended = new LinkedHashMap<>();
+  private final List<CompletedSpan> completed = new ArrayList<>();
+  private final List<Waiting> waiting = new ArrayList<>();
+  private long windowStart;
+
+  /** A span is named by its process and span id. */
+  private record SpanKey(int pid, String spanId) {}
+
+  private record Waiting(ProfiledSample sample, long sinceMonotonic) {}
+
+  /**
+   * @param processes what is known of a pid (never null: an unknown pid gets a placeholder)
+   */
+  public Correlator(MonotonicClock clock, IntFunction<ProcessInfo> processes) {
+    this.clock = clock;
+    this.processes = processes;
+    this.windowStart = clock.toEpochNanos(System.nanoTime());
+  }
+
+  public void onSpanEvent(SpanEvent event) {
+    switch (event) {
+      case SpanEvent.Started s -> open.put(new SpanKey(s.pid(), s.context().spanId()), s);
+      case SpanEvent.Ended e -> {
+        SpanEvent.Started s = open.remove(new SpanKey(e.pid(), e.context().spanId()));
+        if (s != null) {
+          complete(s, e.monotonicNanos(), e.statusCode(), e.route(), e.reason());
+        }
+      }
+    }
+  }
+
+  /** Adds a sample; {@code stack} is its symbolized stack. */
+  public void onSample(StackSample sample, List<Location> stack) {
+    ProcessInfo process = processes.apply(sample.pid());
+    ProfiledSample p =
+        new ProfiledSample(process, sample.tid(), clock.toEpochNanos(sample.monotonicNanos()), sample.context(), Optional.empty(), stack);
+    waiting.add(new Waiting(p, sample.monotonicNanos()));
+  }
+
+  /** Ends the open spans of a process that exited. */
+  public void processExited(int pid, long monotonicNanos) {
+    endOpenSpans(s -> s.pid() == pid, monotonicNanos, SpanEvent.EndReason.PROCESS_EXITED);
+  }
+
+  /** Spans that started and have not ended. */
+  public int openSpans() {
+    return open.size();
+  }
+
+  /**
+   * Hands out what is ready. With {@code last}, open spans end now (braid is stopping) and every
+   * sample goes out.
+   */
+  public Batch flush(long nowMonotonic, boolean last) {
+    if (last) {
+      endOpenSpans(s -> true, nowMonotonic, SpanEvent.EndReason.FINISHED_BY_BRAID);
+    }
+    List<ProfiledSample> ready = new ArrayList<>();
+    for (Iterator<Waiting> it = waiting.iterator(); it.hasNext(); ) {
+      Waiting w = it.next();
+      Optional<ProfiledSample> labeled = correlate(w.sample(), last || nowMonotonic - w.sinceMonotonic() > MAX_SAMPLE_WAIT_NANOS);
+      if (labeled.isPresent()) {
+        ready.add(labeled.get());
+        it.remove();
+      }
+    }
+    long windowEnd = clock.toEpochNanos(nowMonotonic);
+    Batch batch = new Batch(windowStart, windowEnd, completed, ready, last);
+    completed.clear();
+    windowStart = windowEnd;
+    ended.values().removeIf(s -> clock.toMonotonicNanos(s.endEpochNanos()) < nowMonotonic - ENDED_SPAN_RETENTION_NANOS);
+    return batch;
+  }
+
+  /** The sample with its span, or empty while the span is open and the sample may still wait. */
+  private Optional<ProfiledSample> correlate(ProfiledSample s, boolean mustGo) {
+    if (s.context().isEmpty()) {
+      return Optional.of(s);
+    }
+    SpanKey key = new SpanKey(s.process().pid(), s.context().get().spanId());
+    CompletedSpan span = ended.get(key);
+    if (span != null) {
+      return Optional.of(withSpan(s, span));
+    }
+    if (open.containsKey(key) && !mustGo) {
+      return Optional.empty();
+    }
+    return Optional.of(s); // another writer's span, or still open at the deadline: ids only
+  }
+
+  private static ProfiledSample withSpan(ProfiledSample s, CompletedSpan span) {
+    return new ProfiledSample(s.process(), s.tid(), s.epochNanos(), s.context(), Optional.of(span), s.stack());
+  }
+
+  private void endOpenSpans(java.util.function.Predicate<SpanEvent.Started> which, long monotonicNanos, SpanEvent.EndReason reason) {
+    for (Iterator<SpanEvent.Started> it = open.values().iterator(); it.hasNext(); ) {
+      SpanEvent.Started s = it.next();
+      if (which.test(s)) {
+        it.remove();
+        complete(s, monotonicNanos, 0, "", reason);
+      }
+    }
+  }
+
+  private void complete(SpanEvent.Started s, long endMonotonic, long statusCode, String route, SpanEvent.EndReason reason) {
+    ProcessInfo process = processes.apply(s.pid());
+    // A handler that writes nothing gets 200 from net/http when the response is flushed.
+    long status = statusCode == 0 && reason == SpanEvent.EndReason.FINISHED ? 200 : statusCode;
+    AttributesBuilder attrs =
+        Attributes.builder().put("http.request.method", s.method()).put("url.path", s.path());
+    if (status > 0) {
+      attrs.put("http.response.status_code", status);
+    }
+    if (!route.isEmpty()) {
+      attrs.put("http.route", route);
+    }
+    if (reason != SpanEvent.EndReason.FINISHED) {
+      attrs.put("braid.span.end_reason", reason.name().toLowerCase(java.util.Locale.ROOT));
+    }
+    StatusData statusData = StatusData.unset();
+    if (reason == SpanEvent.EndReason.GOROUTINE_EXITED) {
+      statusData = StatusData.create(StatusCode.ERROR, "the handler's goroutine exited before the request finished");
+    } else if (reason == SpanEvent.EndReason.PROCESS_EXITED) {
+      statusData = StatusData.create(StatusCode.ERROR, "the process exited before the request finished");
+    } else if (status >= 500) {
+      statusData = StatusData.error(); // server spans: 5xx only (OpenTelemetry HTTP semantic conventions)
+    }
+    CompletedSpan span =
+        new CompletedSpan(
+            process,
+            s.context(),
+            s.parentSpanId(),
+            s.traceFlags(),
+            s.kind() == SpanEvent.SpanKind.SERVER ? SpanKind.SERVER : SpanKind.INTERNAL,
+            route.isEmpty() ? s.method() : s.method() + " " + route,
+            route,
+            clock.toEpochNanos(s.monotonicNanos()),
+            clock.toEpochNanos(endMonotonic),
+            attrs.build(),
+            statusData);
+    completed.add(span);
+    ended.put(new SpanKey(s.pid(), s.context().spanId()), span);
+  }
+
+}

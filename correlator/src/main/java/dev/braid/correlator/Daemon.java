@@ -1,0 +1,232 @@
+package dev.braid.correlator;
+
+import dev.braid.bpf.MonotonicClock;
+import dev.braid.correlator.otlp.TraceFile;
+import dev.braid.correlator.pprof.PprofDirectory;
+import dev.braid.profiler.Sampler;
+import dev.braid.profiler.Symbolizer;
+import dev.braid.tracer.GoProgram;
+import dev.braid.tracer.Tracer;
+import java.lang.System.Logger.Level;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * braid standalone: the tracer writes traces_ctx_v1, the sampler reads it, the correlator joins
+ * both and the outputs write files. One pipeline thread ({@code braid-pipeline}) drains the ring
+ * buffers every 100 ms, looks for new and exited processes every second, and flushes every
+ * {@link DaemonConfig#flushInterval()}.
+ *
+ * <p>{@link #start} returns once every probe is attached. {@link #close()} detaches, drains what
+ * is left, writes the last batch, and removes braid's entries from the pinned map. Errors inside
+ * the pipeline are logged and counted; the pipeline keeps running.
+ */
+public final class Daemon implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Daemon.class.getName());
+
+  private final DaemonConfig config;
+  private final GoProgram program;
+  private final MonotonicClock clock = MonotonicClock.measure();
+  private final Map<Integer, ProcessInfo> processes = new HashMap<>();
+  private final Correlator correlator;
+  private final Symbolizer symbolizer = new Symbolizer();
+  private final List<Consumer<Batch>> observers = new CopyOnWriteArrayList<>();
+  private final String hostName = ProcessTable.hostName();
+  private final TraceFile traceFile;
+  private final PprofDirectory pprof;
+  private Tracer tracer;
+  private Sampler sampler;
+  private Thread pipeline;
+  private volatile boolean stopping;
+  private boolean closed;
+  private long pipelineErrors;
+
+  private Daemon(DaemonConfig config, GoProgram program) {
+    this.config = config;
+    this.program = program;
+    this.correlator = new Correlator(clock, this::process);
+    this.traceFile = new TraceFile(config.outputDir().resolve("traces.jsonl"));
+    this.pprof = new PprofDirectory(config.outputDir().resolve("pprof"), config.sampleHz());
+  }
+
+  /**
+   * Inspects the executable, loads and attaches everything, and starts the pipeline.
+   *
+   * @throws dev.braid.tracer.UnsupportedBinaryException when the executable cannot be traced
+   * @throws dev.braid.bpf.BpfException when the kernel refuses something
+   */
+  public static Daemon start(DaemonConfig config, Consumer<Batch> observer) {
+    GoProgram program = GoProgram.inspect(config.executable());
+    for (String warning : program.warnings()) {
+      LOG.log(Level.WARNING, program.path() + ": " + warning);
+    }
+    Daemon daemon = new Daemon(config, program);
+    daemon.observers.add(observer);
+    try {
+      daemon.attach();
+    } catch (RuntimeException e) {
+      daemon.close();
+      throw e;
+    }
+    return daemon;
+  }
+
+  private void attach() {
+    tracer = Tracer.start(config.pinRoot(), event -> {
+      process(event.pid());
+      correlator.onSpanEvent(event);
+    });
+    tracer.instrument(program);
+    sampler = Sampler.start(config.pinRoot(), config.sampleHz(), false, sample -> correlator.onSample(sample, symbolizer.symbolize(sample)));
+    scanProcesses();
+    pipeline = Thread.ofPlatform().name("braid-pipeline").daemon(false).start(this::runPipeline);
+  }
+
+  public GoProgram program() {
+    return program;
+  }
+
+  /** Pids of the traced processes that are running. */
+  public synchronized Set<Integer> processes() {
+    return Set.copyOf(processes.keySet());
+  }
+
+  private void runPipeline() {
+    long lastScan = System.nanoTime();
+    long lastFlush = System.nanoTime();
+    while (!stopping) {
+      try {
+        Thread.sleep(DaemonConfig.DRAIN_INTERVAL);
+      } catch (InterruptedException e) {
+        break; // stopping
+      }
+      guarded("drain", this::drain);
+      long now = System.nanoTime();
+      if (now - lastScan >= DaemonConfig.SCAN_INTERVAL.toNanos()) {
+        lastScan = now;
+        guarded("process scan", this::scanProcesses);
+      }
+      if (now - lastFlush >= config.flushInterval().toNanos()) {
+        lastFlush = now;
+        guarded("flush", () -> flush(false));
+      }
+    }
+  }
+
+  private synchronized void drain() {
+    // Span events first: a span's start is written before any sample can name it.
+    tracer.drain();
+    sampler.drain();
+  }
+
+  private synchronized void scanProcesses() {
+    Set<Integer> running = ProcessTable.running(program.identity());
+    for (int pid : running) {
+      process(pid);
+    }
+    for (int pid : Set.copyOf(processes.keySet())) {
+      if (!running.contains(pid) && !ProcessTable.alive(pid)) {
+        processExited(pid);
+      }
+    }
+  }
+
+  /** What is known of a pid; registers a process of the traced binary on first sight. */
+  private synchronized ProcessInfo process(int pid) {
+    ProcessInfo known = processes.get(pid);
+    if (known != null) {
+      return known;
+    }
+    ProcessInfo info =
+        new ProcessInfo(pid, program.path().toString(), config.serviceName().orElse(program.serviceName()), hostName);
+    processes.put(pid, info);
+    if (sampler != null) {
+      sampler.addProcess(pid);
+    }
+    LOG.log(Level.INFO, "tracing " + info.serviceName() + " pid " + pid);
+    return info;
+  }
+
+  private void processExited(int pid) {
+    LOG.log(Level.INFO, "pid " + pid + " exited");
+    drain(); // what it wrote before it died still counts
+    correlator.processExited(pid, System.nanoTime());
+    tracer.forgetProcess(pid);
+    sampler.removeProcess(pid);
+    symbolizer.forgetProcess(pid);
+    processes.remove(pid);
+  }
+
+  private synchronized void flush(boolean last) {
+    Batch batch = correlator.flush(System.nanoTime(), last);
+    guarded("writing traces", () -> traceFile.write(batch.spans()));
+    guarded("writing pprof", () -> pprof.write(batch));
+    for (Consumer<Batch> o : observers) {
+      guarded("batch observer", () -> o.accept(batch));
+    }
+  }
+
+  private void guarded(String what, Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      if (pipelineErrors++ < 10) {
+        LOG.log(Level.ERROR, what + " failed; braid keeps running", e);
+      }
+    }
+  }
+
+  /** Errors the pipeline logged and survived. */
+  public synchronized long pipelineErrors() {
+    return pipelineErrors;
+  }
+
+  /** Detaches, drains, writes the last batch and removes braid's map entries. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      stopping = true;
+    }
+    if (pipeline != null) {
+      pipeline.interrupt();
+      try {
+        pipeline.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    try {
+      if (tracer != null && sampler != null) {
+        // No probe or sample after this; then take what they left in the ring buffers.
+        tracer.detach();
+        sampler.detach();
+        guarded("final drain", this::drain);
+        flush(true);
+      }
+    } finally {
+      closeQuietly(sampler);
+      closeQuietly(tracer);
+      closeQuietly(symbolizer);
+      closeQuietly(traceFile);
+    }
+  }
+
+  private void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.log(Level.ERROR, "closing " + c.getClass().getSimpleName() + " failed", e);
+    }
+  }
+}

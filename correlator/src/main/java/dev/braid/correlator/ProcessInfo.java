@@ -1,0 +1,27 @@
+package dev.braid.correlator;
+
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.sdk.resources.Resource;
+
+/**
+ * A traced process, as its telemetry's resource describes it.
+ *
+ * @param serviceName {@code service.name}: the executable's name unless configured
+ */
+public record ProcessInfo(int pid, String executablePath, String serviceName, String hostName) {
+
+  /** The OpenTelemetry resource of this process's spans and profiles. */
+  public Resource resource() {
+    String exe = executablePath.substring(executablePath.lastIndexOf('/') + 1);
+    return Resource.create(
+        Attributes.builder()
+            .put("service.name", serviceName)
+            .put("process.pid", (long) pid)
+            .put("process.executable.name", exe)
+            .put("process.executable.path", executablePath)
+            .put("host.name", hostName)
+            .put("telemetry.sdk.name", "braid")
+            .put("telemetry.sdk.language", "go")
+            .build());
+  }
+}

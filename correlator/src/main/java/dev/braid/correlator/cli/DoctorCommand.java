@@ -1,0 +1,23 @@
+package dev.braid.correlator.cli;
+
+import dev.braid.bpf.SystemCheck;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "doctor", description = "Checks that this machine can run braid, and prints the fix for what fails.")
+final class DoctorCommand implements Callable<Integer> {
+  @Option(names = "--pin-path", description = "bpffs directory for the pinned map (default: ${DEFAULT-VALUE})", defaultValue = "/sys/fs/bpf")
+  Path pinPath;
+
+  @Override
+  public Integer call() {
+    List<SystemCheck.Check> checks = SystemCheck.allChecks(pinPath);
+    checks.forEach(c -> System.out.println(c.render()));
+    boolean ok = SystemCheck.failures(checks).isEmpty();
+    System.out.println(ok ? "braid can run here." : "braid cannot run here until the checks above that FAIL are fixed.");
+    return ok ? 0 : BraidCli.EXIT_USAGE;
+  }
+}

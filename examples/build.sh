@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the Go programs of examples/ into $1 (default: target/bin).
+# Each program is built with DWARF (the default) and once more stripped
+# (-s -w), so that tests cover both ways offsets are found.
+set -euo pipefail
+cd "$(dirname "$0")"
+out="${1:-target/bin}"
+mkdir -p "$out"
+for prog in shop loadgen; do
+  go build -o "$out/$prog" "./$prog"
+done
+go build -ldflags='-s -w' -o "$out/shop-stripped" ./shop
+go build -buildmode=pie -o "$out/shop-pie" ./shop

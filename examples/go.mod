@@ -1,0 +1,3 @@
+module braid.dev/examples
+
+go 1.22

@@ -1,0 +1,120 @@
+package dev.braid.profiler;
+
+import dev.braid.bpf.BpfLink;
+import dev.braid.bpf.BpfMap;
+import dev.braid.bpf.BpfObject;
+import dev.braid.bpf.BpfProgram;
+import dev.braid.bpf.Cpus;
+import dev.braid.bpf.LittleEndian;
+import dev.braid.bpf.RingBufferReader;
+import dev.braid.bpf.TracesContextMap;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The reader side: a CPU clock on every online CPU runs sampler.bpf.c, which takes the user and
+ * kernel stacks and stamps them with the thread's traces_ctx_v1 entry; {@link #drain()} hands the
+ * decoded {@link StackSample}s to a listener.
+ *
+ * <p>Owns the BPF object, one perf-event link per CPU and the ring buffer. Samples only the
+ * processes added with {@link #addProcess} unless started with {@code allProcesses}. Methods are
+ * synchronized; the listener runs on the draining thread.
+ */
+public final class Sampler implements AutoCloseable {
+  static final String OBJECT = "/bpf/sampler.bpf.o";
+  private static final byte[] ONE = {1};
+
+  private final BpfObject object;
+  private final RingBufferReader samples;
+  private final List<BpfLink> links = new ArrayList<>();
+  private boolean closed;
+
+  private Sampler(BpfObject object, Consumer<StackSample> listener) {
+    this.object = object;
+    this.samples = new RingBufferReader(object.map("samples"), r -> listener.accept(SampleEventDecoder.decode(r)));
+  }
+
+  /**
+   * Loads the sampler, shares traces_ctx_v1 under {@code pinRoot} (pinning it if no writer has),
+   * and starts sampling at {@code frequencyHz} on every online CPU.
+   */
+  public static Sampler start(Path pinRoot, long frequencyHz, boolean allProcesses, Consumer<StackSample> listener) {
+    BpfObject object = BpfObject.openResource(OBJECT);
+    try {
+      try (TracesContextMap.Sharing sharing = TracesContextMap.beforeLoad(object, pinRoot)) {
+        object.load();
+        sharing.afterLoad();
+      }
+      object.map("sampler_config").update(LittleEndian.u32(0), LittleEndian.u32(allProcesses ? 1 : 0));
+      Sampler sampler = new Sampler(object, listener);
+      try {
+        BpfProgram program = object.program("on_cpu_sample");
+        for (int cpu : Cpus.online()) {
+          sampler.links.add(program.attachCpuClock(cpu, frequencyHz));
+        }
+      } catch (RuntimeException e) {
+        sampler.close();
+        throw e;
+      }
+      return sampler;
+    } catch (RuntimeException e) {
+      object.close();
+      throw e;
+    }
+  }
+
+  /** Samples this process from now on. */
+  public synchronized void addProcess(int pid) {
+    requireOpen();
+    object.map("sample_pids").update(LittleEndian.u32(pid), ONE);
+  }
+
+  public synchronized void removeProcess(int pid) {
+    requireOpen();
+    object.map("sample_pids").delete(LittleEndian.u32(pid));
+  }
+
+  /** Hands the samples taken so far to the listener; returns how many there were. */
+  public synchronized int drain() {
+    requireOpen();
+    return samples.consume();
+  }
+
+  /** Samples lost because the ring buffer was full. */
+  public synchronized long lostSamples() {
+    requireOpen();
+    BpfMap stats = object.map("sampler_stats");
+    return stats.sumPerCpu(0);
+  }
+
+  /** Stops sampling; samples already taken can still be drained. Idempotent. */
+  public synchronized void detach() {
+    for (BpfLink link : links) {
+      link.close();
+    }
+    links.clear();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      detach();
+    } finally {
+      samples.close();
+      object.close();
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("sampler is closed");
+    }
+  }
+
+}

@@ -1,0 +1,118 @@
+package dev.braid.profiler;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Turns a sample's program counters into {@link Location}s: kernel frames from kallsyms, Go
+ * frames from pclntab (with inlined calls), other native frames from ELF symbols.
+ *
+ * <p>Caches each process's mappings (re-read when an address falls outside them) and each binary's
+ * symbols by file (device and inode, which outlive the path). Not thread-safe: one thread
+ * symbolizes. Owns the mapped binaries; {@link #close()} releases them.
+ */
+public final class Symbolizer implements AutoCloseable {
+  private final Map<Integer, ProcessMaps> processes = new HashMap<>();
+  private final Map<String, Optional<BinarySymbols>> binaries = new HashMap<>();
+  private final Map<String, Mapping> mappings = new HashMap<>();
+  private Kallsyms kallsyms;
+
+  /** The sample's stack as locations, leaf first: kernel frames, then user frames. */
+  public List<Location> symbolize(StackSample sample) {
+    List<Location> stack = new ArrayList<>(sample.kernelStack().length + sample.userStack().length);
+    long[] kernel = sample.kernelStack();
+    for (int i = 0; i < kernel.length; i++) {
+      stack.add(kernelLocation(kernel[i], i == 0));
+    }
+    long[] user = sample.userStack();
+    for (int i = 0; i < user.length; i++) {
+      // Callers' PCs are return addresses: the call itself is the byte before.
+      stack.add(userLocation(sample.pid(), user[i], i == 0 && kernel.length == 0));
+    }
+    return stack;
+  }
+
+  /** Drops what is cached for a process that exited. */
+  public void forgetProcess(int pid) {
+    processes.remove(pid);
+    mappings.keySet().removeIf(k -> k.startsWith(pid + ":"));
+  }
+
+  private Location kernelLocation(long pc, boolean leaf) {
+    if (kallsyms == null) {
+      kallsyms = Kallsyms.read();
+    }
+    long lookup = leaf ? pc : pc - 1;
+    return new Location(pc, Mapping.KERNEL, kallsyms.functionAt(lookup).map(f -> List.of(new Line(f, "", 0))).orElse(List.of()));
+  }
+
+  private Location userLocation(int pid, long pc, boolean leaf) {
+    Optional<ProcessMaps.Region> region = region(pid, pc);
+    if (region.isEmpty()) {
+      return new Location(pc, Mapping.UNKNOWN, List.of());
+    }
+    ProcessMaps.Region r = region.get();
+    Mapping mapping = mappingOf(pid, r);
+    if (!r.isFile()) {
+      return new Location(pc, mapping, List.of());
+    }
+    Optional<BinarySymbols> symbols = binaries.get(fileKey(r));
+    if (symbols == null || symbols.isEmpty()) {
+      return new Location(pc, mapping, List.of());
+    }
+    long lookup = leaf ? pc : pc - 1;
+    OptionalLong address = symbols.get().addressOfFileOffset(lookup - r.start() + r.offset());
+    if (address.isEmpty()) {
+      return new Location(pc, mapping, List.of());
+    }
+    return new Location(pc, mapping, symbols.get().lines(address.getAsLong()));
+  }
+
+  private Optional<ProcessMaps.Region> region(int pid, long pc) {
+    ProcessMaps maps = processes.get(pid);
+    Optional<ProcessMaps.Region> region = maps == null ? Optional.empty() : maps.regionOf(pc);
+    if (region.isEmpty()) {
+      // New process, or a new mapping (dlopen): read the maps again. A process that exited keeps
+      // its last snapshot.
+      Optional<ProcessMaps> fresh = ProcessMaps.read(pid);
+      if (fresh.isPresent()) {
+        processes.put(pid, fresh.get());
+        region = fresh.get().regionOf(pc);
+      }
+    }
+    return region;
+  }
+
+  private Mapping mappingOf(int pid, ProcessMaps.Region r) {
+    String key = pid + ":" + Long.toHexString(r.start());
+    return mappings.computeIfAbsent(
+        key,
+        k -> {
+          String buildId = "";
+          if (r.isFile()) {
+            // /proc/PID/root/ reaches the file as the process sees it (containers included).
+            Optional<BinarySymbols> symbols =
+                binaries.computeIfAbsent(fileKey(r), f -> BinarySymbols.open(Path.of("/proc", Integer.toString(pid), "root", r.path())));
+            buildId = symbols.map(BinarySymbols::buildId).orElse("");
+          }
+          return new Mapping(r.start(), r.end(), r.offset(), r.path(), buildId);
+        });
+  }
+
+  private static String fileKey(ProcessMaps.Region r) {
+    return r.device() + ":" + r.inode();
+  }
+
+  @Override
+  public void close() {
+    for (Optional<BinarySymbols> s : binaries.values()) {
+      s.ifPresent(BinarySymbols::close);
+    }
+    binaries.clear();
+  }
+}

@@ -1,0 +1,68 @@
+package dev.braid.tracer;
+
+import dev.braid.bpf.TraceContext;
+
+/** What the tracer's probes report, decoded. Times are CLOCK_MONOTONIC nanoseconds. */
+public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended {
+  int pid();
+
+  TraceContext context();
+
+  long monotonicNanos();
+
+  /**
+   * A span began on a goroutine.
+   *
+   * @param parentSpanId the remote parent's span id from {@code traceparent}, or empty for a root
+   * @param path the request path; {@code pathTruncated} when it was longer than the probe copies
+   */
+  record Started(
+      int pid,
+      int tid,
+      long goid,
+      int binaryId,
+      long monotonicNanos,
+      TraceContext context,
+      String parentSpanId,
+      int traceFlags,
+      SpanKind kind,
+      String method,
+      String path,
+      boolean pathTruncated)
+      implements SpanEvent {}
+
+  /**
+   * A span ended.
+   *
+   * @param statusCode the HTTP status the handler set; 0 when it set none
+   * @param route the pattern that routed the request (Go 1.23+ ServeMux), or empty
+   */
+  record Ended(
+      int pid,
+      int tid,
+      long goid,
+      long monotonicNanos,
+      TraceContext context,
+      long statusCode,
+      EndReason reason,
+      String route)
+      implements SpanEvent {}
+
+  /** Kinds as OpenTelemetry defines them; the probes make only server spans so far. */
+  enum SpanKind {
+    INTERNAL,
+    SERVER,
+    CLIENT
+  }
+
+  enum EndReason {
+    /** The request finished. */
+    FINISHED,
+    /** The goroutine exited with the span open (a panic, a hijacked connection). */
+    GOROUTINE_EXITED,
+    /** The process exited with the span open. */
+    PROCESS_EXITED,
+    /** braid stopped with the span open; its end is when braid stopped. */
+    FINISHED_BY_BRAID
+  }
+}

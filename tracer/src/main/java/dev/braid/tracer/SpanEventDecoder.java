@@ -1,0 +1,139 @@
+package dev.braid.tracer;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.paddingLayout;
+import static java.lang.foreign.MemoryLayout.sequenceLayout;
+import static java.lang.foreign.MemoryLayout.structLayout;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.braid.bpf.TraceContext;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+
+/** Decodes the ring buffer records of tracer.bpf.c (layouts of bpf/src/main/c/tracer.h). */
+final class SpanEventDecoder {
+  static final int EVENT_SPAN_START = 1;
+  static final int EVENT_SPAN_END = 2;
+  static final int SPAN_KIND_SERVER = 2;
+  static final int METHOD_MAX = 16;
+  static final int PATH_MAX_LEN = 128;
+  static final int ROUTE_MAX = 96;
+
+  static final StructLayout HEADER =
+      structLayout(
+              JAVA_INT.withName("kind"),
+              JAVA_INT.withName("pid"),
+              JAVA_INT.withName("tid"),
+              JAVA_INT.withName("binary_id"),
+              JAVA_LONG.withName("goid"),
+              JAVA_LONG.withName("time_ns"))
+          .withName("event_header");
+
+  static final StructLayout SPAN_START =
+      structLayout(
+              HEADER.withName("header"),
+              sequenceLayout(16, JAVA_BYTE).withName("trace_id"),
+              sequenceLayout(8, JAVA_BYTE).withName("span_id"),
+              sequenceLayout(8, JAVA_BYTE).withName("parent_span_id"),
+              JAVA_BYTE.withName("trace_flags"),
+              JAVA_BYTE.withName("span_kind"),
+              JAVA_BYTE.withName("method_len"),
+              paddingLayout(1),
+              JAVA_INT.withName("path_len"),
+              sequenceLayout(METHOD_MAX, JAVA_BYTE).withName("method"),
+              sequenceLayout(PATH_MAX_LEN, JAVA_BYTE).withName("path"))
+          .withName("span_start_event");
+
+  static final StructLayout SPAN_END =
+      structLayout(
+              HEADER.withName("header"),
+              sequenceLayout(16, JAVA_BYTE).withName("trace_id"),
+              sequenceLayout(8, JAVA_BYTE).withName("span_id"),
+              JAVA_LONG.withName("status"),
+              JAVA_INT.withName("reason"),
+              JAVA_INT.withName("route_len"),
+              sequenceLayout(ROUTE_MAX, JAVA_BYTE).withName("route"))
+          .withName("span_end_event");
+
+  private static final long TRACE_ID = SPAN_START.byteOffset(groupElement("trace_id"));
+  private static final long PARENT = SPAN_START.byteOffset(groupElement("parent_span_id"));
+  private static final long FLAGS = SPAN_START.byteOffset(groupElement("trace_flags"));
+  private static final long KIND = SPAN_START.byteOffset(groupElement("span_kind"));
+  private static final long METHOD_LEN = SPAN_START.byteOffset(groupElement("method_len"));
+  private static final long PATH_LEN = SPAN_START.byteOffset(groupElement("path_len"));
+  private static final long METHOD = SPAN_START.byteOffset(groupElement("method"));
+  private static final long PATH = SPAN_START.byteOffset(groupElement("path"));
+  private static final long END_TRACE_ID = SPAN_END.byteOffset(groupElement("trace_id"));
+  private static final long STATUS = SPAN_END.byteOffset(groupElement("status"));
+  private static final long REASON = SPAN_END.byteOffset(groupElement("reason"));
+  private static final long ROUTE_LEN = SPAN_END.byteOffset(groupElement("route_len"));
+  private static final long ROUTE = SPAN_END.byteOffset(groupElement("route"));
+  private static final HexFormat HEX = HexFormat.of();
+  private static final String NO_PARENT = "0000000000000000";
+
+  private SpanEventDecoder() {}
+
+  /** Decodes one record; throws {@link IllegalArgumentException} for an unknown or short one. */
+  static SpanEvent decode(MemorySegment r) {
+    if (r.byteSize() < HEADER.byteSize()) {
+      throw new IllegalArgumentException("tracer event of " + r.byteSize() + " bytes is shorter than its header");
+    }
+    int kind = r.get(JAVA_INT, 0);
+    int pid = r.get(JAVA_INT, 4);
+    int tid = r.get(JAVA_INT, 8);
+    int binaryId = r.get(JAVA_INT, 12);
+    long goid = r.get(JAVA_LONG, 16);
+    long time = r.get(JAVA_LONG, 24);
+    return switch (kind) {
+      case EVENT_SPAN_START -> {
+        requireSize(r, SPAN_START);
+        String parent = HEX.formatHex(r.asSlice(PARENT, 8).toArray(JAVA_BYTE));
+        int pathLen = r.get(JAVA_INT, PATH_LEN);
+        yield new SpanEvent.Started(
+            pid,
+            tid,
+            goid,
+            binaryId,
+            time,
+            TraceContext.read(r, TRACE_ID),
+            parent.equals(NO_PARENT) ? "" : parent,
+            Byte.toUnsignedInt(r.get(JAVA_BYTE, FLAGS)),
+            Byte.toUnsignedInt(r.get(JAVA_BYTE, KIND)) == SPAN_KIND_SERVER
+                ? SpanEvent.SpanKind.SERVER
+                : SpanEvent.SpanKind.INTERNAL,
+            text(r, METHOD, Byte.toUnsignedInt(r.get(JAVA_BYTE, METHOD_LEN)), METHOD_MAX),
+            text(r, PATH, pathLen, PATH_MAX_LEN),
+            Integer.toUnsignedLong(pathLen) > PATH_MAX_LEN);
+      }
+      case EVENT_SPAN_END -> {
+        requireSize(r, SPAN_END);
+        int reason = r.get(JAVA_INT, REASON);
+        yield new SpanEvent.Ended(
+            pid,
+            tid,
+            goid,
+            time,
+            TraceContext.read(r, END_TRACE_ID),
+            r.get(JAVA_LONG, STATUS),
+            reason == 1 ? SpanEvent.EndReason.GOROUTINE_EXITED : SpanEvent.EndReason.FINISHED,
+            text(r, ROUTE, r.get(JAVA_INT, ROUTE_LEN), ROUTE_MAX));
+      }
+      default -> throw new IllegalArgumentException("unknown tracer event kind " + kind);
+    };
+  }
+
+  private static void requireSize(MemorySegment r, StructLayout layout) {
+    if (r.byteSize() < layout.byteSize()) {
+      throw new IllegalArgumentException(layout.name().orElseThrow() + " of " + r.byteSize() + " bytes, want " + layout.byteSize());
+    }
+  }
+
+  private static String text(MemorySegment r, long offset, long fullLength, int max) {
+    int n = (int) Math.min(Math.max(fullLength, 0), max);
+    return new String(r.asSlice(offset, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,3 @@
+module braid.dev/tracer/testtools/dwarfoffsets
+
+go 1.21
