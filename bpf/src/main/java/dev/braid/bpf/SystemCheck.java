@@ -114,11 +114,13 @@ public final class SystemCheck {
   }
 
   static Check bpffs(Path pinRoot) {
-    String type = mountType(pinRoot);
+    if (!Files.isDirectory(pinRoot)) {
+      return new Check("bpffs", false, pinRoot + " does not exist", "mkdir -p " + pinRoot + " && mount -t bpf bpf " + pinRoot);
+    }
+    String type = fileSystemType(pinRoot);
     boolean ok = "bpf".equals(type);
-    String detail =
-        ok ? pinRoot + " is a bpffs" : type == null ? pinRoot + " is not a mount point" : pinRoot + " is " + type + ", not bpffs";
-    return new Check("bpffs", ok, detail, "mount -t bpf bpf " + pinRoot + " (./braid does this when it runs as root)");
+    String detail = ok ? pinRoot + " is on bpffs" : pinRoot + " is on " + (type == null ? "an unknown file system" : type) + ", not bpffs";
+    return new Check("bpffs", ok, detail, "mount -t bpf bpf " + pinRoot + " (./braid mounts /sys/fs/bpf when it runs as root)");
   }
 
   static Check uprobes() {
@@ -175,15 +177,22 @@ public final class SystemCheck {
     return (caps & (1L << cap)) != 0;
   }
 
-  /** The file system type mounted exactly at {@code dir}, from /proc/self/mounts. */
-  static String mountType(Path dir) {
+  /** The type of the file system {@code dir} is on: its longest mount point prefix in /proc/self/mounts. */
+  static String fileSystemType(Path dir) {
     try {
-      String want = dir.toAbsolutePath().normalize().toString();
+      Path want = dir.toAbsolutePath().normalize();
       String type = null;
+      int longest = -1;
       for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
         String[] f = line.split(" ");
-        if (f.length > 2 && f[1].equals(want)) {
-          type = f[2]; // the last mount at a path wins
+        if (f.length < 3) {
+          continue;
+        }
+        Path mountPoint = Path.of(f[1].replace("\\040", " "));
+        // ">=": of mounts stacked on one point, the last one is what is seen.
+        if (want.startsWith(mountPoint) && mountPoint.getNameCount() >= longest) {
+          longest = mountPoint.getNameCount();
+          type = f[2];
         }
       }
       return type;

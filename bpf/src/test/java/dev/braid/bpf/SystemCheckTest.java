@@ -24,10 +24,25 @@ class SystemCheckTest {
   }
 
   @Test
-  void aDirectoryThatIsNoMountIsNotBpffs() {
-    SystemCheck.Check check = SystemCheck.bpffs(Path.of("/tmp/not-a-mount-" + System.nanoTime()));
+  void aMissingPinPathIsNamed() {
+    SystemCheck.Check check = SystemCheck.bpffs(Path.of("/tmp/missing-" + System.nanoTime()));
     assertThat(check.ok()).isFalse();
-    assertThat(check.fix()).startsWith("mount -t bpf bpf /tmp/not-a-mount-");
+    assertThat(check.detail()).endsWith("does not exist");
+  }
+
+  @Test
+  void aDirectoryOnAnotherFileSystemIsNotBpffs(@org.junit.jupiter.api.io.TempDir Path dir) {
+    SystemCheck.Check check = SystemCheck.bpffs(dir);
+    assertThat(check.ok()).isFalse();
+    assertThat(check.detail()).contains(", not bpffs");
+    assertThat(check.fix()).startsWith("mount -t bpf bpf " + dir);
+  }
+
+  @Test
+  void aDirectoryInsideBpffsIsBpffs() {
+    dev.braid.bpf.testing.Kernel.requireBpffs(Path.of("/sys/fs/bpf"));
+    assertThat(SystemCheck.fileSystemType(Path.of("/sys/fs/bpf/some/dir"))).isEqualTo("bpf");
+    assertThat(SystemCheck.fileSystemType(Path.of("/proc/self"))).isEqualTo("proc");
   }
 
   @Test

@@ -40,6 +40,7 @@ public final class Correlator {
   private final List<CompletedSpan> completed = new ArrayList<>();
   private final List<Waiting> waiting = new ArrayList<>();
   private long windowStart;
+  private long unmatchedEnds;
 
   /** A span is named by its process and span id. */
   private record SpanKey(int pid, String spanId) {}
@@ -62,6 +63,8 @@ public final class Correlator {
         SpanEvent.Started s = open.remove(new SpanKey(e.pid(), e.context().spanId()));
         if (s != null) {
           complete(s, e.monotonicNanos(), e.statusCode(), e.route(), e.reason());
+        } else {
+          unmatchedEnds++; // its start was lost (ring buffer full) or came before braid
         }
       }
     }
@@ -78,6 +81,11 @@ public final class Correlator {
   /** Ends the open spans of a process that exited. */
   public void processExited(int pid, long monotonicNanos) {
     endOpenSpans(s -> s.pid() == pid, monotonicNanos, SpanEvent.EndReason.PROCESS_EXITED);
+  }
+
+  /** Span ends whose start braid never saw: those spans cannot be exported. */
+  public long unmatchedEnds() {
+    return unmatchedEnds;
   }
 
   /** Spans that started and have not ended. */

@@ -1,0 +1,124 @@
+package dev.braid.correlator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.braid.bpf.MonotonicClock;
+import dev.braid.bpf.TraceContext;
+import dev.braid.profiler.StackSample;
+import dev.braid.tracer.SpanEvent;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The join of spans and samples, without a kernel. */
+class CorrelatorTest {
+  private static final int PID = 4242;
+  private static final TraceContext CTX = new TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8");
+  private final MonotonicClock clock = MonotonicClock.measure();
+  private final Correlator correlator =
+      new Correlator(clock, pid -> new ProcessInfo(pid, "/srv/shop", "shop", "host"));
+
+  private static SpanEvent.Started started(long t, TraceContext ctx, String parent) {
+    return new SpanEvent.Started(PID, 7, 33, 1, t, ctx, parent, 1, SpanEvent.SpanKind.SERVER, "GET", "/checkout", false);
+  }
+
+  private static SpanEvent.Ended ended(long t, TraceContext ctx, long status) {
+    return new SpanEvent.Ended(PID, 7, 33, t, ctx, status, SpanEvent.EndReason.FINISHED, "/checkout");
+  }
+
+  private static StackSample sample(long t, Optional<TraceContext> ctx) {
+    return new StackSample(PID, 7, t, 0, "shop", ctx, new long[] {0x401000}, new long[0]);
+  }
+
+  @Test
+  void aSpanIsAssembledFromItsStartAndEnd() {
+    correlator.onSpanEvent(started(1_000, CTX, "00f067aa0ba902b7"));
+    correlator.onSpanEvent(ended(5_000, CTX, 201));
+    CompletedSpan span = correlator.flush(10_000, false).spans().getFirst();
+    assertThat(span.name()).isEqualTo("GET /checkout");
+    assertThat(span.kind()).isEqualTo(SpanKind.SERVER);
+    assertThat(span.context()).isEqualTo(CTX);
+    assertThat(span.parentSpanId()).isEqualTo("00f067aa0ba902b7");
+    assertThat(span.endEpochNanos() - span.startEpochNanos()).isEqualTo(4_000);
+    assertThat(span.startEpochNanos()).isEqualTo(clock.toEpochNanos(1_000));
+    assertThat(span.attributes().get(AttributeKey.longKey("http.response.status_code"))).isEqualTo(201);
+    assertThat(span.attributes().get(AttributeKey.stringKey("http.route"))).isEqualTo("/checkout");
+    assertThat(span.attributes().get(AttributeKey.stringKey("url.path"))).isEqualTo("/checkout");
+    assertThat(span.status().getStatusCode()).isEqualTo(StatusCode.UNSET);
+  }
+
+  @Test
+  void aHandlerThatWritesNothingAnswers200() {
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSpanEvent(ended(2_000, CTX, 0));
+    assertThat(correlator.flush(3_000, false).spans().getFirst().attributes().get(AttributeKey.longKey("http.response.status_code")))
+        .isEqualTo(200);
+  }
+
+  @Test
+  void serverErrorsAreErrors() {
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSpanEvent(ended(2_000, CTX, 503));
+    assertThat(correlator.flush(3_000, false).spans().getFirst().status().getStatusCode()).isEqualTo(StatusCode.ERROR);
+  }
+
+  @Test
+  void aSampleWaitsForItsSpanToEndAndThenCarriesIt() {
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSample(sample(2_000, Optional.of(CTX)), List.of());
+    assertThat(correlator.flush(3_000, false).samples()).isEmpty();
+    correlator.onSpanEvent(ended(4_000, CTX, 200));
+    ProfiledSample s = correlator.flush(5_000, false).samples().getFirst();
+    assertThat(s.span()).isPresent();
+    assertThat(s.labels()).containsEntry("trace_id", CTX.traceId()).containsEntry("span_id", CTX.spanId()).containsEntry("span_name", "GET /checkout");
+    assertThat(s.epochNanos()).isEqualTo(clock.toEpochNanos(2_000));
+  }
+
+  @Test
+  void aSampleOutsideSpansHasNoLabels() {
+    correlator.onSample(sample(2_000, Optional.empty()), List.of());
+    ProfiledSample s = correlator.flush(3_000, false).samples().getFirst();
+    assertThat(s.labels()).isEmpty();
+    assertThat(s.span()).isEmpty();
+  }
+
+  @Test
+  void aSpanOfAnotherWriterGivesIdsOnly() {
+    correlator.onSample(sample(2_000, Optional.of(CTX)), List.of());
+    ProfiledSample s = correlator.flush(3_000, false).samples().getFirst();
+    assertThat(s.labels()).containsOnlyKeys("trace_id", "span_id");
+  }
+
+  @Test
+  void theLastFlushEndsOpenSpansAndLetsEverythingOut() {
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSample(sample(2_000, Optional.of(CTX)), List.of());
+    Batch last = correlator.flush(9_000, true);
+    assertThat(last.last()).isTrue();
+    assertThat(last.spans()).singleElement().satisfies(s -> {
+      assertThat(s.endEpochNanos()).isEqualTo(clock.toEpochNanos(9_000));
+      assertThat(s.attributes().get(AttributeKey.stringKey("braid.span.end_reason"))).isEqualTo("finished_by_braid");
+    });
+    assertThat(last.samples()).singleElement().satisfies(s -> assertThat(s.span()).isPresent());
+    assertThat(correlator.openSpans()).isZero();
+  }
+
+  @Test
+  void aProcessThatExitsEndsItsSpansAsErrors() {
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.processExited(PID, 3_000);
+    CompletedSpan span = correlator.flush(4_000, false).spans().getFirst();
+    assertThat(span.status().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(span.attributes().get(AttributeKey.stringKey("braid.span.end_reason"))).isEqualTo("process_exited");
+  }
+
+  @Test
+  void anEndWithoutAStartIsCounted() {
+    correlator.onSpanEvent(ended(2_000, CTX, 200));
+    assertThat(correlator.flush(3_000, false).spans()).isEmpty();
+    assertThat(correlator.unmatchedEnds()).isEqualTo(1);
+  }
+}

@@ -1,0 +1,174 @@
+package dev.braid.correlator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.braid.bpf.BpfMap;
+import dev.braid.bpf.BpfObject;
+import dev.braid.bpf.TracesContextMap;
+import dev.braid.bpf.testing.Kernel;
+import dev.braid.bpf.testing.PinRoot;
+import dev.braid.examples.ExampleService;
+import dev.braid.examples.Examples;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code braid run} as a user runs it: a separate JVM, its exit code, stdout and stderr. */
+@Tag("kernel")
+class CliTest {
+  private static final String TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
+
+  record Result(int exit, String stdout, String stderr) {}
+
+  private static List<String> braid(String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BraidCli.class.getName()));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  private static Result run(List<String> cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Result(p.exitValue(), out, err);
+  }
+
+  @Test
+  void aMissingExecutableIsExit2WithItsName(@TempDir Path out) throws Exception {
+    Result r = run(braid("run", "--exe", "/nonexistent/shop", "--out", out.toString(), "--duration", "1s"));
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.stderr()).contains("braid: cannot trace /nonexistent/shop: no such file");
+    assertThat(r.stdout()).doesNotContain("ready");
+  }
+
+  @Test
+  void aFileThatIsNotElfIsExit2(@TempDir Path dir) throws Exception {
+    Path text = Files.writeString(dir.resolve("service.sh"), "#!/bin/sh\necho hi\n");
+    Result r = run(braid("run", "--exe", text.toString(), "--out", dir.resolve("out").toString(), "--duration", "1s"));
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.stderr()).contains("braid: cannot trace " + text + ": not an ELF executable");
+  }
+
+  @Test
+  void aProgramThatIsNotGoIsExit2(@TempDir Path out) throws Exception {
+    Result r = run(braid("run", "--exe", "/bin/true", "--out", out.toString(), "--duration", "1s"));
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.stderr()).contains("not a Go program");
+  }
+
+  @Test
+  void noBpffsAtThePinPathIsExit2WithDoctorsFix(@TempDir Path notBpffs) throws Exception {
+    Result r = run(braid("run", "--exe", Examples.binary("shop").toString(), "--pin-path", notBpffs.toString(), "--duration", "1s", "--out", notBpffs.resolve("o").toString()));
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.stderr()).contains("FAIL  bpffs: " + notBpffs + " is on ").contains(", not bpffs").contains("fix: mount -t bpf bpf " + notBpffs);
+  }
+
+  @Test
+  void noPrivilegesIsExit2WithDoctorsFix(@TempDir Path out) throws Exception {
+    // Root without any capability: what a container without CAP_BPF looks like.
+    List<String> cmd = new ArrayList<>(List.of("setpriv", "--inh-caps=-all", "--bounding-set=-all"));
+    cmd.addAll(braid("run", "--exe", Examples.binary("shop").toString(), "--out", out.toString(), "--duration", "1s"));
+    Result r = run(cmd);
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.stderr()).contains("FAIL  privileges: no BPF privileges").contains("fix: run as root");
+  }
+
+  @Test
+  void aForeignPinIsRefusedByItsDifferencesAndLeftAlone(@TempDir Path out) throws Exception {
+    Kernel.requireBpf();
+    try (PinRoot pins = PinRoot.create();
+        BpfObject foreign = BpfObject.openResource("/bpf/test_foreign_pin.bpf.o")) {
+      foreign.load();
+      Path pin = TracesContextMap.pinPath(pins.path());
+      Files.createDirectory(pin.getParent());
+      foreign.map("traces_ctx_v1").pin(pin);
+      int id = foreign.map("traces_ctx_v1").info().id();
+
+      Result r = run(braid("run", "--exe", Examples.binary("shop").toString(), "--pin-path", pins.path().toString(), "--out", out.toString(), "--duration", "1s"));
+      assertThat(r.exit()).isEqualTo(2);
+      assertThat(r.stderr())
+          .contains("the map pinned at " + pin + " is not traces_ctx_v1")
+          .contains("type hash (want lru_hash)")
+          .contains("value size 16 (want 24)")
+          .contains("max_entries 4096 (want 16384)");
+      try (BpfMap still = BpfMap.openPinned(pin).orElseThrow()) {
+        assertThat(still.info().id()).isEqualTo(id);
+      }
+    }
+  }
+
+  @Test
+  void readyThenSigtermFlushesEverythingAndLeavesNoEntry(@TempDir Path out) throws Exception {
+    Kernel.requireBpf();
+    try (PinRoot pins = PinRoot.create();
+        ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0")) {
+      Process braid =
+          new ProcessBuilder(braid("run", "--exe", Examples.binary("shop").toString(), "--pin-path", pins.path().toString(), "--out", out.toString()))
+              .redirectError(out.resolve("stderr.txt").toFile())
+              .start();
+      BufferedReader stdout = new BufferedReader(new InputStreamReader(braid.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(stdout.readLine()).isEqualTo("ready");
+
+      HttpClient http = HttpClient.newHttpClient();
+      HttpRequest req =
+          HttpRequest.newBuilder(URI.create(shop.url() + "/search?ms=2")).header("traceparent", "00-" + TRACE_ID + "-b7ad6b7169203331-01").build();
+      assertThat(http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+
+      braid.destroy(); // SIGTERM
+      assertThat(braid.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(braid.exitValue()).as(Files.readString(out.resolve("stderr.txt"))).isIn(0, 143);
+
+      // The span that was in flight when the request ended reached the file before exit.
+      List<JsonNode> spans = spans(out.resolve("traces.jsonl"));
+      assertThat(spans).extracting(s -> s.get("traceId").asText()).containsExactly(TRACE_ID);
+      assertThat(spans.getFirst().get("parentSpanId").asText()).isEqualTo("b7ad6b7169203331");
+      // The pin stays (another reader may hold it), with no entry of the shop in it.
+      try (BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
+        assertThat(pinned.keys()).noneMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid());
+      }
+    }
+  }
+
+  @Test
+  void durationStopsBraidByItself(@TempDir Path out) throws Exception {
+    Kernel.requireBpf();
+    try (PinRoot pins = PinRoot.create()) {
+      Result r = run(braid("run", "--exe", Examples.binary("shop").toString(), "--pin-path", pins.path().toString(), "--out", out.toString(), "--duration", "2s"));
+      assertThat(r.exit()).as(r.stderr()).isZero();
+      assertThat(r.stdout()).isEqualTo("ready\n");
+      assertThat(out.resolve("traces.jsonl")).exists();
+    }
+  }
+
+  private static List<JsonNode> spans(Path traces) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> spans = new ArrayList<>();
+    for (String line : Files.readAllLines(traces)) {
+      for (JsonNode rs : json.readTree(line).get("resourceSpans")) {
+        for (JsonNode ss : rs.get("scopeSpans")) {
+          ss.get("spans").forEach(spans::add);
+        }
+      }
+    }
+    return spans;
+  }
+}

@@ -1,0 +1,3 @@
+module braid.dev/elftest/dwarfpeer
+
+go 1.18

@@ -1,0 +1,3 @@
+module braid.dev/elftest/inlinepeer
+
+go 1.18

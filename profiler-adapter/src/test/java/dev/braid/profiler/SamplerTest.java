@@ -1,0 +1,101 @@
+package dev.braid.profiler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.braid.bpf.BpfMap;
+import dev.braid.bpf.TraceContext;
+import dev.braid.bpf.TracesContextMap;
+import dev.braid.bpf.testing.Kernel;
+import dev.braid.bpf.testing.PinRoot;
+import dev.braid.examples.ExampleService;
+import dev.braid.examples.Examples;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The sampler as a reader of traces_ctx_v1 that this test writes itself. */
+@Tag("kernel")
+class SamplerTest {
+  @Test
+  void everySampleCarriesTheEntryOfItsThreadAtSampleTime() throws Exception {
+    Kernel.requireBpf();
+    List<StackSample> samples = new ArrayList<>();
+    try (PinRoot pins = PinRoot.create();
+        ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0", "-spinners", "2");
+        Sampler sampler = Sampler.start(pins.path(), 997, false, samples::add);
+        BpfMap ctx = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
+      // Every thread of the shop gets a context of its own, derived from its tid; half get none.
+      Map<Integer, TraceContext> written = new HashMap<>();
+      for (int tid : threads(shop.pid())) {
+        if (tid % 2 == 0) {
+          TraceContext c = new TraceContext("%032x".formatted(tid), "%016x".formatted(tid + 1));
+          ctx.update(TracesContextMap.key(shop.pid(), tid), c.toBytes());
+          written.put(tid, c);
+        }
+      }
+      sampler.addProcess(shop.pid()); // only now: every sample must see the entries
+      Thread.sleep(1500);
+      sampler.detach();
+      sampler.drain();
+
+      assertThat(samples).hasSizeGreaterThan(100);
+      assertThat(samples).allSatisfy(s -> assertThat(s.pid()).isEqualTo(shop.pid()));
+      for (StackSample s : samples) {
+        assertThat(s.context()).as("tid %d", s.tid()).isEqualTo(Optional.ofNullable(written.get(s.tid())));
+      }
+      assertThat(samples).anySatisfy(s -> assertThat(s.context()).isPresent());
+      assertThat(samples).anySatisfy(s -> assertThat(s.context()).isEmpty());
+      for (int tid : written.keySet()) {
+        ctx.delete(TracesContextMap.key(shop.pid(), tid));
+      }
+    }
+  }
+
+  @Test
+  void samplesOfABusyGoroutineSymbolizeToItsFunction() throws Exception {
+    Kernel.requireBpf();
+    List<StackSample> samples = new ArrayList<>();
+    try (PinRoot pins = PinRoot.create();
+        ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0", "-spinners", "1");
+        Sampler sampler = Sampler.start(pins.path(), 499, false, samples::add);
+        Symbolizer symbolizer = new Symbolizer()) {
+      sampler.addProcess(shop.pid());
+      Thread.sleep(1500);
+      sampler.detach();
+      sampler.drain();
+      List<List<Location>> stacks = samples.stream().map(symbolizer::symbolize).toList();
+      long inSpinner =
+          stacks.stream()
+              .filter(st -> st.stream().flatMap(l -> l.lines().stream()).anyMatch(l -> l.function().equals("main.compactIndex")))
+              .count();
+      // One goroutine spins all the time: most samples are in it.
+      assertThat(inSpinner).isGreaterThan(samples.size() / 2);
+      Location frame =
+          stacks.stream()
+              .flatMap(List::stream)
+              .filter(l -> l.lines().stream().anyMatch(line -> line.function().equals("main.compactIndex")))
+              .findFirst()
+              .orElseThrow();
+      Line line = frame.lines().stream().filter(l -> l.function().equals("main.compactIndex")).findFirst().orElseThrow();
+      assertThat(line.file()).endsWith("examples/shop/main.go");
+      assertThat(frame.mapping().path()).isEqualTo(Examples.binary("shop").toRealPath().toString());
+      assertThat(frame.mapping().buildId()).isNotEmpty();
+      // Every stack ends in the Go runtime's goroutine entry.
+      assertThat(stacks).allSatisfy(st -> assertThat(st).isNotEmpty());
+    }
+  }
+
+  private static List<Integer> threads(int pid) throws IOException {
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Integer.toString(pid), "task"))) {
+      return tasks.map(p -> Integer.parseInt(p.getFileName().toString())).toList();
+    }
+  }
+}
