@@ -201,16 +201,16 @@ class PclntabTest {
   }
 
   @Test
-  void priceCartCallsSpinSoNoPcOfItHasInlinedFrames() {
-    // The compiler does not inline spin (its loop and calls exceed the inlining budget): priceCart CALLs it.
+  void compactIndexCallsSpinSoNoPcOfItHasInlinedFrames() {
+    // The compiler does not inline spin (its loop and calls exceed the inlining budget): compactIndex CALLs it.
     Path shop = Peers.example("shop");
-    List<Instruction> priceCart = objdump(shop, "main.priceCart");
-    assertThat(priceCart).extracting(Instruction::asm).anyMatch(a -> a.startsWith("CALL main.spin(SB)"));
+    List<Instruction> compactIndex = objdump(shop, "main.compactIndex");
+    assertThat(compactIndex).extracting(Instruction::asm).anyMatch(a -> a.startsWith("CALL main.spin(SB)"));
     try (ElfFile elf = ElfFile.open(shop)) {
       Pclntab pclntab = Pclntab.read(elf);
-      for (Instruction ins : priceCart) {
+      for (Instruction ins : compactIndex) {
         assertThat(pclntab.frames(ins.pc())).singleElement()
-            .extracting(GoFrame::function, GoFrame::line).containsExactly("main.priceCart", ins.line());
+            .extracting(GoFrame::function, GoFrame::line).containsExactly("main.compactIndex", ins.line());
       }
       GoFunction spin = pclntab.function("main.spin").orElseThrow();
       assertThat(pclntab.frames(spin.entry() + 0x40)).extracting(GoFrame::function).containsExactly("main.spin");

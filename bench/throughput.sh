@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Throughput of an example Go service without and with braid attached, in one
+# run: rounds alternate (without, with, without, with, ...) so that drift of
+# the machine hits both sides alike. Prints each round, the medians and the
+# ratio with/without, and what the probes cost per request.
+#
+#   bench/throughput.sh [--rounds N] [--seconds S] [--route PATH] [--connections C]
+#
+# Run it through ./braid bench, which builds braid and finds the JDK.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROUNDS=3 SECONDS_PER_ROUND=10 ROUTE=/hello CONNECTIONS=32
+while (($#)); do
+  case "$1" in
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --seconds) SECONDS_PER_ROUND="$2"; shift 2 ;;
+    --route) ROUTE="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    *) echo "bench: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+JAVA="${JAVA_HOME:?run through ./braid bench}/bin/java"
+JAR="$ROOT/correlator/target/braid.jar"
+SHOP="$ROOT/examples/target/bin/shop"
+WORK="$(mktemp -d)"
+PINS="/sys/fs/bpf/braid-bench-$$"
+mkdir -p "$PINS"
+cleanup() {
+  [[ -n ${BRAID_PID:-} ]] && kill "$BRAID_PID" 2>/dev/null && wait "$BRAID_PID" 2>/dev/null || true
+  [[ -n ${SHOP_PID:-} ]] && kill "$SHOP_PID" 2>/dev/null || true
+  rm -rf "$PINS" "$WORK"
+}
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { echo "bench: wrk is missing: apt-get install wrk" >&2; exit 2; }
+
+"$SHOP" -addr 127.0.0.1:0 >"$WORK/shop.out" 2>&1 &
+SHOP_PID=$!
+for _ in $(seq 50); do grep -q "listening on" "$WORK/shop.out" && break; sleep 0.1; done
+ADDR="$(sed -n 's/^listening on //p' "$WORK/shop.out")"
+URL="http://$ADDR$ROUTE"
+
+wrk_rps() { wrk -t2 -c"$CONNECTIONS" -d"${1}s" "$URL" | awk '/Requests\/sec:/ { print $2 }'; }
+
+start_braid() {
+  : >"$WORK/braid.out"
+  "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -jar "$JAR" run \
+    --exe "$SHOP" --pin-path "$PINS" --out "$WORK/out" --log-level warn >"$WORK/braid.out" 2>"$WORK/braid.err" &
+  BRAID_PID=$!
+  for _ in $(seq 300); do grep -qx ready "$WORK/braid.out" && return 0; sleep 0.1; done
+  echo "bench: braid did not get ready:" >&2; cat "$WORK/braid.err" >&2; exit 1
+}
+stop_braid() { kill "$BRAID_PID"; wait "$BRAID_PID" || true; BRAID_PID=; }
+
+# Per-program run counts need kernel.bpf_stats_enabled; restored at the end.
+STATS_BEFORE="$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)"
+sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null || true
+trap 'sysctl -qw kernel.bpf_stats_enabled='"$STATS_BEFORE"' 2>/dev/null || true; cleanup' EXIT
+
+echo "bench: $URL, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each way, $(nproc) CPUs"
+wrk_rps 3 >/dev/null # warm-up
+without=() with=()
+for r in $(seq "$ROUNDS"); do
+  a="$(wrk_rps "$SECONDS_PER_ROUND")"
+  start_braid
+  b="$(wrk_rps "$SECONDS_PER_ROUND")"
+  # Probe hits of this round: bpftool reports each program's run count and time.
+  bpftool -j prog show 2>/dev/null >"$WORK/progs.json" || true
+  stop_braid
+  without+=("$a") with+=("$b")
+  printf 'round %d: without %10.0f req/s   with braid %10.0f req/s\n' "$r" "$a" "$b"
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mw="$(median "${without[@]}")" mb="$(median "${with[@]}")"
+printf 'median:  without %10.0f req/s   with braid %10.0f req/s   ratio %.3f\n' "$mw" "$mb" "$(echo "$mb / $mw" | bc -l)"
+
+# Probe cost in the last round: hits per request and nanoseconds per hit.
+if [[ -s $WORK/progs.json ]] && command -v python3 >/dev/null; then
+  python3 - "$WORK/progs.json" "$b" "$SECONDS_PER_ROUND" <<'PY'
+import json, sys
+names = ("go_execute", "go_schedule", "go_goexit", "http_server_sta", "http_server_end", "on_cpu_sample")
+progs = [p for p in json.load(open(sys.argv[1])) if p.get("name", "").startswith(names)]
+requests = float(sys.argv[2]) * float(sys.argv[3])
+for p in sorted(progs, key=lambda p: p["name"]):
+    cnt, ns = p.get("run_cnt", 0), p.get("run_time_ns", 0)
+    if cnt:
+        print(f"  {p['name']:<16} {cnt / requests:6.2f} hits/request  {ns / cnt:7.0f} ns/hit in BPF")
+PY
+fi
