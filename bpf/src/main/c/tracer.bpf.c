@@ -93,13 +93,25 @@ static __always_inline int read_goid(const struct go_offsets *off, __u64 g, __u6
 	return 0;
 }
 
-/* The goroutine running this Go function (g is in R14). */
-static __always_inline int current_goroutine(struct pt_regs *ctx, const struct go_offsets *off,
-					     __u64 pid_tgid, struct goroutine_key *key)
+/* Who runs the probed Go function: its binary, its thread, its goroutine. */
+struct running {
+	struct go_offsets *off;
+	__u64 pid_tgid;
+	__u32 binary_id;
+	struct goroutine_key key;
+};
+
+/* Fills r for the goroutine running this Go function (g is in R14); 0 on success. */
+static __always_inline int running_goroutine(struct pt_regs *ctx, struct running *r)
 {
-	key->tgid = pid_tgid >> 32;
-	key->_pad = 0;
-	return read_goid(off, GO_G(ctx), &key->goid);
+	r->binary_id = (__u32)bpf_get_attach_cookie(ctx);
+	r->off = bpf_map_lookup_elem(&binaries, &r->binary_id);
+	if (!r->off)
+		return -1;
+	r->pid_tgid = bpf_get_current_pid_tgid();
+	r->key.tgid = r->pid_tgid >> 32;
+	r->key._pad = 0;
+	return read_goid(r->off, GO_G(ctx), &r->key.goid);
 }
 
 static __always_inline void fill_header(struct event_header *h, __u32 kind, __u64 pid_tgid,
@@ -388,23 +400,22 @@ static __always_inline void close_span(struct goroutine_key *key, struct server_
 	bpf_map_delete_elem(&server_spans, key);
 }
 
-static __always_inline void emit_end(struct server_span *span, __u64 pid_tgid, __u32 binary_id,
-				     __u64 goid, __s64 status, __u32 reason, __u64 req,
-				     const struct go_offsets *off)
+static __always_inline void emit_end(const struct running *r, struct server_span *span,
+				     __s64 status, __u32 reason, __u64 req)
 {
 	struct span_end_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(STAT_RINGBUF_FULL);
 		return;
 	}
-	fill_header(&e->header, EVENT_SPAN_END, pid_tgid, binary_id, goid);
+	fill_header(&e->header, EVENT_SPAN_END, r->pid_tgid, r->binary_id, r->key.goid);
 	__builtin_memcpy(e->trace_id, span->ctx.trace_id, 16);
 	__builtin_memcpy(e->span_id, span->ctx.span_id, 8);
 	e->status = status;
 	e->reason = reason;
 	e->route_len = 0;
-	if (req && (off->features & FEAT_ROUTE))
-		e->route_len = read_go_string(e->route, ROUTE_MAX, (void *)(req + off->request_pattern));
+	if (req && (r->off->features & FEAT_ROUTE))
+		e->route_len = read_go_string(e->route, ROUTE_MAX, (void *)(req + r->off->request_pattern));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -416,15 +427,11 @@ static __always_inline void emit_end(struct server_span *span, __u64 pid_tgid, _
 SEC("uprobe")
 int http_server_start(struct pt_regs *ctx)
 {
-	struct go_offsets *off = offsets_of(ctx);
-	if (!off || !(off->features & FEAT_HTTP_SERVER))
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct goroutine_key key;
-	if (current_goroutine(ctx, off, pid_tgid, &key))
+	struct running r;
+	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_HTTP_SERVER))
 		return 0;
 	__u64 req = GO_PARAM4(ctx);
-	struct server_span *open = bpf_map_lookup_elem(&server_spans, &key);
+	struct server_span *open = bpf_map_lookup_elem(&server_spans, &r.key);
 	if (open && open->req == req)
 		return 0; /* the function restarted after its stack grew */
 
@@ -433,12 +440,11 @@ int http_server_start(struct pt_regs *ctx)
 		count(STAT_RINGBUF_FULL);
 		return 0;
 	}
-	__u32 binary_id = (__u32)bpf_get_attach_cookie(ctx);
-	fill_header(&e->header, EVENT_SPAN_START, pid_tgid, binary_id, key.goid);
+	fill_header(&e->header, EVENT_SPAN_START, r.pid_tgid, r.binary_id, r.key.goid);
 	e->span_kind = SPAN_KIND_SERVER;
 
 	struct parsed_parent parent;
-	if (read_traceparent(off, req, &parent) == 0) {
+	if (read_traceparent(r.off, req, &parent) == 0) {
 		__builtin_memcpy(e->trace_id, parent.trace_id, 16);
 		__builtin_memcpy(e->parent_span_id, parent.span_id, 8);
 		e->trace_flags = parent.flags;
@@ -449,28 +455,28 @@ int http_server_start(struct pt_regs *ctx)
 	}
 	random_bytes(e->span_id, 8);
 
-	e->method_len = read_go_string(e->method, METHOD_MAX, (void *)(req + off->request_method));
+	e->method_len = read_go_string(e->method, METHOD_MAX, (void *)(req + r.off->request_method));
 	__u64 url = 0;
 	e->path_len = 0;
-	if (!bpf_probe_read_user(&url, sizeof(url), (void *)(req + off->request_url)) && url)
-		e->path_len = read_go_string(e->path, PATH_MAX_LEN, (void *)(url + off->url_path));
+	if (!bpf_probe_read_user(&url, sizeof(url), (void *)(req + r.off->request_url)) && url)
+		e->path_len = read_go_string(e->path, PATH_MAX_LEN, (void *)(url + r.off->url_path));
 
 	struct server_span span = {.req = req};
 	__builtin_memcpy(span.ctx.trace_id, e->trace_id, 16);
 	__builtin_memcpy(span.ctx.span_id, e->span_id, 8);
-	struct trace_context *prev = bpf_map_lookup_elem(&goroutine_ctx, &key);
+	struct trace_context *prev = bpf_map_lookup_elem(&goroutine_ctx, &r.key);
 	if (prev) {
 		span.prev = *prev;
 		span.has_prev = 1;
 	}
-	if (bpf_map_update_elem(&server_spans, &key, &span, BPF_ANY) ||
-	    bpf_map_update_elem(&goroutine_ctx, &key, &span.ctx, BPF_ANY)) {
+	if (bpf_map_update_elem(&server_spans, &r.key, &span, BPF_ANY) ||
+	    bpf_map_update_elem(&goroutine_ctx, &r.key, &span.ctx, BPF_ANY)) {
 		count(STAT_GOROUTINE_MAP_FULL);
-		bpf_map_delete_elem(&server_spans, &key);
+		bpf_map_delete_elem(&server_spans, &r.key);
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	bpf_map_update_elem(&traces_ctx_v1, &pid_tgid, &span.ctx, BPF_ANY);
+	bpf_map_update_elem(&traces_ctx_v1, &r.pid_tgid, &span.ctx, BPF_ANY);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -483,24 +489,19 @@ int http_server_start(struct pt_regs *ctx)
 SEC("uprobe")
 int http_server_end(struct pt_regs *ctx)
 {
-	struct go_offsets *off = offsets_of(ctx);
-	if (!off)
+	struct running r;
+	if (running_goroutine(ctx, &r))
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct goroutine_key key;
-	if (current_goroutine(ctx, off, pid_tgid, &key))
-		return 0;
-	struct server_span *span = bpf_map_lookup_elem(&server_spans, &key);
+	struct server_span *span = bpf_map_lookup_elem(&server_spans, &r.key);
 	if (!span)
 		return 0;
 	__u64 w = GO_PARAM1(ctx);
 	__s64 status = 0;
 	__u64 req = 0;
-	bpf_probe_read_user(&status, sizeof(status), (void *)(w + off->response_status));
-	bpf_probe_read_user(&req, sizeof(req), (void *)(w + off->response_req));
-	emit_end(span, pid_tgid, (__u32)bpf_get_attach_cookie(ctx), key.goid, status, END_FINISHED,
-		 req, off);
-	close_span(&key, span, pid_tgid);
+	bpf_probe_read_user(&status, sizeof(status), (void *)(w + r.off->response_status));
+	bpf_probe_read_user(&req, sizeof(req), (void *)(w + r.off->response_req));
+	emit_end(&r, span, status, END_FINISHED, req);
+	close_span(&r.key, span, r.pid_tgid);
 	return 0;
 }
 
@@ -512,21 +513,16 @@ int http_server_end(struct pt_regs *ctx)
 SEC("uprobe")
 int go_goexit(struct pt_regs *ctx)
 {
-	struct go_offsets *off = offsets_of(ctx);
-	if (!off)
+	struct running r;
+	if (running_goroutine(ctx, &r))
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct goroutine_key key;
-	if (current_goroutine(ctx, off, pid_tgid, &key))
-		return 0;
-	struct server_span *span = bpf_map_lookup_elem(&server_spans, &key);
+	struct server_span *span = bpf_map_lookup_elem(&server_spans, &r.key);
 	if (span) {
-		emit_end(span, pid_tgid, (__u32)bpf_get_attach_cookie(ctx), key.goid, 0,
-			 END_GOROUTINE_EXIT, 0, off);
-		bpf_map_delete_elem(&server_spans, &key);
+		emit_end(&r, span, 0, END_GOROUTINE_EXIT, 0);
+		bpf_map_delete_elem(&server_spans, &r.key);
 	}
-	bpf_map_delete_elem(&goroutine_ctx, &key);
-	bpf_map_delete_elem(&traces_ctx_v1, &pid_tgid);
+	bpf_map_delete_elem(&goroutine_ctx, &r.key);
+	bpf_map_delete_elem(&traces_ctx_v1, &r.pid_tgid);
 	return 0;
 }
 

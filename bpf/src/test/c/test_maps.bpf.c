@@ -48,3 +48,14 @@ int BPF_PROG(count_getpid, struct pt_regs *regs, long id)
 		(*n)++;
 	return 0;
 }
+
+/* Counts calls by attach cookie: counters[cookie]. */
+SEC("uprobe")
+int count_calls(struct pt_regs *ctx)
+{
+	__u32 slot = (__u32)bpf_get_attach_cookie(ctx);
+	__u64 *n = bpf_map_lookup_elem(&counters, &slot);
+	if (n)
+		(*n)++;
+	return 0;
+}

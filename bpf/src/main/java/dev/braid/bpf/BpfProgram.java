@@ -1,5 +1,6 @@
 package dev.braid.bpf;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
@@ -18,6 +19,7 @@ public final class BpfProgram {
   // Newer libbpf appends fields and reads only the first sz bytes, so 40 works everywhere.
   private static final long UPROBE_OPTS_SIZE = 40;
   private static final long UPROBE_OPTS_COOKIE = 16;
+  private static final long UPROBE_OPTS_FUNC_NAME = 32;
 
   private final BpfObject object;
   private final String name;
@@ -42,17 +44,30 @@ public final class BpfProgram {
    * @param cookie what {@code bpf_get_attach_cookie()} returns in the program
    */
   public BpfLink attachUprobe(Path binary, long fileOffset, int pid, long cookie) {
+    return attachUprobe(binary, null, fileOffset, pid, cookie);
+  }
+
+  /**
+   * Attaches as an entry uprobe at {@code offset} bytes into an ELF symbol, which libbpf finds in
+   * the binary's {@code .symtab} or {@code .dynsym} (so not in stripped binaries: use file offsets
+   * there).
+   */
+  public BpfLink attachUprobe(Path binary, String symbol, long offset, int pid, long cookie) {
     object.requireLoaded("attach " + name);
-    String where = "program " + name + ": uprobe " + binary + "+0x" + Long.toHexString(fileOffset);
+    String where =
+        "program " + name + ": uprobe " + binary + (symbol == null ? "" : ":" + symbol) + "+0x" + Long.toHexString(offset);
     try (Arena call = Arena.ofConfined()) {
       MemorySegment opts = call.allocate(UPROBE_OPTS_SIZE);
       opts.set(JAVA_LONG, 0, UPROBE_OPTS_SIZE);
       opts.set(JAVA_LONG, UPROBE_OPTS_COOKIE, cookie);
+      if (symbol != null) {
+        opts.set(ADDRESS, UPROBE_OPTS_FUNC_NAME, call.allocateFrom(symbol));
+      }
       MemorySegment path = call.allocateFrom(binary.toString());
       MemorySegment errno = Libbpf.newErrnoState(call);
       LibbpfLog.begin();
       MemorySegment link =
-          (MemorySegment) Libbpf.H.PROGRAM_ATTACH_UPROBE_OPTS.invokeExact(errno, handle, pid, path, fileOffset, opts);
+          (MemorySegment) Libbpf.H.PROGRAM_ATTACH_UPROBE_OPTS.invokeExact(errno, handle, pid, path, offset, opts);
       return linkOrThrow(link, errno, where);
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);

@@ -137,6 +137,25 @@ public final class TracesContextMap {
     return new Sharing(pinRoot, object, existing.orElse(null));
   }
 
+  /**
+   * Opens and loads an object that declares traces_ctx_v1, with its map shared through the pin
+   * under {@code pinRoot} (reused, or created and pinned). The caller owns the loaded object; on
+   * failure nothing is left open.
+   *
+   * @throws IncompatiblePinException when a map of another layout is pinned there
+   */
+  public static BpfObject loadShared(String objectResource, Path pinRoot) {
+    BpfObject object = BpfObject.openResource(objectResource);
+    try (Sharing sharing = beforeLoad(object, pinRoot)) {
+      object.load();
+      sharing.afterLoad();
+      return object;
+    } catch (RuntimeException e) {
+      object.close();
+      throw e;
+    }
+  }
+
   /** Fails with the fix when {@code pinRoot} is not on a bpf filesystem. */
   public static void requireBpffs(Path pinRoot) {
     String type;

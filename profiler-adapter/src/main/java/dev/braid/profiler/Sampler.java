@@ -41,28 +41,25 @@ public final class Sampler implements AutoCloseable {
    * and starts sampling at {@code frequencyHz} on every online CPU.
    */
   public static Sampler start(Path pinRoot, long frequencyHz, boolean allProcesses, Consumer<StackSample> listener) {
-    BpfObject object = BpfObject.openResource(OBJECT);
+    BpfObject object = TracesContextMap.loadShared(OBJECT, pinRoot);
+    Sampler sampler;
     try {
-      try (TracesContextMap.Sharing sharing = TracesContextMap.beforeLoad(object, pinRoot)) {
-        object.load();
-        sharing.afterLoad();
-      }
       object.map("sampler_config").update(LittleEndian.u32(0), LittleEndian.u32(allProcesses ? 1 : 0));
-      Sampler sampler = new Sampler(object, listener);
-      try {
-        BpfProgram program = object.program("on_cpu_sample");
-        for (int cpu : Cpus.online()) {
-          sampler.links.add(program.attachCpuClock(cpu, frequencyHz));
-        }
-      } catch (RuntimeException e) {
-        sampler.close();
-        throw e;
-      }
-      return sampler;
+      sampler = new Sampler(object, listener);
     } catch (RuntimeException e) {
       object.close();
       throw e;
     }
+    try {
+      BpfProgram program = object.program("on_cpu_sample");
+      for (int cpu : Cpus.online()) {
+        sampler.links.add(program.attachCpuClock(cpu, frequencyHz));
+      }
+    } catch (RuntimeException e) {
+      sampler.close();
+      throw e;
+    }
+    return sampler;
   }
 
   /** Samples this process from now on. */

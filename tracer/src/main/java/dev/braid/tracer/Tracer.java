@@ -59,24 +59,21 @@ public final class Tracer implements AutoCloseable {
    * @throws dev.braid.bpf.BpfException when the kernel refuses the programs or maps
    */
   public static Tracer start(Path pinRoot, Consumer<SpanEvent> listener) {
-    BpfObject object = BpfObject.openResource(OBJECT);
+    BpfObject object = TracesContextMap.loadShared(OBJECT, pinRoot);
+    Tracer tracer;
     try {
-      try (TracesContextMap.Sharing sharing = TracesContextMap.beforeLoad(object, pinRoot)) {
-        object.load();
-        sharing.afterLoad();
-      }
-      Tracer tracer = new Tracer(object, listener);
-      try {
-        tracer.links.add(object.program("thread_exit").attach());
-      } catch (RuntimeException e) {
-        tracer.close();
-        throw e;
-      }
-      return tracer;
+      tracer = new Tracer(object, listener);
     } catch (RuntimeException e) {
       object.close();
       throw e;
     }
+    try {
+      tracer.links.add(object.program("thread_exit").attach());
+    } catch (RuntimeException e) {
+      tracer.close();
+      throw e;
+    }
+    return tracer;
   }
 
   /**

@@ -105,16 +105,24 @@ class GoProgramTest {
         .hasMessageContaining("runtime.g");
   }
 
-  /** Offsets as the standard library's debug/dwarf reads them (tracer/src/test/go/dwarfoffsets). */
+  /**
+   * Offsets as the standard library's debug/dwarf reads them, through the peer program of the elf
+   * module's tests (elf/src/test/go/dwarfpeer), keyed {@code STRUCT.MEMBER}.
+   */
   static Map<String, Integer> dwarfOffsets(Path binary, String... members) {
     List<String> cmd = new ArrayList<>(List.of("go", "run", ".", binary.toString()));
-    cmd.addAll(List.of(members));
-    String out = Commands.run(Path.of("src/test/go/dwarfoffsets").toAbsolutePath(), cmd);
+    for (String m : members) {
+      String struct = m.substring(0, m.lastIndexOf('.'));
+      if (!cmd.contains(struct)) {
+        cmd.add(struct);
+      }
+    }
+    String out = Commands.run(Path.of("../elf/src/test/go/dwarfpeer").toAbsolutePath().normalize(), cmd);
     Map<String, Integer> offsets = new HashMap<>();
     for (String line : out.strip().split("\n")) {
-      String[] f = line.split(" ");
-      if (!f[1].equals("-")) {
-        offsets.put(f[0], Integer.parseInt(f[1]));
+      String[] f = line.split(" "); // member STRUCT MEMBER OFFSET
+      if (f[0].equals("member")) {
+        offsets.put(f[1] + "." + f[2], Integer.parseInt(f[3]));
       }
     }
     return offsets;

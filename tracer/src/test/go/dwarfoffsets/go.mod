@@ -1,3 +1,0 @@
-module braid.dev/tracer/testtools/dwarfoffsets
-
-go 1.21
