@@ -61,7 +61,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 8 << 20); /* ~20k spans: 200 ms at 100k requests/s */
 } events SEC(".maps");
 
 struct {

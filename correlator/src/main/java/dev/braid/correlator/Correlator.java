@@ -30,8 +30,6 @@ import java.util.function.IntFunction;
 public final class Correlator {
   /** How long a sample may wait for its span to end before it goes out without the final name. */
   static final long MAX_SAMPLE_WAIT_NANOS = 60_000_000_000L;
-  /** How long an ended span stays known, for samples that are drained after its end. */
-  static final long ENDED_SPAN_RETENTION_NANOS = 120_000_000_000L;
 
   private final MonotonicClock clock;
   private final IntFunction<ProcessInfo> processes;
@@ -40,6 +38,7 @@ public final class Correlator {
   private final List<CompletedSpan> completed = new ArrayList<>();
   private final List<Waiting> waiting = new ArrayList<>();
   private long windowStart;
+  private long previousFlushMonotonic = Long.MIN_VALUE;
   private long unmatchedEnds;
 
   /** A span is named by its process and span id. */
@@ -114,7 +113,13 @@ public final class Correlator {
     Batch batch = new Batch(windowStart, windowEnd, completed, ready, last);
     completed.clear();
     windowStart = windowEnd;
-    ended.values().removeIf(s -> clock.toMonotonicNanos(s.endEpochNanos()) < nowMonotonic - ENDED_SPAN_RETENTION_NANOS);
+    // Every sample taken before a span ended has been drained by the flush after its end; one
+    // more flush covers a sample that a CPU was still writing while the ring buffer was read.
+    if (previousFlushMonotonic != Long.MIN_VALUE) {
+      long keepAfter = clock.toEpochNanos(previousFlushMonotonic);
+      ended.values().removeIf(s -> s.endEpochNanos() < keepAfter);
+    }
+    previousFlushMonotonic = nowMonotonic;
     return batch;
   }
 

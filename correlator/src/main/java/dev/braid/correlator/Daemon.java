@@ -44,6 +44,7 @@ public final class Daemon implements AutoCloseable {
   private volatile boolean stopping;
   private boolean closed;
   private long pipelineErrors;
+  private final LossReport losses = new LossReport();
 
   private Daemon(DaemonConfig config, GoProgram program) {
     this.config = config;
@@ -109,6 +110,7 @@ public final class Daemon implements AutoCloseable {
       if (now - lastScan >= DaemonConfig.SCAN_INTERVAL.toNanos()) {
         lastScan = now;
         guarded("process scan", this::scanProcesses);
+        guarded("loss check", () -> losses.check(tracer.stats(), sampler.lostSamples()));
       }
       if (now - lastFlush >= config.flushInterval().toNanos()) {
         lastFlush = now;

@@ -78,6 +78,19 @@ class CorrelatorTest {
   }
 
   @Test
+  void anEndedSpanStaysKnownForOneMoreFlush() {
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSpanEvent(ended(2_000, CTX, 200));
+    correlator.flush(3_000, false);
+    // A sample a CPU was still writing when the flush drained arrives after it.
+    correlator.onSample(sample(1_500, Optional.of(CTX)), List.of());
+    assertThat(correlator.flush(4_000, false).samples().getFirst().span()).isPresent();
+    correlator.flush(5_000, false);
+    correlator.onSample(sample(1_600, Optional.of(CTX)), List.of());
+    assertThat(correlator.flush(6_000, false).samples().getFirst().labels()).containsOnlyKeys("trace_id", "span_id");
+  }
+
+  @Test
   void aSampleOutsideSpansHasNoLabels() {
     correlator.onSample(sample(2_000, Optional.empty()), List.of());
     ProfiledSample s = correlator.flush(3_000, false).samples().getFirst();

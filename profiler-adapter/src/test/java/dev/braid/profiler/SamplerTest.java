@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The sampler as a reader of traces_ctx_v1 that this test writes itself. */
 @Tag("kernel")
@@ -59,12 +61,13 @@ class SamplerTest {
     }
   }
 
-  @Test
-  void samplesOfABusyGoroutineSymbolizeToItsFunction() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"shop", "shop-pie", "shop-stripped"})
+  void samplesOfABusyGoroutineSymbolizeToItsFunction(String binary) throws Exception {
     Kernel.requireBpf();
     List<StackSample> samples = new ArrayList<>();
     try (PinRoot pins = PinRoot.create();
-        ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0", "-spinners", "1");
+        ExampleService shop = ExampleService.start(Examples.binary(binary), "-addr", "127.0.0.1:0", "-spinners", "1");
         Sampler sampler = Sampler.start(pins.path(), 499, false, samples::add);
         Symbolizer symbolizer = new Symbolizer()) {
       sampler.addProcess(shop.pid());
@@ -86,7 +89,11 @@ class SamplerTest {
               .orElseThrow();
       Line line = frame.lines().stream().filter(l -> l.function().equals("main.compactIndex")).findFirst().orElseThrow();
       assertThat(line.file()).endsWith("examples/shop/main.go");
-      assertThat(frame.mapping().path()).isEqualTo(Examples.binary("shop").toRealPath().toString());
+      assertThat(frame.mapping().path()).isEqualTo(Examples.binary(binary).toRealPath().toString());
+      // The line lies inside compactIndex's body in the source.
+      List<String> source = Files.readAllLines(Path.of(line.file()));
+      int declared = source.indexOf("func compactIndex(seed uint64) {") + 1;
+      assertThat(line.line()).isBetween((long) declared, (long) declared + 4);
       assertThat(frame.mapping().buildId()).isNotEmpty();
       // Every stack ends in the Go runtime's goroutine entry.
       assertThat(stacks).allSatisfy(st -> assertThat(st).isNotEmpty());
