@@ -34,30 +34,36 @@ class SamplerTest {
         ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0", "-spinners", "2");
         Sampler sampler = Sampler.start(pins.path(), 997, false, samples::add);
         BpfMap ctx = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
-      // Every thread of the shop gets a context of its own, derived from its tid; half get none.
+      // Phase 1: every thread of the shop has a context of its own, derived from its tid.
       Map<Integer, TraceContext> written = new HashMap<>();
       for (int tid : threads(shop.pid())) {
-        if (tid % 2 == 0) {
-          TraceContext c = new TraceContext("%032x".formatted(tid), "%016x".formatted(tid + 1));
-          ctx.update(TracesContextMap.key(shop.pid(), tid), c.toBytes());
-          written.put(tid, c);
-        }
+        TraceContext c = new TraceContext("%032x".formatted(tid), "%016x".formatted(tid + 1));
+        ctx.update(TracesContextMap.key(shop.pid(), tid), c.toBytes());
+        written.put(tid, c);
       }
-      sampler.addProcess(shop.pid()); // only now: every sample must see the entries
-      Thread.sleep(1500);
-      sampler.detach();
-      sampler.drain();
-
-      assertThat(samples).hasSizeGreaterThan(100);
-      assertThat(samples).allSatisfy(s -> assertThat(s.pid()).isEqualTo(shop.pid()));
-      for (StackSample s : samples) {
-        assertThat(s.context()).as("tid %d", s.tid()).isEqualTo(Optional.ofNullable(written.get(s.tid())));
-      }
-      assertThat(samples).anySatisfy(s -> assertThat(s.context()).isPresent());
-      assertThat(samples).anySatisfy(s -> assertThat(s.context()).isEmpty());
+      sampler.addProcess(shop.pid()); // only now: every sample of phase 1 must see the entries
+      Thread.sleep(700);
+      // Phase 2: no thread has one.
+      long clearing = System.nanoTime(); // CLOCK_MONOTONIC, the clock of the samples' times
       for (int tid : written.keySet()) {
         ctx.delete(TracesContextMap.key(shop.pid(), tid));
       }
+      long cleared = System.nanoTime();
+      Thread.sleep(700);
+      sampler.detach();
+      sampler.drain();
+
+      List<StackSample> before = samples.stream().filter(s -> s.monotonicNanos() < clearing).toList();
+      List<StackSample> after = samples.stream().filter(s -> s.monotonicNanos() > cleared).toList();
+      assertThat(before).hasSizeGreaterThan(100);
+      assertThat(after).hasSizeGreaterThan(100);
+      assertThat(samples).allSatisfy(s -> assertThat(s.pid()).isEqualTo(shop.pid()));
+      // Threads the runtime started after phase 1 began have no entry, like any thread without one.
+      for (StackSample s : before) {
+        assertThat(s.context()).as("tid %d in phase 1", s.tid()).isEqualTo(Optional.ofNullable(written.get(s.tid())));
+      }
+      assertThat(before).anySatisfy(s -> assertThat(s.context()).isPresent());
+      assertThat(after).allSatisfy(s -> assertThat(s.context()).as("tid %d in phase 2", s.tid()).isEmpty());
     }
   }
 
