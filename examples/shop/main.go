@@ -2,22 +2,34 @@
 // each burn CPU in a function of their own, so that a CPU profile can be
 // checked against the trace that asked for the work.
 //
-//	GET /checkout?ms=N  burns N ms in priceCart
-//	GET /search?ms=N    burns N ms in rankResults
-//	GET /hello          answers at once (the benchmark route)
+//	GET /checkout?ms=N      burns N ms in priceCart
+//	GET /search?ms=N        burns N ms in rankResults
+//	GET /hello              answers at once (the benchmark route)
+//	GET /fail               answers 500
+//	GET /chain?to=URL&ms=N  calls URL with net/http's client, then burns in composeReply
+//	GET /wait/chan?ms=N     waits on a channel, then burns in afterChannel
+//	GET /wait/sleep?ms=N    sleeps, then burns in afterSleep
+//	GET /wait/syscall?ms=N  blocks in a raw syscall, then burns in afterSyscall
+//	GET /wait/socket?ms=N   waits for a socket read, then burns in afterSocketRead
+//	GET /locked?ms=N        burns in lockedBurn on a thread locked to the goroutine
+//	GET /spawn?ms=N         returns at once; a goroutine it started burns in spawnedBurn
 //
 // With -spinners K it also runs K goroutines that burn CPU in compactIndex
 // forever without serving any request: no sample of theirs may carry a span.
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -30,22 +42,70 @@ func main() {
 	for i := 0; i < *spinners; i++ {
 		go compactIndex(uint64(i))
 	}
+	ticks := make(chan struct{})
+	go tick(ticks)
+	echo := startSlowEcho()
 
 	// Step 2: one route per burn function.
 	mux := http.NewServeMux()
 	mux.HandleFunc("/checkout", func(w http.ResponseWriter, r *http.Request) {
-		sum := priceCart(burnDuration(r))
-		fmt.Fprintf(w, "checkout %d\n", sum)
+		fmt.Fprintf(w, "checkout %d\n", priceCart(burnDuration(r)))
 	})
 	mux.HandleFunc("/search", func(w http.ResponseWriter, r *http.Request) {
-		sum := rankResults(burnDuration(r))
-		fmt.Fprintf(w, "search %d\n", sum)
+		fmt.Fprintf(w, "search %d\n", rankResults(burnDuration(r)))
 	})
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("hello\n"))
 	})
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "failing on purpose", http.StatusInternalServerError)
+	})
+	mux.HandleFunc("/chain", func(w http.ResponseWriter, r *http.Request) {
+		resp, err := http.Get(r.URL.Query().Get("to"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		fmt.Fprintf(w, "chain %d %d\n", resp.StatusCode, composeReply(burnDuration(r)))
+	})
+	mux.HandleFunc("/wait/chan", func(w http.ResponseWriter, r *http.Request) {
+		<-ticks
+		fmt.Fprintf(w, "chan %d\n", afterChannel(burnDuration(r)))
+	})
+	mux.HandleFunc("/wait/sleep", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(3 * time.Millisecond)
+		fmt.Fprintf(w, "sleep %d\n", afterSleep(burnDuration(r)))
+	})
+	mux.HandleFunc("/wait/syscall", func(w http.ResponseWriter, r *http.Request) {
+		ts := syscall.Timespec{Nsec: 3_000_000}
+		syscall.Syscall(syscall.SYS_NANOSLEEP, uintptr(unsafePointer(&ts)), 0, 0)
+		fmt.Fprintf(w, "syscall %d\n", afterSyscall(burnDuration(r)))
+	})
+	mux.HandleFunc("/wait/socket", func(w http.ResponseWriter, r *http.Request) {
+		conn, err := net.Dial("tcp", echo)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer conn.Close()
+		fmt.Fprintln(conn, "ping")
+		bufio.NewReader(conn).ReadString('\n')
+		fmt.Fprintf(w, "socket %d\n", afterSocketRead(burnDuration(r)))
+	})
+	mux.HandleFunc("/locked", func(w http.ResponseWriter, r *http.Request) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		fmt.Fprintf(w, "locked %d\n", lockedBurn(burnDuration(r)))
+	})
+	mux.HandleFunc("/spawn", func(w http.ResponseWriter, r *http.Request) {
+		d := burnDuration(r)
+		go func() {
+			time.Sleep(time.Millisecond) // the handler has returned by now
+			spawnedBurn(d)
+		}()
+		fmt.Fprintln(w, "spawned")
 	})
 
 	// Step 3: listen, then tell the caller where (tests and the demo read this line).
@@ -66,9 +126,40 @@ func burnDuration(r *http.Request) time.Duration {
 	return time.Duration(ms) * time.Millisecond
 }
 
-// priceCart and rankResults each burn CPU in their own loop, so that the
-// function a profile shows at the top of the stack is the route's own.
-//
+// tick feeds /wait/chan from a goroutine that serves no request.
+func tick(ticks chan<- struct{}) {
+	for {
+		time.Sleep(2 * time.Millisecond)
+		ticks <- struct{}{}
+	}
+}
+
+// startSlowEcho answers each line after 3 ms, for /wait/socket.
+func startSlowEcho() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				time.Sleep(3 * time.Millisecond)
+				io.WriteString(c, line)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// The burn functions below each run their own loop, so that the function a
+// profile shows at the top of the stack is the route's own.
+
 //go:noinline
 func priceCart(d time.Duration) uint64 {
 	x, deadline := uint64(0x9e3779b97f4a7c15), time.Now().Add(d)
@@ -85,6 +176,97 @@ func priceCart(d time.Duration) uint64 {
 //go:noinline
 func rankResults(d time.Duration) uint64 {
 	x, deadline := uint64(0xc2b2ae3d27d4eb4f), time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for i := 0; i < 1<<14; i++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+		}
+	}
+	return x
+}
+
+//go:noinline
+func composeReply(d time.Duration) uint64 {
+	x, deadline := uint64(0x165667b19e3779f9), time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for i := 0; i < 1<<14; i++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+		}
+	}
+	return x
+}
+
+//go:noinline
+func afterChannel(d time.Duration) uint64 {
+	x, deadline := uint64(0x27d4eb2f165667c5), time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for i := 0; i < 1<<14; i++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+		}
+	}
+	return x
+}
+
+//go:noinline
+func afterSleep(d time.Duration) uint64 {
+	x, deadline := uint64(0x85ebca77c2b2ae63), time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for i := 0; i < 1<<14; i++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+		}
+	}
+	return x
+}
+
+//go:noinline
+func afterSyscall(d time.Duration) uint64 {
+	x, deadline := uint64(0xff51afd7ed558ccd), time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for i := 0; i < 1<<14; i++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+		}
+	}
+	return x
+}
+
+//go:noinline
+func afterSocketRead(d time.Duration) uint64 {
+	x, deadline := uint64(0xc4ceb9fe1a85ec53), time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for i := 0; i < 1<<14; i++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+		}
+	}
+	return x
+}
+
+//go:noinline
+func lockedBurn(d time.Duration) uint64 {
+	x, deadline := uint64(0x9fb21c651e98df25), time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		for i := 0; i < 1<<14; i++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+		}
+	}
+	return x
+}
+
+//go:noinline
+func spawnedBurn(d time.Duration) uint64 {
+	x, deadline := uint64(0x2545f4914f6cdd1d), time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		for i := 0; i < 1<<14; i++ {
 			x ^= x << 13

@@ -9,12 +9,17 @@
 
 #define METHOD_MAX 16
 #define PATH_MAX_LEN 128
+#define HOST_MAX 64
 #define ROUTE_MAX 96
+#define NO_INHERIT_MAX 4
 
 /* Feature bits of struct go_offsets.features. */
-#define FEAT_HTTP_SERVER (1 << 0) /* request/response offsets are known */
+#define FEAT_HTTP_SERVER (1 << 0) /* server request/response offsets are known */
 #define FEAT_TRACEPARENT (1 << 1) /* the Header map can be read */
 #define FEAT_ROUTE (1 << 2)       /* Request.Pattern exists (Go 1.23+) */
+#define FEAT_INHERIT (1 << 3)     /* spawned goroutines inherit their parent's context */
+#define FEAT_HTTP_CLIENT (1 << 4) /* client spans */
+#define FEAT_PROPAGATE (1 << 5)   /* write traceparent into outgoing requests (--propagate) */
 
 /* How the Go runtime lays out a map[string][]string. */
 #define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */
@@ -27,22 +32,31 @@
 struct go_offsets {
 	__u32 features;
 	__u32 g_goid;
+	__u32 g_parent_goid;
+	__u32 g_atomicstatus;
+	__u32 g_startpc;
 	__u32 request_method;
 	__u32 request_url;
 	__u32 request_header;
+	__u32 request_host;
 	__u32 request_pattern;
+	__u32 url_host;
 	__u32 url_path;
-	__u32 response_status;
-	__u32 response_req;
+	__u32 server_response_status;
+	__u32 server_response_req;
+	__u32 client_response_status_code;
+	__u32 client_response_request;
 	__u32 map_layout;
-	/* MAP_LAYOUT_BUCKETS */
+	__u32 hmap_flags;
 	__u32 hmap_b;
 	__u32 hmap_buckets;
 	__u32 hmap_oldbuckets;
-	/* MAP_LAYOUT_SWISS */
 	__u32 swiss_dir_ptr;
 	__u32 swiss_dir_len;
 	__u32 swiss_table_groups;
+	/* Goroutines that start at these PCs serve a pooled connection for its whole
+	 * life (net/http's readLoop, writeLoop): they do not inherit a request's span. */
+	__u64 no_inherit_pc[NO_INHERIT_MAX];
 };
 
 /* Event kinds; every event starts with struct event_header. */
@@ -50,10 +64,14 @@ struct go_offsets {
 #define EVENT_SPAN_END 2
 
 #define SPAN_KIND_SERVER 2
+#define SPAN_KIND_CLIENT 3
 
 /* Why a span ended. */
-#define END_FINISHED 0       /* the request finished normally */
-#define END_GOROUTINE_EXIT 1 /* its goroutine exited first (a panic, a hijack) */
+#define END_FINISHED 0        /* the request finished normally */
+#define END_GOROUTINE_EXIT 1  /* its goroutine exited first (a panic, a hijack) */
+#define END_PARENT_ENDED 2    /* a client span still open when its server span ended */
+#define END_SUPERSEDED 3      /* a client span still open when the goroutine began another */
+#define END_CLIENT_ERROR 4    /* the client call returned an error */
 
 struct event_header {
 	__u32 kind;
@@ -72,17 +90,18 @@ struct span_start_event {
 	__u8 trace_flags;
 	__u8 span_kind;
 	__u8 method_len;
-	__u8 _pad;
+	__u8 host_len; /* the full length, up to 255; more than HOST_MAX means cut */
 	__u32 path_len; /* the full length; more than PATH_MAX_LEN means cut */
 	char method[METHOD_MAX];
 	char path[PATH_MAX_LEN];
+	char host[HOST_MAX];
 };
 
 struct span_end_event {
 	struct event_header header;
 	__u8 trace_id[16];
 	__u8 span_id[8];
-	__s64 status;
+	__s64 status; /* HTTP status code, 0 when none */
 	__u32 reason;
 	__u32 route_len; /* the full length; more than ROUTE_MAX means cut */
 	char route[ROUTE_MAX];
@@ -92,6 +111,9 @@ struct span_end_event {
 #define STAT_RINGBUF_FULL 0
 #define STAT_GOROUTINE_MAP_FULL 1
 #define STAT_READ_FAILED 2
-#define STAT_COUNT 3
+#define STAT_PROPAGATED 3
+#define STAT_PROPAGATE_SKIPPED 4 /* no room in the buffer, or the request had a traceparent */
+#define STAT_INHERITED 5
+#define STAT_COUNT 6
 
 #endif /* BRAID_TRACER_H */

@@ -9,10 +9,17 @@ import java.lang.foreign.MemorySegment;
 public final class BpfLink implements AutoCloseable {
   private final String description;
   private MemorySegment handle;
+  private Runnable detach; // for attachments that are not bpf_link objects (bpf_prog_attach)
 
   BpfLink(String description, MemorySegment handle) {
     this.description = description;
     this.handle = handle;
+  }
+
+  /** An attachment made with bpf_prog_attach, undone by {@code detach}. */
+  BpfLink(String description, Runnable detach) {
+    this.description = description;
+    this.detach = detach;
   }
 
   /** What this link attaches, for logs: {@code program go_execute: uprobe /bin/shop+0x547c4}. */
@@ -22,6 +29,12 @@ public final class BpfLink implements AutoCloseable {
 
   @Override
   public void close() {
+    if (detach != null) {
+      Runnable d = detach;
+      detach = null;
+      d.run();
+      return;
+    }
     if (handle == null) {
       return;
     }

@@ -20,6 +20,7 @@ public final class BpfProgram {
   private static final long UPROBE_OPTS_SIZE = 40;
   private static final long UPROBE_OPTS_COOKIE = 16;
   private static final long UPROBE_OPTS_FUNC_NAME = 32;
+  private static final int BPF_SK_MSG_VERDICT = 7; // enum bpf_attach_type
 
   private final BpfObject object;
   private final String name;
@@ -103,6 +104,63 @@ public final class BpfProgram {
       }
       // On success libbpf's link owns pfd: destroying the link disables and closes it.
       return linkOrThrow(link, errno, "program " + name + ": perf event on cpu " + cpu);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** Attaches a cgroup program (sock_ops, for instance) to the cgroup v2 directory {@code cgroup}. */
+  public BpfLink attachCgroup(Path cgroup) {
+    object.requireLoaded("attach " + name);
+    String where = "program " + name + ": cgroup " + cgroup;
+    int fd = Fds.openDirectory(cgroup, where);
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment errno = Libbpf.newErrnoState(call);
+      LibbpfLog.begin();
+      MemorySegment link = (MemorySegment) Libbpf.H.PROGRAM_ATTACH_CGROUP.invokeExact(errno, handle, fd);
+      return linkOrThrow(link, errno, where); // the link holds the cgroup; our fd is not needed
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    } finally {
+      Fds.close(fd);
+    }
+  }
+
+  /** Attaches this sk_msg program as the verdict program of a sockmap or sockhash. */
+  public BpfLink attachSkMsg(BpfMap sockMap) {
+    object.requireLoaded("attach " + name);
+    String where = "program " + name + ": sk_msg verdict of map " + sockMap.name();
+    int prog = fd();
+    int map = sockMap.fd();
+    int rc;
+    try {
+      LibbpfLog.begin();
+      rc = (int) Libbpf.H.PROG_ATTACH.invokeExact(prog, map, BPF_SK_MSG_VERDICT, 0);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+    if (rc < 0) {
+      throw new BpfAttachException(where, -rc, LibbpfLog.recent());
+    }
+    return new BpfLink(
+        where,
+        () -> {
+          try {
+            int d = (int) Libbpf.H.PROG_DETACH2.invokeExact(prog, map, BPF_SK_MSG_VERDICT);
+            if (d < 0) {
+              throw new BpfAttachException(where + ": detach", -d, "");
+            }
+          } catch (Throwable t) {
+            throw Libbpf.rethrow(t);
+          }
+        });
+  }
+
+  /** The program's fd; valid while its object is open. */
+  public int fd() {
+    object.requireLoaded("fd of " + name);
+    try {
+      return (int) Libbpf.H.PROGRAM_FD.invokeExact(handle);
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);
     }

@@ -111,6 +111,13 @@ final class Libbpf {
     // errno
     static final MethodHandle PROGRAM_ATTACH = bpf("bpf_program__attach", FunctionDescriptor.of(ADDRESS, ADDRESS), WITH_ERRNO);
     static final MethodHandle LINK_DESTROY = bpf("bpf_link__destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle PROGRAM_FD = bpf("bpf_program__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // errno
+    static final MethodHandle PROGRAM_ATTACH_CGROUP =
+        bpf("bpf_program__attach_cgroup", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), WITH_ERRNO);
+    static final MethodHandle PROG_ATTACH =
+        bpf("bpf_prog_attach", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    static final MethodHandle PROG_DETACH2 = bpf("bpf_prog_detach2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
 
     static final MethodHandle MAP_LOOKUP_ELEM =
         bpf("bpf_map_lookup_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
@@ -157,6 +164,8 @@ final class Libbpf {
             Linker.Option.firstVariadicArg(1),
             WITH_ERRNO);
     static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    // errno
+    static final MethodHandle OPEN = libc("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.firstVariadicArg(2), WITH_ERRNO);
     // errno
     static final MethodHandle MKDIR = libc("mkdir", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), WITH_ERRNO);
     // errno

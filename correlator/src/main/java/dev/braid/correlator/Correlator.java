@@ -155,26 +155,22 @@ public final class Correlator {
 
   private void complete(SpanEvent.Started s, long endMonotonic, long statusCode, String route, SpanEvent.EndReason reason) {
     ProcessInfo process = processes.apply(s.pid());
+    boolean client = s.kind() == SpanEvent.SpanKind.CLIENT;
     // A handler that writes nothing gets 200 from net/http when the response is flushed.
-    long status = statusCode == 0 && reason == SpanEvent.EndReason.FINISHED ? 200 : statusCode;
-    AttributesBuilder attrs =
-        Attributes.builder().put("http.request.method", s.method()).put("url.path", s.path());
+    long status = statusCode == 0 && reason == SpanEvent.EndReason.FINISHED && !client ? 200 : statusCode;
+    AttributesBuilder attrs = Attributes.builder().put("http.request.method", s.method()).put("url.path", s.path());
     if (status > 0) {
       attrs.put("http.response.status_code", status);
     }
     if (!route.isEmpty()) {
       attrs.put("http.route", route);
     }
+    HostPort.parse(s.host()).ifPresent(hp -> {
+      attrs.put("server.address", hp.host());
+      hp.port().ifPresent(port -> attrs.put("server.port", (long) port));
+    });
     if (reason != SpanEvent.EndReason.FINISHED) {
       attrs.put("braid.span.end_reason", reason.name().toLowerCase(java.util.Locale.ROOT));
-    }
-    StatusData statusData = StatusData.unset();
-    if (reason == SpanEvent.EndReason.GOROUTINE_EXITED) {
-      statusData = StatusData.create(StatusCode.ERROR, "the handler's goroutine exited before the request finished");
-    } else if (reason == SpanEvent.EndReason.PROCESS_EXITED) {
-      statusData = StatusData.create(StatusCode.ERROR, "the process exited before the request finished");
-    } else if (status >= 500) {
-      statusData = StatusData.error(); // server spans: 5xx only (OpenTelemetry HTTP semantic conventions)
     }
     CompletedSpan span =
         new CompletedSpan(
@@ -182,15 +178,28 @@ public final class Correlator {
             s.context(),
             s.parentSpanId(),
             s.traceFlags(),
-            s.kind() == SpanEvent.SpanKind.SERVER ? SpanKind.SERVER : SpanKind.INTERNAL,
+            switch (s.kind()) {
+              case SERVER -> SpanKind.SERVER;
+              case CLIENT -> SpanKind.CLIENT;
+              case INTERNAL -> SpanKind.INTERNAL;
+            },
             route.isEmpty() ? s.method() : s.method() + " " + route,
             route,
             clock.toEpochNanos(s.monotonicNanos()),
             clock.toEpochNanos(endMonotonic),
             attrs.build(),
-            statusData);
+            status(reason, status, client));
     completed.add(span);
     ended.put(new SpanKey(s.pid(), s.context().spanId()), span);
   }
 
+  /** OpenTelemetry's HTTP conventions: 5xx is an error on a server, 4xx too on a client. */
+  private static StatusData status(SpanEvent.EndReason reason, long status, boolean client) {
+    return switch (reason) {
+      case GOROUTINE_EXITED -> StatusData.create(StatusCode.ERROR, "the goroutine exited before the request finished");
+      case PROCESS_EXITED -> StatusData.create(StatusCode.ERROR, "the process exited before the request finished");
+      case CLIENT_ERROR -> StatusData.create(StatusCode.ERROR, "the request failed without a response");
+      default -> status >= 500 || (client && status >= 400) ? StatusData.error() : StatusData.unset();
+    };
+  }
 }

@@ -11,6 +11,7 @@ import java.lang.System.Logger.Level;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -29,43 +30,39 @@ public final class Daemon implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Daemon.class.getName());
 
   private final DaemonConfig config;
-  private final GoProgram program;
   private final MonotonicClock clock = MonotonicClock.measure();
   private final Map<Integer, ProcessInfo> processes = new HashMap<>();
   private final Correlator correlator;
   private final Symbolizer symbolizer = new Symbolizer();
   private final List<Consumer<Batch>> observers = new CopyOnWriteArrayList<>();
-  private final String hostName = ProcessTable.hostName();
+  private final String hostName = Host.name();
   private final TraceFile traceFile;
   private final PprofDirectory pprof;
   private Tracer tracer;
   private Sampler sampler;
+  private ProcessWatcher watcher;
   private Thread pipeline;
   private volatile boolean stopping;
   private boolean closed;
   private long pipelineErrors;
   private final LossReport losses = new LossReport();
 
-  private Daemon(DaemonConfig config, GoProgram program) {
+  private Daemon(DaemonConfig config) {
     this.config = config;
-    this.program = program;
     this.correlator = new Correlator(clock, this::process);
     this.traceFile = new TraceFile(config.outputDir().resolve("traces.jsonl"));
     this.pprof = new PprofDirectory(config.outputDir().resolve("pprof"), config.sampleHz());
   }
 
   /**
-   * Inspects the executable, loads and attaches everything, and starts the pipeline.
+   * Loads and attaches everything (probing the executable, or every Go process found), and
+   * starts the pipeline.
    *
    * @throws dev.braid.tracer.UnsupportedBinaryException when the executable cannot be traced
    * @throws dev.braid.bpf.BpfException when the kernel refuses something
    */
   public static Daemon start(DaemonConfig config, Consumer<Batch> observer) {
-    GoProgram program = GoProgram.inspect(config.executable());
-    for (String warning : program.warnings()) {
-      LOG.log(Level.WARNING, program.path() + ": " + warning);
-    }
-    Daemon daemon = new Daemon(config, program);
+    Daemon daemon = new Daemon(config);
     daemon.observers.add(observer);
     try {
       daemon.attach();
@@ -77,18 +74,25 @@ public final class Daemon implements AutoCloseable {
   }
 
   private void attach() {
-    tracer = Tracer.start(config.pinRoot(), event -> {
+    tracer = Tracer.start(config.pinRoot(), config.propagate(), event -> {
       process(event.pid());
       correlator.onSpanEvent(event);
     });
-    tracer.instrument(program);
+    watcher = new ProcessWatcher(config, tracer, new ProcessWatcher.Listener() {
+      @Override
+      public void started(int pid, GoProgram program) {
+        register(pid, program);
+      }
+
+      @Override
+      public void exited(int pid) {
+        processExited(pid);
+      }
+    });
+    config.executable().ifPresent(watcher::instrumentExecutable);
     sampler = Sampler.start(config.pinRoot(), config.sampleHz(), false, sample -> correlator.onSample(sample, symbolizer.symbolize(sample)));
     scanProcesses();
     pipeline = Thread.ofPlatform().name("braid-pipeline").daemon(false).start(this::runPipeline);
-  }
-
-  public GoProgram program() {
-    return program;
   }
 
   /** Pids of the traced processes that are running. */
@@ -126,30 +130,27 @@ public final class Daemon implements AutoCloseable {
   }
 
   private synchronized void scanProcesses() {
-    Set<Integer> running = ProcessTable.running(program.identity());
-    for (int pid : running) {
-      process(pid);
-    }
-    for (int pid : Set.copyOf(processes.keySet())) {
-      if (!running.contains(pid) && !ProcessTable.alive(pid)) {
-        processExited(pid);
-      }
-    }
+    watcher.scan();
   }
 
-  /** What is known of a pid; registers a process of the traced binary on first sight. */
+  /** What is known of a pid; a process a probe reported before the walk found it is looked up. */
   private synchronized ProcessInfo process(int pid) {
     ProcessInfo known = processes.get(pid);
     if (known != null) {
       return known;
     }
-    ProcessInfo info =
-        new ProcessInfo(pid, program.path().toString(), config.serviceName().orElse(program.serviceName()), hostName);
+    watcher.discover(pid); // registers it through the listener
+    known = processes.get(pid);
+    // A process that exited before it could be looked at keeps a placeholder.
+    return known != null ? known : new ProcessInfo(pid, "/proc/" + pid + "/exe", config.serviceName().orElse("unknown_service"), hostName);
+  }
+
+  private synchronized ProcessInfo register(int pid, GoProgram program) {
+    ProcessInfo info = new ProcessInfo(pid, program.path().toString(), config.serviceName().orElse(program.serviceName()), hostName);
     processes.put(pid, info);
-    if (sampler != null) {
-      sampler.addProcess(pid);
-    }
-    LOG.log(Level.INFO, "tracing " + info.serviceName() + " pid " + pid);
+    sampler.addProcess(pid);
+    tracer.propagateFor(pid);
+    LOG.log(Level.INFO, "tracing " + info.serviceName() + " pid " + pid + " (" + program.goVersion() + ", offsets from " + program.offsetSource() + ")");
     return info;
   }
 

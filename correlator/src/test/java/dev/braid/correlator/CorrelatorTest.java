@@ -22,7 +22,7 @@ class CorrelatorTest {
       new Correlator(clock, pid -> new ProcessInfo(pid, "/srv/shop", "shop", "host"));
 
   private static SpanEvent.Started started(long t, TraceContext ctx, String parent) {
-    return new SpanEvent.Started(PID, 7, 33, 1, t, ctx, parent, 1, SpanEvent.SpanKind.SERVER, "GET", "/checkout", false);
+    return new SpanEvent.Started(PID, 7, 33, 1, t, ctx, parent, 1, SpanEvent.SpanKind.SERVER, "GET", "/checkout", false, "shop.example:8080");
   }
 
   private static SpanEvent.Ended ended(long t, TraceContext ctx, long status) {
@@ -48,6 +48,8 @@ class CorrelatorTest {
     assertThat(span.attributes().get(AttributeKey.stringKey("http.route"))).isEqualTo("/checkout");
     assertThat(span.attributes().get(AttributeKey.stringKey("url.path"))).isEqualTo("/checkout");
     assertThat(span.status().getStatusCode()).isEqualTo(StatusCode.UNSET);
+    assertThat(span.attributes().get(AttributeKey.stringKey("server.address"))).isEqualTo("shop.example");
+    assertThat(span.attributes().get(AttributeKey.longKey("server.port"))).isEqualTo(8080);
   }
 
   @Test

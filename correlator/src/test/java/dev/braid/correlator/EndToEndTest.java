@@ -49,7 +49,8 @@ class EndToEndTest {
     Kernel.requireBpf();
     try (PinRoot pins = PinRoot.create();
         ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0", "-spinners", "2")) {
-      DaemonConfig config = new DaemonConfig(Examples.binary("shop"), out, 199, pins.path(), Duration.ofSeconds(2), Optional.empty());
+      DaemonConfig config =
+          DaemonConfig.forExecutable(Examples.binary("shop"), out, pins.path()).withSampleHz(199).withFlushInterval(Duration.ofSeconds(2));
       try (Daemon daemon = Daemon.start(config, batches::add)) {
         Path requests = out.resolve("requests.jsonl");
         Process load =

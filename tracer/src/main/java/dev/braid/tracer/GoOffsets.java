@@ -1,54 +1,125 @@
 package dev.braid.tracer;
 
+import static java.lang.foreign.MemoryLayout.sequenceLayout;
+import static java.lang.foreign.MemoryLayout.structLayout;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.StructLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Field offsets of one Go binary, as the probes need them: {@code struct go_offsets} of
- * bpf/src/main/c/tracer.h. An offset that is not known is {@link #UNKNOWN}, and the features that
- * need it are off.
+ * What the probes need to know of one Go binary: {@code struct go_offsets} of
+ * bpf/src/main/c/tracer.h. Offsets of {@link GoField}s ({@link #UNKNOWN} when the binary has no
+ * such member), the features that are on, and a few addresses.
+ *
+ * @param features the {@code FEAT_*} bits that are on
+ * @param fields member offsets
+ * @param mapLayout {@link #MAP_LAYOUT_SWISS} or {@link #MAP_LAYOUT_BUCKETS}
+ * @param noInheritPcs link-time entries of functions whose goroutines do not inherit (at most 4)
  */
-public record GoOffsets(
-    int features,
-    int gGoid,
-    int requestMethod,
-    int requestUrl,
-    int requestHeader,
-    int requestPattern,
-    int urlPath,
-    int responseStatus,
-    int responseReq,
-    int mapLayout,
-    int hmapB,
-    int hmapBuckets,
-    int hmapOldbuckets,
-    int swissDirPtr,
-    int swissDirLen,
-    int swissTableGroups) {
+public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayout, List<Long> noInheritPcs) {
 
   public static final int UNKNOWN = -1;
   public static final int FEAT_HTTP_SERVER = 1;
   public static final int FEAT_TRACEPARENT = 1 << 1;
   public static final int FEAT_ROUTE = 1 << 2;
+  public static final int FEAT_INHERIT = 1 << 3;
+  public static final int FEAT_HTTP_CLIENT = 1 << 4;
+  public static final int FEAT_PROPAGATE = 1 << 5;
   public static final int MAP_LAYOUT_BUCKETS = 1;
   public static final int MAP_LAYOUT_SWISS = 2;
-  /** sizeof(struct go_offsets): 16 u32 fields. */
-  public static final int SIZE = 16 * 4;
+  static final int NO_INHERIT_MAX = 4;
+
+  /** The C struct, member for member (the order of the u32 fields is tracer.h's). */
+  static final StructLayout LAYOUT =
+      structLayout(
+              JAVA_INT.withName("features"),
+              JAVA_INT.withName("g_goid"),
+              JAVA_INT.withName("g_parent_goid"),
+              JAVA_INT.withName("g_atomicstatus"),
+              JAVA_INT.withName("g_startpc"),
+              JAVA_INT.withName("request_method"),
+              JAVA_INT.withName("request_url"),
+              JAVA_INT.withName("request_header"),
+              JAVA_INT.withName("request_host"),
+              JAVA_INT.withName("request_pattern"),
+              JAVA_INT.withName("url_host"),
+              JAVA_INT.withName("url_path"),
+              JAVA_INT.withName("server_response_status"),
+              JAVA_INT.withName("server_response_req"),
+              JAVA_INT.withName("client_response_status_code"),
+              JAVA_INT.withName("client_response_request"),
+              JAVA_INT.withName("map_layout"),
+              JAVA_INT.withName("hmap_flags"),
+              JAVA_INT.withName("hmap_b"),
+              JAVA_INT.withName("hmap_buckets"),
+              JAVA_INT.withName("hmap_oldbuckets"),
+              JAVA_INT.withName("swiss_dir_ptr"),
+              JAVA_INT.withName("swiss_dir_len"),
+              JAVA_INT.withName("swiss_table_groups"),
+              sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"))
+          .withName("go_offsets");
+
+  /** The GoFields in the order of the C struct's u32 members after map_layout-free ones. */
+  private static final List<GoField> BEFORE_MAP_LAYOUT =
+      List.of(
+          GoField.G_GOID, GoField.G_PARENT_GOID, GoField.G_ATOMICSTATUS, GoField.G_STARTPC,
+          GoField.REQUEST_METHOD, GoField.REQUEST_URL, GoField.REQUEST_HEADER, GoField.REQUEST_HOST,
+          GoField.REQUEST_PATTERN, GoField.URL_HOST, GoField.URL_PATH, GoField.SERVER_RESPONSE_STATUS,
+          GoField.SERVER_RESPONSE_REQ, GoField.CLIENT_RESPONSE_STATUS_CODE, GoField.CLIENT_RESPONSE_REQUEST);
+  private static final List<GoField> AFTER_MAP_LAYOUT =
+      List.of(
+          GoField.HMAP_FLAGS, GoField.HMAP_B, GoField.HMAP_BUCKETS, GoField.HMAP_OLDBUCKETS, GoField.SWISS_DIR_PTR,
+          GoField.SWISS_DIR_LEN, GoField.SWISS_TABLE_GROUPS);
+
+  public GoOffsets {
+    Map<GoField, Integer> copy = new EnumMap<>(GoField.class);
+    copy.putAll(fields);
+    fields = Map.copyOf(copy);
+    if (noInheritPcs.size() > NO_INHERIT_MAX) {
+      throw new IllegalArgumentException("at most " + NO_INHERIT_MAX + " no-inherit functions");
+    }
+    noInheritPcs = List.copyOf(noInheritPcs);
+  }
 
   public boolean has(int feature) {
     return (features & feature) == feature;
   }
 
+  /** A member's offset, or {@link #UNKNOWN}. */
+  public int offset(GoField field) {
+    return fields.getOrDefault(field, UNKNOWN);
+  }
+
+  /** The same offsets with other features. */
+  public GoOffsets withFeatures(int newFeatures) {
+    return new GoOffsets(newFeatures, fields, mapLayout, noInheritPcs);
+  }
+
   /** The C struct's bytes; unknown offsets are written as 0 (their features are off). */
   public byte[] toBytes() {
-    ByteBuffer b = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
-    for (int v :
-        new int[] {
-          features, gGoid, requestMethod, requestUrl, requestHeader, requestPattern, urlPath, responseStatus,
-          responseReq, mapLayout, hmapB, hmapBuckets, hmapOldbuckets, swissDirPtr, swissDirLen, swissTableGroups
-        }) {
-      b.putInt(Math.max(v, 0));
+    ByteBuffer b = ByteBuffer.allocate((int) LAYOUT.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    b.putInt(features);
+    for (GoField f : BEFORE_MAP_LAYOUT) {
+      b.putInt(Math.max(offset(f), 0));
     }
+    b.putInt(mapLayout);
+    for (GoField f : AFTER_MAP_LAYOUT) {
+      // The probes read groupsReference.data (then lengthMask at +8) through table.groups.
+      int extra = f == GoField.SWISS_TABLE_GROUPS ? Math.max(offset(GoField.SWISS_GROUPS_DATA), 0) : 0;
+      b.putInt(Math.max(offset(f), 0) + extra);
+    }
+    List<Long> pcs = new ArrayList<>(noInheritPcs);
+    while (pcs.size() < NO_INHERIT_MAX) {
+      pcs.add(0L);
+    }
+    pcs.forEach(b::putLong);
     return b.array();
   }
 }

@@ -7,21 +7,24 @@ import dev.braid.elf.go.GoDwarf;
 import dev.braid.elf.go.GoFunction;
 import dev.braid.elf.go.GoVersion;
 import dev.braid.elf.go.Pclntab;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /**
- * What the tracer knows about one Go executable: where to put each probe, the field offsets the
- * probes need, and which features are off (with the reason, in {@link #warnings()}).
- * Immutable; made by {@link #inspect}, which needs no privilege.
+ * What the tracer knows about one Go executable: where each probe goes, the struct offsets the
+ * probes need, and which features are off (with the reason, in {@link #warnings()}). Immutable;
+ * made by {@link #inspect}, which needs no privilege.
  *
- * @param sites the probes to attach, by file offset; a probe of a feature that is off is absent
+ * @param sites the probes to attach, by file offset; probes of features that are off are absent
+ * @param offsetSource where the offsets came from: {@code DWARF}, or the offset table's range
  */
 public record GoProgram(
     Path path,
@@ -29,7 +32,7 @@ public record GoProgram(
     String goVersion,
     boolean positionIndependent,
     String offsetSource,
-    Map<Probe, ProbeSite> sites,
+    List<ProbeSite> sites,
     GoOffsets offsets,
     List<String> warnings) {
 
@@ -37,15 +40,20 @@ public record GoProgram(
   static final GoVersion OLDEST = new GoVersion(1, 17, 0);
 
   /** Where one probe goes. */
-  public record ProbeSite(Probe probe, long address, long fileOffset, int prologueOffset) {}
+  public record ProbeSite(Probe probe, long address, long fileOffset) {}
 
   public GoProgram {
-    sites = Map.copyOf(sites);
+    sites = List.copyOf(sites);
     warnings = List.copyOf(warnings);
   }
 
-  public boolean tracesHttpServer() {
-    return sites.containsKey(Probe.HTTP_SERVE);
+  /** The sites of one probe (none when its feature is off). */
+  public List<ProbeSite> sites(Probe probe) {
+    return sites.stream().filter(s -> s.probe() == probe).toList();
+  }
+
+  public boolean has(Probe.Feature feature) {
+    return sites.stream().anyMatch(s -> s.probe().feature == feature);
   }
 
   /** The name OpenTelemetry's {@code service.name} defaults to: the executable's file name. */
@@ -54,11 +62,15 @@ public record GoProgram(
   }
 
   /**
-   * Reads a binary and plans its probes.
+   * Reads a binary and plans its probes, with offsets from its DWARF or from the bundled table.
    *
    * @throws UnsupportedBinaryException with the reason when braid cannot trace it at all
    */
   public static GoProgram inspect(Path path) {
+    return inspect(path, OffsetTable.bundled());
+  }
+
+  static GoProgram inspect(Path path, OffsetTable table) {
     if (!Files.exists(path)) {
       throw new UnsupportedBinaryException(path, "no such file");
     }
@@ -68,84 +80,164 @@ public record GoProgram(
     Path real;
     try {
       real = path.toRealPath();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new UnsupportedBinaryException(path, "cannot resolve: " + e.getMessage(), e);
     }
-    FileIdentity identity =
-        FileIdentity.of(real).orElseThrow(() -> new UnsupportedBinaryException(path, "cannot stat the file"));
+    FileIdentity identity = FileIdentity.of(real).orElseThrow(() -> new UnsupportedBinaryException(path, "cannot stat the file"));
     try (ElfFile elf = ElfFile.open(real)) {
-      return inspect(real, identity, elf);
+      return new Planner(real, elf, table).plan(identity);
     } catch (ElfException e) {
       throw new UnsupportedBinaryException(path, "not an ELF executable braid can read: " + e.getMessage(), e);
     }
   }
 
-  private static GoProgram inspect(Path path, FileIdentity identity, ElfFile elf) {
-    GoBuildInfo info =
-        GoBuildInfo.read(elf)
-            .orElseThrow(() -> new UnsupportedBinaryException(path, "not a Go program (it has no Go build information)"));
-    GoVersion version =
-        info.version()
-            .orElseThrow(
-                () -> new UnsupportedBinaryException(path, "built by an unknown Go toolchain (" + info.goVersionString() + ")"));
-    if (version.compareTo(OLDEST) < 0) {
-      throw new UnsupportedBinaryException(path, "built by " + version + "; braid needs Go 1.17 or newer (the register ABI)");
-    }
-    Pclntab pclntab;
-    try {
-      pclntab = Pclntab.read(elf);
-    } catch (ElfException e) {
-      throw new UnsupportedBinaryException(path, "its Go function table cannot be read: " + e.getMessage(), e);
+  /** Plans one binary's probes. */
+  private static final class Planner {
+    private final Path path;
+    private final ElfFile elf;
+    private final OffsetTable table;
+    private final List<String> warnings = new ArrayList<>();
+    private Pclntab pclntab;
+
+    Planner(Path path, ElfFile elf, OffsetTable table) {
+      this.path = path;
+      this.elf = elf;
+      this.table = table;
     }
 
-    List<String> warnings = new ArrayList<>();
-    Optional<GoDwarf> dwarf = GoDwarf.read(elf);
-    if (dwarf.isEmpty()) {
-      throw new UnsupportedBinaryException(
-          path,
-          "built by " + version + " without DWARF (-ldflags=-s -w?) and braid has no offset table for that release"
-              + " yet: goroutines cannot be followed without knowing runtime.g's layout. Build without -w, or use a"
-              + " release braid knows");
-    }
-    OffsetResolver.Resolution resolution = OffsetResolver.fromDwarf(dwarf.get(), version, info.settings());
-    GoOffsets offsets = resolution.offsets();
-    warnings.addAll(resolution.warnings());
-    if (offsets.gGoid() < 0) {
-      throw new UnsupportedBinaryException(path, "its DWARF does not describe runtime.g.goid: goroutines cannot be followed");
-    }
-
-    Map<Probe, ProbeSite> sites = new EnumMap<>(Probe.class);
-    for (Probe probe : Probe.values()) {
-      if (probe.feature == Probe.Feature.HTTP_SERVER && !offsets.has(GoOffsets.FEAT_HTTP_SERVER)) {
-        continue;
+    GoProgram plan(FileIdentity identity) {
+      GoBuildInfo info =
+          GoBuildInfo.read(elf).orElseThrow(() -> new UnsupportedBinaryException(path, "not a Go program (it has no Go build information)"));
+      GoVersion version =
+          info.version().orElseThrow(() -> new UnsupportedBinaryException(path, "built by an unknown Go toolchain (" + info.goVersionString() + ")"));
+      if (version.compareTo(OLDEST) < 0) {
+        throw new UnsupportedBinaryException(path, "built by " + version + "; braid needs Go 1.17 or newer (the register ABI)");
       }
+      try {
+        pclntab = Pclntab.read(elf);
+      } catch (ElfException e) {
+        throw new UnsupportedBinaryException(path, "its Go function table cannot be read: " + e.getMessage(), e);
+      }
+      OffsetSource source = offsetSource(version);
+      OffsetResolver.Resolution resolution = OffsetResolver.resolve(source, version, info.settings());
+      warnings.addAll(resolution.warnings());
+      GoOffsets offsets = resolution.offsets();
+      if (offsets.offset(GoField.G_GOID) < 0) {
+        throw new UnsupportedBinaryException(path, source.describe() + " does not describe runtime.g.goid: goroutines cannot be followed");
+      }
+
+      Set<Probe.Feature> on = EnumSet.of(Probe.Feature.CONTEXT, Probe.Feature.PROPAGATE);
+      if (offsets.has(GoOffsets.FEAT_INHERIT)) {
+        on.add(Probe.Feature.INHERIT);
+      }
+      if (offsets.has(GoOffsets.FEAT_HTTP_SERVER)) {
+        on.add(Probe.Feature.HTTP_SERVER);
+      }
+      if (offsets.has(GoOffsets.FEAT_HTTP_CLIENT)) {
+        on.add(Probe.Feature.HTTP_CLIENT);
+      } else {
+        on.remove(Probe.Feature.PROPAGATE);
+      }
+      List<ProbeSite> sites = new ArrayList<>();
+      for (Probe.Feature feature : Probe.Feature.values()) {
+        if (on.contains(feature)) {
+          planFeature(feature, sites);
+        }
+      }
+      int features = offsets.features();
+      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.INHERIT)) {
+        features &= ~GoOffsets.FEAT_INHERIT;
+      }
+      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_SERVER)) {
+        features &= ~(GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_ROUTE);
+      }
+      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
+        features &= ~GoOffsets.FEAT_HTTP_CLIENT;
+      }
+      return new GoProgram(path, identity, version.toString(), elf.isPositionIndependent(), source.describe(), sites, offsets.withFeatures(features), warnings);
+    }
+
+    /** The binary's DWARF, else the table's range for its version, else a refusal that says why. */
+    private OffsetSource offsetSource(GoVersion version) {
+      Optional<GoDwarf> dwarf = GoDwarf.read(elf);
+      if (dwarf.isPresent()) {
+        return new OffsetSource.Dwarf(dwarf.get());
+      }
+      return table
+          .forVersion(version)
+          .<OffsetSource>map(t -> t)
+          .orElseThrow(
+              () ->
+                  new UnsupportedBinaryException(
+                      path,
+                      "built by "
+                          + version
+                          + " without DWARF (-ldflags=-s -w), and braid's offset table covers "
+                          + table.newestOf(version).map(v -> version.release() + " only up to " + v).orElse("no " + version.release())
+                          + ": runtime.g's layout is unknown, so goroutines cannot be followed. Build without -w, or update braid"));
+    }
+
+    /** Adds a feature's sites, all or none; a feature that cannot be placed is off, with a warning. */
+    private void planFeature(Probe.Feature feature, List<ProbeSite> sites) {
+      List<ProbeSite> planned = new ArrayList<>();
+      for (Probe probe : Probe.values()) {
+        if (probe.feature != feature) {
+          continue;
+        }
+        List<ProbeSite> found = place(probe);
+        if (found.isEmpty()) {
+          if (feature == Probe.Feature.CONTEXT) {
+            throw new UnsupportedBinaryException(path, "braid cannot place its probe on " + probe.function + ": not a Go runtime braid knows");
+          }
+          if (feature != Probe.Feature.HTTP_SERVER && feature != Probe.Feature.HTTP_CLIENT || pclntab.function(probe.function).isPresent()) {
+            warnings.add("cannot place a probe on " + probe.function + ": " + describe(feature) + " is off");
+          }
+          return;
+        }
+        planned.addAll(found);
+      }
+      sites.addAll(planned);
+    }
+
+    private static String describe(Probe.Feature feature) {
+      return switch (feature) {
+        case CONTEXT -> "following goroutines";
+        case INHERIT -> "span inheritance by spawned goroutines";
+        case HTTP_SERVER -> "net/http server spans";
+        case HTTP_CLIENT -> "net/http client spans";
+        case PROPAGATE -> "--propagate";
+      };
+    }
+
+    private List<ProbeSite> place(Probe probe) {
       Optional<GoFunction> fn = pclntab.function(probe.function);
       if (fn.isEmpty()) {
-        if (probe.feature == Probe.Feature.CONTEXT) {
-          throw new UnsupportedBinaryException(path, "it has no " + probe.function + ": not a Go runtime braid knows");
-        }
-        warnings.add(probe.function + " is missing: net/http server spans are off");
-        sites.keySet().removeIf(p -> p.feature == Probe.Feature.HTTP_SERVER);
-        continue;
+        return List.of();
       }
-      sites.put(probe, site(path, elf, probe, fn.get()));
+      GoFunction f = fn.get();
+      List<Long> addresses = new ArrayList<>();
+      switch (probe.site) {
+        case ENTRY -> addresses.add(f.entry() + elf.bytesAt(f.entry(), Math.min(32, f.end() - f.entry())).map(Prologue::jbeOffset).orElse(0));
+        case CALL, AFTER_CALL -> {
+          Optional<GoFunction> callee = pclntab.function(probe.callee);
+          Optional<ByteBuffer> code = elf.bytesAt(f.entry(), f.end() - f.entry());
+          if (callee.isEmpty() || code.isEmpty()) {
+            return List.of();
+          }
+          for (long call : CallSites.callsTo(code.get(), f.entry(), callee.get().entry())) {
+            addresses.add(probe.site == Probe.Site.CALL ? call : call + CallSites.CALL_LENGTH);
+          }
+        }
+      }
+      List<ProbeSite> sites = new ArrayList<>();
+      for (long address : addresses) {
+        OptionalLong fileOffset = elf.fileOffsetOfAddress(address);
+        if (fileOffset.isEmpty()) {
+          throw new UnsupportedBinaryException(path, probe.function + " at 0x" + Long.toHexString(address) + " lies in no loadable segment");
+        }
+        sites.add(new ProbeSite(probe, address, fileOffset.getAsLong()));
+      }
+      return sites;
     }
-    if (sites.containsKey(Probe.HTTP_SERVE) != sites.containsKey(Probe.HTTP_FINISH)) {
-      sites.remove(Probe.HTTP_SERVE);
-      sites.remove(Probe.HTTP_FINISH);
-    }
-    return new GoProgram(
-        path, identity, version.toString(), elf.isPositionIndependent(), resolution.source(), sites, offsets, warnings);
   }
-
-  private static ProbeSite site(Path path, ElfFile elf, Probe probe, GoFunction fn) {
-    int prologue = elf.bytesAt(fn.entry(), Math.min(32, fn.end() - fn.entry())).map(Prologue::jbeOffset).orElse(0);
-    long address = fn.entry() + prologue;
-    OptionalLong fileOffset = elf.fileOffsetOfAddress(address);
-    if (fileOffset.isEmpty()) {
-      throw new UnsupportedBinaryException(path, probe.function + " at 0x" + Long.toHexString(address) + " lies in no loadable segment");
-    }
-    return new ProbeSite(probe, address, fileOffset.getAsLong(), prologue);
-  }
-
 }

@@ -1,15 +1,15 @@
 package dev.braid.tracer;
 
-import dev.braid.elf.go.GoDwarf;
 import dev.braid.elf.go.GoVersion;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 
 /**
- * Finds a binary's {@link GoOffsets} in its DWARF. Offsets are never guessed: what DWARF does not
- * say stays unknown, and the features that need it stay off, with a warning that names them.
+ * Turns the offsets a binary's {@link OffsetSource} knows into {@link GoOffsets}: which features
+ * can be on, and why the others are off. Offsets are never guessed: what the source does not
+ * say stays unknown, and the features that need it stay off, with a warning naming them.
  */
 final class OffsetResolver {
   private OffsetResolver() {}
@@ -17,59 +17,59 @@ final class OffsetResolver {
   /** The offsets, and what is off because some are missing. */
   record Resolution(GoOffsets offsets, String source, List<String> warnings) {}
 
-  static Resolution fromDwarf(GoDwarf dwarf, GoVersion version, Map<String, String> buildSettings) {
+  static Resolution resolve(OffsetSource source, GoVersion version, Map<String, String> buildSettings) {
     List<String> warnings = new ArrayList<>();
-    Fields f = new Fields(dwarf);
-    int goid = f.get("runtime.g", "goid");
-
-    int method = f.get("net/http.Request", "Method");
-    int url = f.get("net/http.Request", "URL");
-    int header = f.get("net/http.Request", "Header");
-    int pattern = f.get("net/http.Request", "Pattern");
-    int path = f.get("net/url.URL", "Path");
-    int status = f.get("net/http.response", "status");
-    int req = f.get("net/http.response", "req");
-
-    boolean swiss = usesSwissMaps(version, buildSettings);
-    int hmapB = GoOffsets.UNKNOWN, hmapBuckets = GoOffsets.UNKNOWN, hmapOld = GoOffsets.UNKNOWN;
-    int dirPtr = GoOffsets.UNKNOWN, dirLen = GoOffsets.UNKNOWN, tableGroups = GoOffsets.UNKNOWN;
-    boolean mapKnown;
-    if (swiss) {
-      dirPtr = f.get("internal/runtime/maps.Map", "dirPtr");
-      dirLen = f.get("internal/runtime/maps.Map", "dirLen");
-      int groups = f.get("internal/runtime/maps.table", "groups");
-      int data = f.get("internal/runtime/maps.groupsReference", "data");
-      tableGroups = groups < 0 || data < 0 ? GoOffsets.UNKNOWN : groups + data;
-      mapKnown = dirPtr >= 0 && dirLen >= 0 && tableGroups >= 0;
-    } else {
-      hmapB = f.get("runtime.hmap", "B");
-      hmapBuckets = f.get("runtime.hmap", "buckets");
-      hmapOld = f.get("runtime.hmap", "oldbuckets");
-      mapKnown = hmapB >= 0 && hmapBuckets >= 0 && hmapOld >= 0;
+    Map<GoField, Integer> fields = new EnumMap<>(GoField.class);
+    for (GoField f : GoField.values()) {
+      source.offset(f).ifPresent(off -> fields.put(f, off));
     }
-
+    boolean swiss = usesSwissMaps(version, buildSettings);
     int features = 0;
-    boolean http = method >= 0 && url >= 0 && path >= 0 && status >= 0 && req >= 0;
-    if (http) {
+
+    if (known(fields, GoField.G_PARENT_GOID, GoField.G_ATOMICSTATUS, GoField.G_STARTPC)) {
+      features |= GoOffsets.FEAT_INHERIT;
+    } else {
+      warnings.add("runtime.g lacks parentGoid (Go < 1.21) or atomicstatus: goroutines do not inherit their parent's span");
+    }
+    boolean request = known(fields, GoField.REQUEST_METHOD, GoField.REQUEST_URL, GoField.URL_PATH);
+    if (request && known(fields, GoField.SERVER_RESPONSE_STATUS, GoField.SERVER_RESPONSE_REQ)) {
       features |= GoOffsets.FEAT_HTTP_SERVER;
-      if (header >= 0 && mapKnown) {
+      if (!known(fields, GoField.REQUEST_PATTERN)) {
+        warnings.add("net/http.Request has no Pattern (Go < 1.23): server spans carry no http.route");
+      } else {
+        features |= GoOffsets.FEAT_ROUTE;
+      }
+    }
+    if (request && known(fields, GoField.CLIENT_RESPONSE_STATUS_CODE)) {
+      features |= GoOffsets.FEAT_HTTP_CLIENT;
+    }
+    boolean mapKnown =
+        swiss
+            ? known(fields, GoField.SWISS_DIR_PTR, GoField.SWISS_DIR_LEN, GoField.SWISS_TABLE_GROUPS, GoField.SWISS_GROUPS_DATA)
+            : known(fields, GoField.HMAP_FLAGS, GoField.HMAP_B, GoField.HMAP_BUCKETS, GoField.HMAP_OLDBUCKETS);
+    if ((features & (GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_HTTP_CLIENT)) != 0) {
+      if (known(fields, GoField.REQUEST_HEADER) && mapKnown) {
         features |= GoOffsets.FEAT_TRACEPARENT;
       } else {
-        warnings.add("the request header map's layout is unknown: incoming traceparent headers are ignored (every span starts a new trace)");
-      }
-      if (pattern >= 0) {
-        features |= GoOffsets.FEAT_ROUTE;
-      } else {
-        warnings.add("net/http.Request has no Pattern field (Go < 1.23): spans carry no http.route");
+        warnings.add(
+            "the layout of http.Header's map is unknown to "
+                + source.describe()
+                + ": incoming traceparent headers are ignored (every server span starts a trace) and --propagate is off");
       }
     }
     return new Resolution(
-        new GoOffsets(
-            features, goid, method, url, header, pattern, path, status, req,
-            swiss ? GoOffsets.MAP_LAYOUT_SWISS : GoOffsets.MAP_LAYOUT_BUCKETS,
-            hmapB, hmapBuckets, hmapOld, dirPtr, dirLen, tableGroups),
-        "DWARF",
+        new GoOffsets(features, fields, swiss ? GoOffsets.MAP_LAYOUT_SWISS : GoOffsets.MAP_LAYOUT_BUCKETS, List.of()),
+        source.describe(),
         warnings);
+  }
+
+  private static boolean known(Map<GoField, Integer> fields, GoField... needed) {
+    for (GoField f : needed) {
+      if (!fields.containsKey(f)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Go 1.24 made swiss tables the map implementation; GOEXPERIMENT=noswissmap kept the old one until 1.26. */
@@ -77,13 +77,5 @@ final class OffsetResolver {
     String experiments = buildSettings.getOrDefault("GOEXPERIMENT", "");
     boolean optedOut = List.of(experiments.split(",")).contains("noswissmap");
     return version.atLeast(1, 24) && !(optedOut && !version.atLeast(1, 26));
-  }
-
-  /** DWARF member offsets as ints, {@link GoOffsets#UNKNOWN} when absent. */
-  private record Fields(GoDwarf dwarf) {
-    int get(String struct, String member) {
-      OptionalLong off = dwarf.memberOffset(struct, member);
-      return off.isPresent() ? (int) off.getAsLong() : GoOffsets.UNKNOWN;
-    }
   }
 }

@@ -13,8 +13,10 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended {
   /**
    * A span began on a goroutine.
    *
-   * @param parentSpanId the remote parent's span id from {@code traceparent}, or empty for a root
+   * @param parentSpanId the parent's span id: from {@code traceparent} for a server span, the
+   *     goroutine's span for a client span; empty for a root
    * @param path the request path; {@code pathTruncated} when it was longer than the probe copies
+   * @param host the request's Host (server) or the host it goes to (client), or empty
    */
   record Started(
       int pid,
@@ -28,13 +30,14 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended {
       SpanKind kind,
       String method,
       String path,
-      boolean pathTruncated)
+      boolean pathTruncated,
+      String host)
       implements SpanEvent {}
 
   /**
    * A span ended.
    *
-   * @param statusCode the HTTP status the handler set; 0 when it set none
+   * @param statusCode the HTTP status (the handler's, or the response's); 0 when there is none
    * @param route the pattern that routed the request (Go 1.23+ ServeMux), or empty
    */
   record Ended(
@@ -63,6 +66,12 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended {
     /** The process exited with the span open. */
     PROCESS_EXITED,
     /** braid stopped with the span open; its end is when braid stopped. */
-    FINISHED_BY_BRAID
+    FINISHED_BY_BRAID,
+    /** A client span was still open when its server span ended (a Transport used directly). */
+    PARENT_ENDED,
+    /** A client span was still open when its goroutine began another. */
+    SUPERSEDED,
+    /** The client call returned an error instead of a response. */
+    CLIENT_ERROR
   }
 }

@@ -1,7 +1,6 @@
 package dev.braid.tracer;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
-import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
 import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -19,8 +18,10 @@ final class SpanEventDecoder {
   static final int EVENT_SPAN_START = 1;
   static final int EVENT_SPAN_END = 2;
   static final int SPAN_KIND_SERVER = 2;
+  static final int SPAN_KIND_CLIENT = 3;
   static final int METHOD_MAX = 16;
   static final int PATH_MAX_LEN = 128;
+  static final int HOST_MAX = 64;
   static final int ROUTE_MAX = 96;
 
   static final StructLayout HEADER =
@@ -42,10 +43,11 @@ final class SpanEventDecoder {
               JAVA_BYTE.withName("trace_flags"),
               JAVA_BYTE.withName("span_kind"),
               JAVA_BYTE.withName("method_len"),
-              paddingLayout(1),
+              JAVA_BYTE.withName("host_len"),
               JAVA_INT.withName("path_len"),
               sequenceLayout(METHOD_MAX, JAVA_BYTE).withName("method"),
-              sequenceLayout(PATH_MAX_LEN, JAVA_BYTE).withName("path"))
+              sequenceLayout(PATH_MAX_LEN, JAVA_BYTE).withName("path"),
+              sequenceLayout(HOST_MAX, JAVA_BYTE).withName("host"))
           .withName("span_start_event");
 
   static final StructLayout SPAN_END =
@@ -66,6 +68,8 @@ final class SpanEventDecoder {
   private static final long METHOD_LEN = SPAN_START.byteOffset(groupElement("method_len"));
   private static final long PATH_LEN = SPAN_START.byteOffset(groupElement("path_len"));
   private static final long METHOD = SPAN_START.byteOffset(groupElement("method"));
+  private static final long HOST_LEN = SPAN_START.byteOffset(groupElement("host_len"));
+  private static final long HOST = SPAN_START.byteOffset(groupElement("host"));
   private static final long PATH = SPAN_START.byteOffset(groupElement("path"));
   private static final long END_TRACE_ID = SPAN_END.byteOffset(groupElement("trace_id"));
   private static final long STATUS = SPAN_END.byteOffset(groupElement("status"));
@@ -102,12 +106,11 @@ final class SpanEventDecoder {
             TraceContext.read(r, TRACE_ID),
             parent.equals(NO_PARENT) ? "" : parent,
             Byte.toUnsignedInt(r.get(JAVA_BYTE, FLAGS)),
-            Byte.toUnsignedInt(r.get(JAVA_BYTE, KIND)) == SPAN_KIND_SERVER
-                ? SpanEvent.SpanKind.SERVER
-                : SpanEvent.SpanKind.INTERNAL,
+            kind(Byte.toUnsignedInt(r.get(JAVA_BYTE, KIND))),
             text(r, METHOD, Byte.toUnsignedInt(r.get(JAVA_BYTE, METHOD_LEN)), METHOD_MAX),
             text(r, PATH, pathLen, PATH_MAX_LEN),
-            Integer.toUnsignedLong(pathLen) > PATH_MAX_LEN);
+            Integer.toUnsignedLong(pathLen) > PATH_MAX_LEN,
+            text(r, HOST, Byte.toUnsignedInt(r.get(JAVA_BYTE, HOST_LEN)), HOST_MAX));
       }
       case EVENT_SPAN_END -> {
         requireSize(r, SPAN_END);
@@ -119,10 +122,29 @@ final class SpanEventDecoder {
             time,
             TraceContext.read(r, END_TRACE_ID),
             r.get(JAVA_LONG, STATUS),
-            reason == 1 ? SpanEvent.EndReason.GOROUTINE_EXITED : SpanEvent.EndReason.FINISHED,
+            reason(reason),
             text(r, ROUTE, r.get(JAVA_INT, ROUTE_LEN), ROUTE_MAX));
       }
       default -> throw new IllegalArgumentException("unknown tracer event kind " + kind);
+    };
+  }
+
+  private static SpanEvent.SpanKind kind(int kind) {
+    return switch (kind) {
+      case SPAN_KIND_SERVER -> SpanEvent.SpanKind.SERVER;
+      case SPAN_KIND_CLIENT -> SpanEvent.SpanKind.CLIENT;
+      default -> SpanEvent.SpanKind.INTERNAL;
+    };
+  }
+
+  /** END_* of tracer.h. */
+  private static SpanEvent.EndReason reason(int reason) {
+    return switch (reason) {
+      case 1 -> SpanEvent.EndReason.GOROUTINE_EXITED;
+      case 2 -> SpanEvent.EndReason.PARENT_ENDED;
+      case 3 -> SpanEvent.EndReason.SUPERSEDED;
+      case 4 -> SpanEvent.EndReason.CLIENT_ERROR;
+      default -> SpanEvent.EndReason.FINISHED;
     };
   }
 

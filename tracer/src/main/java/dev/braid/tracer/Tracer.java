@@ -4,6 +4,7 @@ import dev.braid.bpf.BpfLink;
 import dev.braid.bpf.BpfMap;
 import dev.braid.bpf.BpfObject;
 import dev.braid.bpf.BpfProgram;
+import dev.braid.bpf.Cgroups;
 import dev.braid.bpf.LittleEndian;
 import dev.braid.bpf.RingBufferReader;
 import dev.braid.bpf.TracesContextMap;
@@ -19,25 +20,30 @@ import java.util.function.Consumer;
 /**
  * The writer side: loads tracer.bpf.c, shares the pinned traces_ctx_v1, attaches the probes of
  * each {@link GoProgram} it is given (in every process running that binary, now and later), and
- * hands the decoded {@link SpanEvent}s to a listener when {@link #drain()} runs.
+ * hands the decoded {@link SpanEvent}s to a listener when {@link #drain()} runs. With {@code
+ * propagate}, it also loads propagate.bpf.c, which adds traceparent to outgoing requests.
  *
- * <p>Owns the BPF object, the probes' links and the ring buffer. {@link #close()} detaches every
+ * <p>Owns the BPF objects, the probes' links and the ring buffer. {@link #close()} detaches every
  * probe, then deletes every traces_ctx_v1 entry of the processes it traced (the pin itself stays:
  * other readers may hold it). Methods are synchronized; the listener runs on the draining thread.
  */
 public final class Tracer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Tracer.class.getName());
   static final String OBJECT = "/bpf/tracer.bpf.o";
-  // Indexes of tracer_stats (tracer.h).
-  private static final int STAT_RINGBUF_FULL = 0;
-  private static final int STAT_GOROUTINE_MAP_FULL = 1;
-  private static final int STAT_READ_FAILED = 2;
+  static final String PROPAGATE_OBJECT = "/bpf/propagate.bpf.o";
+  /** Maps of tracer.bpf.o that propagate.bpf.o uses too (tracer_maps.h). */
+  private static final List<String> SHARED_MAPS =
+      List.of(
+          TracesContextMap.NAME, "binaries", "goroutine_ctx", "server_spans", "client_spans", "outgoing_by_request",
+          "pending_sends", "threads", "events", "tracer_stats", "header_scratch");
 
   private final BpfObject object;
   private final RingBufferReader events;
   private final List<BpfLink> links = new ArrayList<>();
   private final Map<FileIdentity, Integer> binaryIds = new HashMap<>();
+  private final Set<String> attachedTo = new HashSet<>(); // identity@pid
   private final Set<Integer> seenPids = new HashSet<>();
+  private BpfObject propagation;
   private boolean closed;
 
   private Tracer(BpfObject object, Consumer<SpanEvent> listener) {
@@ -55,10 +61,11 @@ public final class Tracer implements AutoCloseable {
   /**
    * Loads the writer and pins (or reuses) traces_ctx_v1 under {@code pinRoot}.
    *
+   * @param propagate add traceparent to the outgoing HTTP/1.1 requests of client spans
    * @throws dev.braid.bpf.IncompatiblePinException when a map of another layout is pinned there
    * @throws dev.braid.bpf.BpfException when the kernel refuses the programs or maps
    */
-  public static Tracer start(Path pinRoot, Consumer<SpanEvent> listener) {
+  public static Tracer start(Path pinRoot, boolean propagate, Consumer<SpanEvent> listener) {
     BpfObject object = TracesContextMap.loadShared(OBJECT, pinRoot);
     Tracer tracer;
     try {
@@ -69,11 +76,32 @@ public final class Tracer implements AutoCloseable {
     }
     try {
       tracer.links.add(object.program("thread_exit").attach());
+      if (propagate) {
+        tracer.startPropagation();
+      }
     } catch (RuntimeException e) {
       tracer.close();
       throw e;
     }
     return tracer;
+  }
+
+  /** Loads propagate.bpf.o on the tracer's maps and attaches it to the client sockets. */
+  private void startPropagation() {
+    Path cgroup =
+        Cgroups.v2Root()
+            .orElseThrow(() -> new IllegalStateException("--propagate needs the cgroup v2 hierarchy mounted (mount -t cgroup2 none /sys/fs/cgroup)"));
+    propagation = BpfObject.openResource(PROPAGATE_OBJECT);
+    for (String name : SHARED_MAPS) {
+      propagation.map(name).reuseFd(object.map(name).fd());
+    }
+    propagation.load();
+    links.add(propagation.program("client_socket_ops").attachCgroup(cgroup));
+    links.add(propagation.program("add_traceparent").attachSkMsg(propagation.map("client_sockets")));
+  }
+
+  public boolean propagates() {
+    return propagation != null;
   }
 
   /**
@@ -82,41 +110,62 @@ public final class Tracer implements AutoCloseable {
    * @return the binary's id, as {@link SpanEvent.Started#binaryId()} reports it
    */
   public synchronized int instrument(GoProgram program) {
+    return instrument(program, BpfProgram.ALL_PROCESSES);
+  }
+
+  /**
+   * Probes a binary in one process ({@code pid}), or in all ({@link BpfProgram#ALL_PROCESSES}).
+   * Idempotent per file and pid.
+   */
+  public synchronized int instrument(GoProgram program, int pid) {
     requireOpen();
+    String target = program.identity() + "@" + (attachedTo.contains(program.identity() + "@" + BpfProgram.ALL_PROCESSES) ? BpfProgram.ALL_PROCESSES : pid);
     Integer known = binaryIds.get(program.identity());
-    if (known != null) {
+    if (known != null && attachedTo.contains(target)) {
       return known;
     }
-    int id = binaryIds.size() + 1;
-    object.map("binaries").update(LittleEndian.u32(id), program.offsets().toBytes());
+    int id = known != null ? known : binaryIds.size() + 1;
+    GoOffsets offsets = program.offsets();
+    boolean propagate = propagates() && program.has(Probe.Feature.PROPAGATE) && offsets.has(GoOffsets.FEAT_TRACEPARENT);
+    if (propagate) {
+      offsets = offsets.withFeatures(offsets.features() | GoOffsets.FEAT_PROPAGATE);
+    }
+    object.map("binaries").update(LittleEndian.u32(id), offsets.toBytes());
     List<BpfLink> attached = new ArrayList<>();
     try {
-      for (GoProgram.ProbeSite site : program.sites().values()) {
+      for (GoProgram.ProbeSite site : program.sites()) {
+        if (site.probe().feature == Probe.Feature.PROPAGATE && !propagate) {
+          continue;
+        }
         BpfProgram prog = object.program(site.probe().program);
-        attached.add(prog.attachUprobe(program.path(), site.fileOffset(), BpfProgram.ALL_PROCESSES, id));
+        attached.add(prog.attachUprobe(program.path(), site.fileOffset(), pid, id));
       }
     } catch (RuntimeException e) {
       attached.forEach(BpfLink::close);
-      object.map("binaries").delete(LittleEndian.u32(id));
+      if (known == null) {
+        object.map("binaries").delete(LittleEndian.u32(id));
+      }
       throw e;
     }
     links.addAll(attached);
     binaryIds.put(program.identity(), id);
-    LOG.log(
-        System.Logger.Level.DEBUG,
-        () -> "probed " + program.path() + " (" + program.goVersion() + "): " + attached.size() + " probes");
+    attachedTo.add(program.identity() + "@" + pid);
+    LOG.log(System.Logger.Level.DEBUG, () -> "probed " + program.path() + " (" + program.goVersion() + "): " + attached.size() + " probes");
     return id;
+  }
+
+  /** With --propagate: the client sockets this process opens from now on take part. */
+  public synchronized void propagateFor(int pid) {
+    requireOpen();
+    if (propagation != null) {
+      propagation.map("propagating_pids").update(LittleEndian.u32(pid), new byte[] {1});
+    }
   }
 
   /** Hands the span events written so far to the listener; returns how many there were. */
   public synchronized int drain() {
     requireOpen();
     return events.consume();
-  }
-
-  /** Whether {@code pid} runs a binary this tracer probes. */
-  public synchronized boolean traces(int pid) {
-    return FileIdentity.ofProcess(pid).map(binaryIds::containsKey).orElse(false);
   }
 
   /**
@@ -126,24 +175,45 @@ public final class Tracer implements AutoCloseable {
   public synchronized void forgetProcess(int pid) {
     requireOpen();
     deleteKeysOfPid(object.map(TracesContextMap.NAME), pid, 4);
-    deleteKeysOfPid(object.map("goroutine_ctx"), pid, 0);
-    deleteKeysOfPid(object.map("server_spans"), pid, 0);
+    for (String goroutineMap : List.of("goroutine_ctx", "server_spans", "client_spans", "outgoing_by_request")) {
+      deleteKeysOfPid(object.map(goroutineMap), pid, 0);
+    }
+    deleteKeysOfPid(object.map("pending_sends"), pid, 4);
+    if (propagation != null) {
+      propagation.map("propagating_pids").delete(LittleEndian.u32(pid));
+    }
     seenPids.remove(pid);
   }
 
-  /** Counters of events the probes could not report. */
+  /** Entries the maps hold for a process (tests check that an exited process leaves none). */
+  public synchronized int entriesOf(int pid) {
+    requireOpen();
+    int n = countKeysOfPid(object.map(TracesContextMap.NAME), pid, 4) + countKeysOfPid(object.map("pending_sends"), pid, 4);
+    for (String goroutineMap : List.of("goroutine_ctx", "server_spans", "client_spans", "outgoing_by_request")) {
+      n += countKeysOfPid(object.map(goroutineMap), pid, 0);
+    }
+    return n;
+  }
+
+  /** Counters of what the probes could not do, or did. */
   public synchronized Stats stats() {
     requireOpen();
     BpfMap s = object.map("tracer_stats");
-    return new Stats(s.sumPerCpu(STAT_RINGBUF_FULL), s.sumPerCpu(STAT_GOROUTINE_MAP_FULL), s.sumPerCpu(STAT_READ_FAILED));
+    return new Stats(s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5));
   }
 
   /**
+   * Counters of tracer.bpf.c (tracer_stats).
+   *
    * @param ringBufferFull span events lost because the ring buffer was full
-   * @param goroutineMapFull spans not started because the goroutine maps were full
+   * @param goroutineMapFull spans not started, or contexts not inherited, because a map was full
    * @param readFailed reads of process memory that failed
+   * @param propagated outgoing requests that got a traceparent
+   * @param propagationSkipped outgoing requests of client spans that did not (they had their own,
+   *     or their bytes did not match)
+   * @param inherited goroutines that inherited their parent's context
    */
-  public record Stats(long ringBufferFull, long goroutineMapFull, long readFailed) {}
+  public record Stats(long ringBufferFull, long goroutineMapFull, long readFailed, long propagated, long propagationSkipped, long inherited) {}
 
   /** traces_ctx_v1 as this tracer shares it (for tests and the reader in standalone mode). */
   public BpfMap tracesContextMap() {
@@ -173,6 +243,9 @@ public final class Tracer implements AutoCloseable {
     } finally {
       closed = true;
       events.close();
+      if (propagation != null) {
+        propagation.close();
+      }
       object.close();
     }
   }
@@ -196,10 +269,19 @@ public final class Tracer implements AutoCloseable {
     }
   }
 
+  private static int countKeysOfPid(BpfMap map, int pid, int pidOffset) {
+    int n = 0;
+    for (byte[] key : map.keys()) {
+      if (LittleEndian.u32At(key, pidOffset) == pid) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   private void requireOpen() {
     if (closed) {
       throw new IllegalStateException("tracer is closed");
     }
   }
-
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.braid.bpf.testing.Commands;
+import dev.braid.elf.go.GoVersion;
 import dev.braid.examples.Examples;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -23,55 +24,65 @@ class GoProgramTest {
   @Test
   void offsetsEqualWhatDebugDwarfReads() {
     GoOffsets o = GoProgram.inspect(SHOP).offsets();
-    Map<String, Integer> expected =
-        dwarfOffsets(
-            SHOP,
-            "runtime.g.goid",
-            "net/http.Request.Method",
-            "net/http.Request.URL",
-            "net/http.Request.Header",
-            "net/http.Request.Pattern",
-            "net/url.URL.Path",
-            "net/http.response.status",
-            "net/http.response.req",
-            "internal/runtime/maps.Map.dirPtr",
-            "internal/runtime/maps.Map.dirLen",
-            "internal/runtime/maps.table.groups");
-    assertThat(o.gGoid()).isEqualTo(expected.get("runtime.g.goid"));
-    assertThat(o.requestMethod()).isEqualTo(expected.get("net/http.Request.Method"));
-    assertThat(o.requestUrl()).isEqualTo(expected.get("net/http.Request.URL"));
-    assertThat(o.requestHeader()).isEqualTo(expected.get("net/http.Request.Header"));
-    assertThat(o.requestPattern()).isEqualTo(expected.get("net/http.Request.Pattern"));
-    assertThat(o.urlPath()).isEqualTo(expected.get("net/url.URL.Path"));
-    assertThat(o.responseStatus()).isEqualTo(expected.get("net/http.response.status"));
-    assertThat(o.responseReq()).isEqualTo(expected.get("net/http.response.req"));
-    assertThat(o.swissDirPtr()).isEqualTo(expected.get("internal/runtime/maps.Map.dirPtr"));
-    assertThat(o.swissDirLen()).isEqualTo(expected.get("internal/runtime/maps.Map.dirLen"));
-    assertThat(o.swissTableGroups()).isEqualTo(expected.get("internal/runtime/maps.table.groups"));
+    String[] members = java.util.Arrays.stream(GoField.values()).map(GoField::qualifiedName).toArray(String[]::new);
+    Map<String, Integer> expected = dwarfOffsets(SHOP, members);
+    for (GoField f : GoField.values()) {
+      assertThat(o.offset(f)).as(f.qualifiedName()).isEqualTo(expected.getOrDefault(f.qualifiedName(), GoOffsets.UNKNOWN));
+    }
+    assertThat(o.offset(GoField.G_GOID)).isPositive();
     assertThat(o.mapLayout()).isEqualTo(GoOffsets.MAP_LAYOUT_SWISS);
     assertThat(o.features())
-        .isEqualTo(GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_TRACEPARENT | GoOffsets.FEAT_ROUTE);
+        .isEqualTo(
+            GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_TRACEPARENT | GoOffsets.FEAT_ROUTE | GoOffsets.FEAT_INHERIT | GoOffsets.FEAT_HTTP_CLIENT);
   }
 
   @Test
-  void probesSitOnTheJbeThatObjdumpShows() throws IOException {
+  void everyProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
     GoProgram p = GoProgram.inspect(SHOP);
-    assertThat(p.sites()).containsOnlyKeys(Probe.values());
-    for (GoProgram.ProbeSite site : p.sites().values()) {
-      // go tool objdump lists the function's instructions; the probe's address must be its JBE.
-      String dump = Commands.run(List.of("go", "tool", "objdump", "-s", "^" + quoteMeta(site.probe().function) + "$", SHOP.toString()));
-      String jbeLine =
-          dump.lines().filter(l -> l.contains("JBE")).findFirst().orElseThrow(() -> new AssertionError("no JBE in\n" + dump));
-      long jbeAddress = Long.parseUnsignedLong(jbeLine.trim().split("\\s+")[1].substring(2), 16);
-      assertThat(site.address()).as(site.probe().function).isEqualTo(jbeAddress);
-      // And the file offset holds that instruction: 0f 86 (JBE rel32) or 76 (JBE rel8).
+    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).containsExactlyInAnyOrder(Probe.values());
+    for (GoProgram.ProbeSite site : p.sites()) {
+      Probe probe = site.probe();
+      List<String> dump = Commands.run(List.of("go", "tool", "objdump", "-s", "^" + quoteMeta(probe.function) + "$", SHOP.toString())).lines().toList();
+      int at = -1;
+      for (int i = 0; i < dump.size(); i++) {
+        if (dump.get(i).contains(String.format("0x%x\t", site.address()))) {
+          at = i;
+        }
+      }
+      assertThat(at).as("%s at 0x%x in objdump", probe, site.address()).isPositive();
+      String instruction = dump.get(at);
+      switch (probe.site) {
+        case ENTRY -> assertThat(instruction).as(probe.function).contains("JBE");
+        case CALL -> assertThat(instruction).contains("CALL " + probe.callee + "(SB)");
+        case AFTER_CALL -> assertThat(dump.get(at - 1)).contains("CALL " + probe.callee + "(SB)");
+      }
+      // The file offset holds the same bytes as the address.
       try (RandomAccessFile f = new RandomAccessFile(SHOP.toFile(), "r")) {
         f.seek(site.fileOffset());
-        int b0 = f.read();
-        int b1 = f.read();
-        assertThat(b0 == 0x76 || (b0 == 0x0f && b1 == 0x86)).as("JBE at file offset 0x%x", site.fileOffset()).isTrue();
+        String hex = String.format("%02x", f.read());
+        assertThat(instruction.trim().split("\\s+")[2]).as("first byte of %s", probe).startsWith(hex);
       }
     }
+  }
+
+  @Test
+  void aStrippedBinaryGetsTheOffsetsOfItsReleaseFromTheTable() {
+    GoProgram stripped = GoProgram.inspect(Examples.binary("shop-stripped"));
+    GoProgram full = GoProgram.inspect(SHOP);
+    assertThat(stripped.offsetSource()).startsWith("the go1.26.").endsWith(" offset table");
+    assertThat(stripped.offsets().fields()).isEqualTo(full.offsets().fields());
+    assertThat(stripped.sites()).extracting(GoProgram.ProbeSite::probe).containsExactlyInAnyOrder(Probe.values());
+  }
+
+  @Test
+  void aStrippedBinaryOfAnUnknownPatchIsRefusedWithTheReason() {
+    GoVersion old = GoVersion.parse("go1.26.0").orElseThrow();
+    OffsetTable onlyOld = OffsetTable.parse(OffsetTable.format(Map.of(new OffsetTable.PatchRange(old, old), Map.of(GoField.G_GOID, 152)), List.of()));
+    assertThatThrownBy(() -> GoProgram.inspect(Examples.binary("shop-stripped"), onlyOld))
+        .isInstanceOf(UnsupportedBinaryException.class)
+        .hasMessageContaining("without DWARF")
+        .hasMessageContaining("covers go1.26 only up to go1.26.0")
+        .hasMessageContaining("runtime.g");
   }
 
   @Test
@@ -94,15 +105,6 @@ class GoProgramTest {
     assertThatThrownBy(() -> GoProgram.inspect(Path.of("/bin/true")))
         .isInstanceOf(UnsupportedBinaryException.class)
         .hasMessageContaining("not a Go program");
-  }
-
-  @Test
-  void aStrippedBinaryWithoutAnOffsetTableIsRefusedWithTheReason() {
-    Path stripped = Examples.binary("shop-stripped");
-    assertThatThrownBy(() -> GoProgram.inspect(stripped))
-        .isInstanceOf(UnsupportedBinaryException.class)
-        .hasMessageContaining("without DWARF")
-        .hasMessageContaining("runtime.g");
   }
 
   /**

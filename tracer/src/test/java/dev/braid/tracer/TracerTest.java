@@ -38,7 +38,7 @@ class TracerTest {
   void start() {
     Kernel.requireBpf();
     pins = PinRoot.create();
-    tracer = Tracer.start(pins.path(), events::add);
+    tracer = Tracer.start(pins.path(), false, events::add);
     tracer.instrument(GoProgram.inspect(Examples.binary("shop")));
     shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
   }

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -51,8 +50,7 @@ final class DemoCommand implements Callable<Integer> {
     try (ExampleService service = ExampleService.start(shop, "-addr", "127.0.0.1:0", "-spinners", "1")) {
       // Step 2: braid attaches to every process of that binary.
       DemoSummary summary = new DemoSummary();
-      DaemonConfig config =
-          new DaemonConfig(shop, out, DaemonConfig.DEFAULT_SAMPLE_HZ, pinPath, Duration.ofSeconds(5), Optional.empty());
+      DaemonConfig config = DaemonConfig.forExecutable(shop, out, pinPath).withFlushInterval(Duration.ofSeconds(5));
       try (Daemon daemon = RuntimeGate.starting(() -> Daemon.start(config, summary))) {
         say("braid is tracing shop (pid " + service.pid() + "); sending load for " + duration.toSeconds() + " s");
         // Step 3: load with known traceparent headers; the record of what was sent goes next to the output.

@@ -5,6 +5,8 @@ import dev.braid.correlator.DaemonConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -14,12 +16,22 @@ import picocli.CommandLine.Option;
 @Command(
     name = "run",
     description = {
-      "Traces and profiles every process running a Go executable, until --duration or SIGINT/SIGTERM.",
+      "Traces and profiles Go processes until --duration or SIGINT/SIGTERM: every Go process on the host,",
+      "or those of --exe, or the --pid ones. New ones are picked up within a second.",
       "Writes DIR/traces.jsonl (OTLP/JSON) and DIR/pprof/*.pb.gz; prints 'ready' once every probe is attached."
     })
 final class RunCommand implements Callable<Integer> {
-  @Option(names = "--exe", required = true, paramLabel = "PATH", description = "the Go executable whose processes are traced")
+  @Option(names = "--exe", paramLabel = "PATH", description = "trace only the processes of this Go executable")
   Path exe;
+
+  @Option(names = "--pid", paramLabel = "PID", split = ",", description = "trace only these processes (repeat or comma-separate)")
+  Set<Integer> pids = new java.util.HashSet<>();
+
+  @Option(names = "--exclude", paramLabel = "REGEX", description = "leave alone processes whose executable path or name matches")
+  Pattern exclude;
+
+  @Option(names = "--propagate", description = "add a traceparent header to outgoing HTTP/1.1 requests of client spans (see README: it changes the bytes sent)")
+  boolean propagate;
 
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "braid-out", description = "output directory (default: ${DEFAULT-VALUE})")
   Path out;
@@ -46,7 +58,15 @@ final class RunCommand implements Callable<Integer> {
         RuntimeGate.starting(
             () ->
                 new DaemonConfig(
-                    exe, out, sampleHz, pinPath, flushInterval, Optional.ofNullable(System.getenv("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank())));
+                    Optional.ofNullable(exe),
+                    pids,
+                    Optional.ofNullable(exclude),
+                    out,
+                    sampleHz,
+                    pinPath,
+                    flushInterval,
+                    Optional.ofNullable(System.getenv("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank()),
+                    propagate));
     RuntimeGate.requireRunnable(pinPath);
     Daemon daemon = RuntimeGate.starting(() -> Daemon.start(config, batch -> {}));
     CountDownLatch stopped = new CountDownLatch(1);

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * The maps and helpers of the writer, shared by tracer.bpf.c and
+ * propagate.bpf.c: user space loads tracer.bpf.o, then makes propagate.bpf.o
+ * use the very same maps (bpf_map__reuse_fd).
+ */
+#ifndef BRAID_TRACER_MAPS_H
+#define BRAID_TRACER_MAPS_H
+
+TRACES_CTX_V1_MAP;
+
+#define G_DEAD 6 /* runtime._Gdead: the goroutine has exited (every Go release) */
+
+struct goroutine_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 goid;
+};
+
+/* A span open on a goroutine: server or client. */
+struct open_span {
+	struct trace_context ctx;
+	struct trace_context prev; /* the goroutine's context before the span */
+	__u64 req;                 /* *http.Request: tells a restart from a new request */
+	__u8 has_prev;
+	__u8 trace_flags;
+	__u8 _pad[6];
+};
+
+/* The goroutine a thread runs, as the last execute saw it (task-local storage). */
+struct thread_state {
+	__u64 g;
+	__u64 goid;
+	__u32 has_entry; /* this thread has an entry in traces_ctx_v1 */
+	__u32 _pad;
+};
+
+/* The client span of a request, for --propagate. */
+struct outgoing {
+	struct trace_context ctx;
+	__u8 trace_flags;
+	__u8 _pad[7];
+};
+
+#define REQUEST_LINE_PREFIX 32
+
+/*
+ * A request a thread is about to send (--propagate): its traceparent, and the
+ * start of its request line ("GET /path"), which the sk_msg program checks
+ * before it adds the header, so that it never lands in another request.
+ */
+struct pending_send {
+	struct outgoing out;
+	__u64 since_ns;
+	__u32 prefix_len;
+	__u32 _pad;
+	char prefix[REQUEST_LINE_PREFIX];
+};
+
+struct request_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 req;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct go_offsets);
+} binaries SEC(".maps");
+
+/* What a thread running the goroutine must show in traces_ctx_v1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct goroutine_key);
+	__type(value, struct trace_context);
+} goroutine_ctx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct goroutine_key);
+	__type(value, struct open_span);
+} server_spans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct goroutine_key);
+	__type(value, struct open_span);
+} client_spans SEC(".maps");
+
+/* Client spans by request, for the goroutine that writes the request out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct request_key);
+	__type(value, struct outgoing);
+} outgoing_by_request SEC(".maps");
+
+/* Threads between Request.write and the send of the request's bytes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pending_send);
+} pending_sends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* ~20k spans: 200 ms at 100k requests/s */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} tracer_stats SEC(".maps");
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *n = bpf_map_lookup_elem(&tracer_stats, &stat);
+	if (n)
+		(*n)++;
+}
+
+#include "go_http_header.h"
+
+static __always_inline struct go_offsets *offsets_of(struct pt_regs *ctx)
+{
+	__u32 id = (__u32)bpf_get_attach_cookie(ctx);
+	return bpf_map_lookup_elem(&binaries, &id);
+}
+
+static __always_inline int read_u64(__u64 *out, __u64 addr)
+{
+	if (bpf_probe_read_user(out, sizeof(*out), (void *)addr)) {
+		count(STAT_READ_FAILED);
+		return -1;
+	}
+	return 0;
+}
+
+static __always_inline struct thread_state *thread_state(int create)
+{
+	return bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+/* Sets this thread's traces_ctx_v1 entry, or deletes it (ctx NULL); ts is its state. */
+static __always_inline void show_on(struct thread_state *ts, __u64 pid_tgid,
+				    const struct trace_context *ctx)
+{
+	if (ctx) {
+		bpf_map_update_elem(&traces_ctx_v1, &pid_tgid, ctx, BPF_ANY);
+		if (ts)
+			ts->has_entry = 1;
+	} else if (!ts || ts->has_entry) {
+		bpf_map_delete_elem(&traces_ctx_v1, &pid_tgid);
+		if (ts)
+			ts->has_entry = 0;
+	}
+}
+
+static __always_inline void show(__u64 pid_tgid, const struct trace_context *ctx)
+{
+	show_on(thread_state(1), pid_tgid, ctx);
+}
+
+/* Who runs the probed Go function: its binary, its thread, its goroutine. */
+struct running {
+	struct go_offsets *off;
+	__u64 pid_tgid;
+	__u32 binary_id;
+	struct goroutine_key key;
+};
+
+/* Fills r for the goroutine running this Go function (g is in R14); 0 on success. */
+static __always_inline int running_goroutine(struct pt_regs *ctx, struct running *r)
+{
+	r->binary_id = (__u32)bpf_get_attach_cookie(ctx);
+	r->off = bpf_map_lookup_elem(&binaries, &r->binary_id);
+	if (!r->off)
+		return -1;
+	r->pid_tgid = bpf_get_current_pid_tgid();
+	r->key.tgid = r->pid_tgid >> 32;
+	r->key._pad = 0;
+	return read_u64(&r->key.goid, GO_G(ctx) + r->off->g_goid);
+}
+
+static __always_inline void fill_header(struct event_header *h, __u32 kind, const struct running *r)
+{
+	h->kind = kind;
+	h->pid = r->pid_tgid >> 32;
+	h->tid = (__u32)r->pid_tgid;
+	h->binary_id = r->binary_id;
+	h->goid = r->key.goid;
+	h->time_ns = bpf_ktime_get_ns();
+}
+
+/* Copies a Go string into buf (at most max bytes); returns its full length. */
+static __always_inline __u32 read_go_string(char *buf, __u32 max, __u64 addr)
+{
+	struct go_string s;
+	if (bpf_probe_read_user(&s, sizeof(s), (void *)addr) || s.len <= 0 || !s.ptr)
+		return 0;
+	__u32 n = s.len > max ? max : (__u32)s.len;
+	barrier_var(n);
+	if (n > max)
+		return 0;
+	if (bpf_probe_read_user(buf, n, s.ptr)) {
+		count(STAT_READ_FAILED);
+		return 0;
+	}
+	return s.len > 0xffffffff ? 0xffffffff : (__u32)s.len;
+}
+
+static __always_inline void random_bytes(__u8 *buf, int n)
+{
+	for (int i = 0; i < n; i += 4) {
+		__u32 r = bpf_get_prandom_u32();
+		__builtin_memcpy(buf + i, &r, 4);
+	}
+}
+
+/* ---- spans --------------------------------------------------------------- */
+
+static __always_inline void emit_end(const struct running *r, const struct open_span *span,
+				     __s64 status, __u32 reason, __u64 route_req)
+{
+	struct span_end_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(STAT_RINGBUF_FULL);
+		return;
+	}
+	fill_header(&e->header, EVENT_SPAN_END, r);
+	__builtin_memcpy(e->trace_id, span->ctx.trace_id, 16);
+	__builtin_memcpy(e->span_id, span->ctx.span_id, 8);
+	e->status = status;
+	e->reason = reason;
+	e->route_len = 0;
+	if (route_req && (r->off->features & FEAT_ROUTE))
+		e->route_len = read_go_string(e->route, ROUTE_MAX, route_req + r->off->request_pattern);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+/* The goroutine's context goes back to what it was before the span. */
+static __always_inline void restore(const struct running *r, const struct open_span *span)
+{
+	if (span->has_prev) {
+		bpf_map_update_elem(&goroutine_ctx, &r->key, &span->prev, BPF_ANY);
+		show(r->pid_tgid, &span->prev);
+	} else {
+		bpf_map_delete_elem(&goroutine_ctx, &r->key);
+		show(r->pid_tgid, 0);
+	}
+}
+
+static __always_inline void end_client_span(const struct running *r, struct open_span *span,
+					    __s64 status, __u32 reason)
+{
+	struct request_key rk = {.tgid = r->key.tgid, .req = span->req};
+	/* The thread stops showing the span before the end is timed: no sample of it is later. */
+	restore(r, span);
+	emit_end(r, span, status, reason, 0);
+	bpf_map_delete_elem(&outgoing_by_request, &rk);
+	bpf_map_delete_elem(&client_spans, &r->key);
+}
+
+/*
+ * Starts a span on the running goroutine: the start event, the goroutine's
+ * state, the thread's entry. The caller has filled the event's IDs, kind and
+ * request fields; returns 0 when the span is open.
+ */
+static __always_inline int open_span(const struct running *r, void *spans,
+				     struct span_start_event *e, __u64 req)
+{
+	struct open_span span = {.req = req, .trace_flags = e->trace_flags};
+	__builtin_memcpy(span.ctx.trace_id, e->trace_id, 16);
+	__builtin_memcpy(span.ctx.span_id, e->span_id, 8);
+	struct trace_context *prev = bpf_map_lookup_elem(&goroutine_ctx, &r->key);
+	if (prev) {
+		span.prev = *prev;
+		span.has_prev = 1;
+	}
+	if (bpf_map_update_elem(spans, &r->key, &span, BPF_ANY) ||
+	    bpf_map_update_elem(&goroutine_ctx, &r->key, &span.ctx, BPF_ANY)) {
+		count(STAT_GOROUTINE_MAP_FULL);
+		bpf_map_delete_elem(spans, &r->key);
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return -1;
+	}
+	show(r->pid_tgid, &span.ctx);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* Method, path and host of an *http.Request into a start event. */
+static __always_inline void read_request(const struct go_offsets *off, __u64 req,
+					 struct span_start_event *e)
+{
+	e->method_len = read_go_string(e->method, METHOD_MAX, req + off->request_method);
+	__u64 url = 0;
+	e->path_len = 0;
+	e->host_len = 0;
+	if (!bpf_probe_read_user(&url, sizeof(url), (void *)(req + off->request_url)) && url)
+		e->path_len = read_go_string(e->path, PATH_MAX_LEN, url + off->url_path);
+	__u32 host = read_go_string(e->host, HOST_MAX, req + off->request_host);
+	if (!host && url)
+		host = read_go_string(e->host, HOST_MAX, url + off->url_host);
+	e->host_len = host > 255 ? 255 : host;
+}
+
+/* A goroutine has exited: what it left open ends, its state goes. */
+static __always_inline void goroutine_exited(const struct running *r)
+{
+	struct open_span *span = bpf_map_lookup_elem(&client_spans, &r->key);
+	if (span) {
+		struct request_key rk = {.tgid = r->key.tgid, .req = span->req};
+		emit_end(r, span, 0, END_GOROUTINE_EXIT, 0);
+		bpf_map_delete_elem(&outgoing_by_request, &rk);
+		bpf_map_delete_elem(&client_spans, &r->key);
+	}
+	span = bpf_map_lookup_elem(&server_spans, &r->key);
+	if (span) {
+		emit_end(r, span, 0, END_GOROUTINE_EXIT, 0);
+		bpf_map_delete_elem(&server_spans, &r->key);
+	}
+	bpf_map_delete_elem(&goroutine_ctx, &r->key);
+}
+
+/*
+ * The goroutine this thread ran last has stopped running here. If it is dead
+ * (or its g already serves another goroutine), it exited: clean up after it.
+ */
+static __always_inline void check_exited(const struct go_offsets *off, __u64 pid_tgid,
+					 const struct thread_state *ts, __u32 binary_id)
+{
+	__u32 status = 0;
+	__u64 goid = 0;
+	if (bpf_probe_read_user(&status, sizeof(status), (void *)(ts->g + off->g_atomicstatus)) ||
+	    bpf_probe_read_user(&goid, sizeof(goid), (void *)(ts->g + off->g_goid)))
+		return;
+	if (status != G_DEAD && goid == ts->goid)
+		return;
+	struct running r = {.off = (struct go_offsets *)off, .pid_tgid = pid_tgid, .binary_id = binary_id};
+	r.key.tgid = pid_tgid >> 32;
+	r.key.goid = ts->goid;
+	goroutine_exited(&r);
+}
+
+
+#endif /* BRAID_TRACER_MAPS_H */

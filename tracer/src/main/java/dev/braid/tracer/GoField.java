@@ -1,0 +1,52 @@
+package dev.braid.tracer;
+
+/**
+ * A struct member the probes read, named as Go's DWARF names it. The offset table for stripped
+ * binaries ({@code go-offsets.tsv}) has one row per constant.
+ */
+public enum GoField {
+  G_GOID("runtime.g", "goid"),
+  G_PARENT_GOID("runtime.g", "parentGoid"), // Go 1.21+
+  G_ATOMICSTATUS("runtime.g", "atomicstatus"),
+  G_STARTPC("runtime.g", "startpc"),
+  REQUEST_METHOD("net/http.Request", "Method"),
+  REQUEST_URL("net/http.Request", "URL"),
+  REQUEST_HEADER("net/http.Request", "Header"),
+  REQUEST_HOST("net/http.Request", "Host"),
+  REQUEST_PATTERN("net/http.Request", "Pattern"), // Go 1.23+
+  URL_HOST("net/url.URL", "Host"),
+  URL_PATH("net/url.URL", "Path"),
+  SERVER_RESPONSE_STATUS("net/http.response", "status"),
+  SERVER_RESPONSE_REQ("net/http.response", "req"),
+  CLIENT_RESPONSE_STATUS_CODE("net/http.Response", "StatusCode"),
+  CLIENT_RESPONSE_REQUEST("net/http.Response", "Request"),
+  HMAP_FLAGS("runtime.hmap", "flags"), // Go <= 1.23, or GOEXPERIMENT=noswissmap
+  HMAP_B("runtime.hmap", "B"),
+  HMAP_BUCKETS("runtime.hmap", "buckets"),
+  HMAP_OLDBUCKETS("runtime.hmap", "oldbuckets"),
+  SWISS_DIR_PTR("internal/runtime/maps.Map", "dirPtr"), // Go 1.24+
+  SWISS_DIR_LEN("internal/runtime/maps.Map", "dirLen"),
+  SWISS_TABLE_GROUPS("internal/runtime/maps.table", "groups"),
+  SWISS_GROUPS_DATA("internal/runtime/maps.groupsReference", "data");
+
+  private final String struct;
+  private final String member;
+
+  GoField(String struct, String member) {
+    this.struct = struct;
+    this.member = member;
+  }
+
+  public String struct() {
+    return struct;
+  }
+
+  public String member() {
+    return member;
+  }
+
+  /** {@code runtime.g.goid}: how the offset table names the row. */
+  public String qualifiedName() {
+    return struct + "." + member;
+  }
+}

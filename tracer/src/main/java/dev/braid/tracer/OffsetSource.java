@@ -1,0 +1,42 @@
+package dev.braid.tracer;
+
+import dev.braid.elf.go.GoDwarf;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/** Where a binary's struct offsets come from: its own DWARF, or the table of its Go release. */
+sealed interface OffsetSource permits OffsetSource.Dwarf, OffsetSource.Table {
+  OptionalInt offset(GoField field);
+
+  /** For messages: {@code DWARF} or {@code the go1.23 offset table}. */
+  String describe();
+
+  /** The binary's own debug information: exact for this very build. */
+  record Dwarf(GoDwarf dwarf) implements OffsetSource {
+    @Override
+    public OptionalInt offset(GoField field) {
+      OptionalLong off = dwarf.memberOffset(field.struct(), field.member());
+      return off.isPresent() ? OptionalInt.of((int) off.getAsLong()) : OptionalInt.empty();
+    }
+
+    @Override
+    public String describe() {
+      return "DWARF";
+    }
+  }
+
+  /** A release's column of go-offsets.tsv, read from DWARF of builds with that release. */
+  record Table(String release, Map<GoField, Integer> offsets) implements OffsetSource {
+    @Override
+    public OptionalInt offset(GoField field) {
+      Integer off = offsets.get(field);
+      return off == null ? OptionalInt.empty() : OptionalInt.of(off);
+    }
+
+    @Override
+    public String describe() {
+      return "the " + release + " offset table";
+    }
+  }
+}
