@@ -135,12 +135,16 @@ __noinline __u64 swiss_find(const struct go_offsets *off, struct map_chunk *c, _
 		return 0;
 	if (dir_len == 0) /* a small map: dirPtr is its only group */
 		return swiss_group_find(c, dir_ptr);
+	if (dir_len > SWISS_MAX_TABLES)
+		count(STAT_HEADERS_TOO_MANY); /* the walk sees only part of a huge header map */
 	for (int t = 0; t < SWISS_MAX_TABLES && t < dir_len; t++) {
 		__u64 table, groups, mask;
 		if (bpf_probe_read_user(&table, 8, (void *)(dir_ptr + 8 * t)) || !table ||
 		    bpf_probe_read_user(&groups, 8, (void *)(table + off->swiss_table_groups)) ||
 		    bpf_probe_read_user(&mask, 8, (void *)(table + off->swiss_table_groups + 8)))
 			return 0;
+		if (mask >= SWISS_MAX_GROUPS)
+			count(STAT_HEADERS_TOO_MANY);
 		for (int g = 0; g < SWISS_MAX_GROUPS && g <= mask; g++) {
 			__u64 found = swiss_group_find(c, groups + g * SWISS_GROUP_SIZE);
 			if (found)
@@ -180,8 +184,10 @@ __noinline __u64 buckets_find(const struct go_offsets *off, struct map_chunk *c,
 	    bpf_probe_read_user(&buckets, 8, (void *)(m + off->hmap_buckets)) ||
 	    bpf_probe_read_user(&old, 8, (void *)(m + off->hmap_oldbuckets)))
 		return 0;
-	if (b > BUCKETS_MAX_B)
+	if (b > BUCKETS_MAX_B) {
+		count(STAT_HEADERS_TOO_MANY);
 		return 0;
+	}
 	for (int i = 0; i < (1 << BUCKETS_MAX_B) && i < (1 << b); i++) {
 		__u64 found = bucket_find(c, buckets + i * BUCKET_SIZE);
 		if (found)

@@ -114,6 +114,7 @@ struct span_end_event {
 #define STAT_PROPAGATED 3
 #define STAT_PROPAGATE_SKIPPED 4 /* no room in the buffer, or the request had a traceparent */
 #define STAT_INHERITED 5
-#define STAT_COUNT 6
+#define STAT_HEADERS_TOO_MANY 6 /* a header map too big to walk whole: traceparent may be missed */
+#define STAT_COUNT 7
 
 #endif /* BRAID_TRACER_H */

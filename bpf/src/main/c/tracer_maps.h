@@ -309,7 +309,8 @@ static __always_inline int open_span(const struct running *r, void *spans,
 static __always_inline void read_request(const struct go_offsets *off, __u64 req,
 					 struct span_start_event *e)
 {
-	e->method_len = read_go_string(e->method, METHOD_MAX, req + off->request_method);
+	__u32 method = read_go_string(e->method, METHOD_MAX, req + off->request_method);
+	e->method_len = method > 255 ? 255 : method;
 	__u64 url = 0;
 	e->path_len = 0;
 	e->host_len = 0;

@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -45,6 +44,7 @@ public final class BpfMap implements AutoCloseable {
    * there that cannot be opened (not a map, no permission).
    */
   public static Optional<BpfMap> openPinned(Path path) {
+    Libbpf.ensureLoaded();
     try (Arena call = Arena.ofConfined()) {
       LibbpfLog.begin();
       int fd = (int) Libbpf.H.OBJ_GET.invokeExact(call.allocateFrom(path.toString()));
@@ -163,23 +163,28 @@ public final class BpfMap implements AutoCloseable {
     }
   }
 
-  /** Every key at the time of the walk (entries added or removed meanwhile may or may not show). */
+  /**
+   * Every key at the time of the walk, once each. Entries added or removed meanwhile may or may
+   * not show: when the key the walk stands on is deleted, the kernel starts over from the first
+   * one, so the walk is bounded and deduplicated.
+   */
   public List<byte[]> keys() {
     int fd = fd();
     int keySize = info().keySize();
-    List<byte[]> keys = new ArrayList<>();
+    long steps = 2L * Math.max(info().maxEntries(), 1) + 16;
+    java.util.Set<ByteBuffer> keys = new java.util.LinkedHashSet<>();
     try (Arena call = Arena.ofConfined()) {
       MemorySegment prev = MemorySegment.NULL;
       MemorySegment next = call.allocate(keySize);
-      while (true) {
+      for (long step = 0; step < steps; step++) {
         int rc = (int) Libbpf.H.MAP_GET_NEXT_KEY.invokeExact(fd, prev, next);
         if (rc == -Errno.ENOENT) {
-          return keys;
+          break;
         }
         if (rc < 0) {
           throw new BpfMapException("map " + name + ": next key", -rc, "");
         }
-        keys.add(next.toArray(JAVA_BYTE));
+        keys.add(ByteBuffer.wrap(next.toArray(JAVA_BYTE)));
         if (prev.equals(MemorySegment.NULL)) {
           prev = call.allocate(keySize);
         }
@@ -188,6 +193,7 @@ public final class BpfMap implements AutoCloseable {
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);
     }
+    return keys.stream().map(ByteBuffer::array).toList();
   }
 
   /** For a per-CPU array of u64 counters: the sum over all CPUs of entry {@code index}. */

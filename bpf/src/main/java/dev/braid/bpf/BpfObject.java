@@ -45,6 +45,7 @@ public final class BpfObject implements AutoCloseable {
 
   /** Opens an object from its ELF bytes. libbpf parses it; nothing reaches the kernel yet. */
   public static BpfObject open(String name, byte[] elf) {
+    Libbpf.ensureLoaded();
     Arena arena = Arena.ofShared();
     try (Arena call = Arena.ofConfined()) {
       LibbpfLog.begin();

@@ -53,6 +53,20 @@ final class Libbpf {
         cause);
   }
 
+  /**
+   * Binds libbpf now, so that a missing library is a {@link BpfNotSupportedException} with the
+   * fix, not the {@code NoClassDefFoundError} a failed class initializer becomes on second use.
+   */
+  static void ensureLoaded() {
+    try {
+      H.touch();
+    } catch (ExceptionInInitializerError e) {
+      throw e.getCause() instanceof BpfNotSupportedException b ? b : missingLibrary(e.getCause());
+    } catch (NoClassDefFoundError e) {
+      throw missingLibrary(e);
+    }
+  }
+
   /** Binds libbpf lazily: a JVM without libbpf can still run everything that does not need it. */
   static final class H {
     private static final SymbolLookup BPF;
@@ -146,6 +160,8 @@ final class Libbpf {
         bpf("btf__name_by_offset", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
 
     private H() {}
+
+    static void touch() {}
   }
 
   /** libc: always present. */

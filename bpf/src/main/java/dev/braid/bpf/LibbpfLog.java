@@ -22,6 +22,7 @@ final class LibbpfLog {
   private static final int LIBBPF_WARN = 0;
   private static final int LIBBPF_INFO = 1;
   private static final long FORMAT_BUFFER = 1 << 20; // a verifier log can be long
+  private static final int RECENT_MAX = 1 << 20;
   private static final ThreadLocal<StringBuilder> RECENT = ThreadLocal.withInitial(StringBuilder::new);
 
   private LibbpfLog() {}
@@ -75,8 +76,9 @@ final class LibbpfLog {
         int n = (int) Libbpf.C.VSNPRINTF.invokeExact(buf, FORMAT_BUFFER, format, args);
         text = n < 0 ? "(unprintable libbpf message)" : buf.getString(0);
       }
-      if (keep) {
-        RECENT.get().append(text);
+      StringBuilder recent = RECENT.get();
+      if (keep && recent.length() < RECENT_MAX) {
+        recent.append(text, 0, Math.min(text.length(), RECENT_MAX - recent.length()));
       }
       // Warnings reach the caller in its exception; logging them too would say everything twice.
       LOG.log(keep ? Level.DEBUG : javaLevel, () -> text.stripTrailing());

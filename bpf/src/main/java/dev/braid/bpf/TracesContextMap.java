@@ -133,7 +133,12 @@ public final class TracesContextMap {
   public static Sharing beforeLoad(BpfObject object, Path pinRoot) {
     requireBpffs(pinRoot);
     Optional<BpfMap> existing = openPinned(pinRoot);
-    existing.ifPresent(m -> object.map(NAME).reuseFd(m.fd()));
+    try {
+      existing.ifPresent(m -> object.map(NAME).reuseFd(m.fd()));
+    } catch (RuntimeException e) {
+      existing.ifPresent(BpfMap::close);
+      throw e;
+    }
     return new Sharing(pinRoot, object, existing.orElse(null));
   }
 
@@ -145,6 +150,18 @@ public final class TracesContextMap {
    * @throws IncompatiblePinException when a map of another layout is pinned there
    */
   public static BpfObject loadShared(String objectResource, Path pinRoot) {
+    try {
+      return loadSharedOnce(objectResource, pinRoot);
+    } catch (BpfMapException e) {
+      if (e.errno() != Errno.EEXIST) {
+        throw e;
+      }
+      // Another writer or reader pinned the map between our look and our pin: use theirs.
+      return loadSharedOnce(objectResource, pinRoot);
+    }
+  }
+
+  private static BpfObject loadSharedOnce(String objectResource, Path pinRoot) {
     BpfObject object = BpfObject.openResource(objectResource);
     try (Sharing sharing = beforeLoad(object, pinRoot)) {
       object.load();

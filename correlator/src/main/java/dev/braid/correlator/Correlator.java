@@ -30,16 +30,27 @@ import java.util.function.IntFunction;
 public final class Correlator {
   /** How long a sample may wait for its span to end before it goes out without the final name. */
   static final long MAX_SAMPLE_WAIT_NANOS = 60_000_000_000L;
+  /**
+   * How long a sample waits for the start of a span braid has not seen: the span ring buffer may
+   * be drained after the sample ring buffer, or hold an event still being written. After this the
+   * span is another writer's, and the sample goes out with its IDs only.
+   */
+  static final long UNKNOWN_SPAN_WAIT_NANOS = 2_000_000_000L;
+  /** A span open this long has lost its end (ring buffer full): it is ended by braid. */
+  static final long MAX_OPEN_NANOS = 3_600_000_000_000L;
+  /** At most this many open spans are kept; beyond, the oldest is ended by braid. */
+  static final int MAX_OPEN_SPANS = 200_000;
 
   private final MonotonicClock clock;
   private final IntFunction<ProcessInfo> processes;
-  private final Map<SpanKey, SpanEvent.Started> open = new HashMap<>();
+  private final Map<SpanKey, SpanEvent.Started> open = new LinkedHashMap<>(); // oldest first
   private final Map<SpanKey, CompletedSpan> ended = new LinkedHashMap<>();
   private final List<CompletedSpan> completed = new ArrayList<>();
   private final List<Waiting> waiting = new ArrayList<>();
   private long windowStart;
   private long previousFlushMonotonic = Long.MIN_VALUE;
   private long unmatchedEnds;
+  private long expiredSpans;
 
   /** A span is named by its process and span id. */
   private record SpanKey(int pid, String spanId) {}
@@ -100,10 +111,11 @@ public final class Correlator {
     if (last) {
       endOpenSpans(s -> true, nowMonotonic, SpanEvent.EndReason.FINISHED_BY_BRAID);
     }
+    expireOpenSpans(nowMonotonic);
     List<ProfiledSample> ready = new ArrayList<>();
     for (Iterator<Waiting> it = waiting.iterator(); it.hasNext(); ) {
       Waiting w = it.next();
-      Optional<ProfiledSample> labeled = correlate(w.sample(), last || nowMonotonic - w.sinceMonotonic() > MAX_SAMPLE_WAIT_NANOS);
+      Optional<ProfiledSample> labeled = correlate(w, nowMonotonic, last);
       if (labeled.isPresent()) {
         ready.add(labeled.get());
         it.remove();
@@ -123,8 +135,9 @@ public final class Correlator {
     return batch;
   }
 
-  /** The sample with its span, or empty while the span is open and the sample may still wait. */
-  private Optional<ProfiledSample> correlate(ProfiledSample s, boolean mustGo) {
+  /** The sample with its span, or empty while the span is open (or not seen yet) and the sample may still wait. */
+  private Optional<ProfiledSample> correlate(Waiting w, long nowMonotonic, boolean last) {
+    ProfiledSample s = w.sample();
     if (s.context().isEmpty()) {
       return Optional.of(s);
     }
@@ -133,10 +146,29 @@ public final class Correlator {
     if (span != null) {
       return Optional.of(withSpan(s, span));
     }
-    if (open.containsKey(key) && !mustGo) {
+    long waited = nowMonotonic - w.sinceMonotonic();
+    boolean mayWait = open.containsKey(key) ? waited <= MAX_SAMPLE_WAIT_NANOS : waited <= UNKNOWN_SPAN_WAIT_NANOS;
+    if (mayWait && !last) {
       return Optional.empty();
     }
     return Optional.of(s); // another writer's span, or still open at the deadline: ids only
+  }
+
+  /** Ends spans whose end was lost, so that memory stays bounded; they are counted. */
+  private void expireOpenSpans(long nowMonotonic) {
+    for (Iterator<SpanEvent.Started> it = open.values().iterator(); it.hasNext(); ) {
+      SpanEvent.Started s = it.next();
+      if (nowMonotonic - s.monotonicNanos() > MAX_OPEN_NANOS || open.size() > MAX_OPEN_SPANS) {
+        it.remove();
+        expiredSpans++;
+        complete(s, nowMonotonic, 0, "", SpanEvent.EndReason.FINISHED_BY_BRAID);
+      }
+    }
+  }
+
+  /** Spans braid ended itself because their end never came (ring buffer full). */
+  public long expiredSpans() {
+    return expiredSpans;
   }
 
   private static ProfiledSample withSpan(ProfiledSample s, CompletedSpan span) {

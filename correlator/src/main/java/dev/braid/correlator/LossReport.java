@@ -11,7 +11,7 @@ final class LossReport {
   private static final System.Logger LOG = System.getLogger(LossReport.class.getName());
   private static final long EVERY_NANOS = 60_000_000_000L;
 
-  private Tracer.Stats reportedSpans = new Tracer.Stats(0, 0, 0, 0, 0, 0);
+  private Tracer.Stats reportedSpans = new Tracer.Stats(0, 0, 0, 0, 0, 0, 0);
   private long reportedSamples;
   private long lastReport = System.nanoTime() - EVERY_NANOS;
 
@@ -23,6 +23,7 @@ final class LossReport {
     long events = spans.ringBufferFull() - reportedSpans.ringBufferFull();
     long full = spans.goroutineMapFull() - reportedSpans.goroutineMapFull();
     long samples = lostSamples - reportedSamples;
+    long headers = spans.headersTooMany() - reportedSpans.headersTooMany();
     if (events > 0) {
       LOG.log(Level.WARNING, "span ring buffer full: " + events + " span events lost; braid drains it every 100 ms, so the service makes more spans than braid can take");
     }
@@ -32,7 +33,10 @@ final class LossReport {
     if (samples > 0) {
       LOG.log(Level.WARNING, "sample ring buffer full: " + samples + " CPU samples lost; lower --sample-hz");
     }
-    if (events > 0 || full > 0 || samples > 0) {
+    if (headers > 0) {
+      LOG.log(Level.WARNING, headers + " requests had more headers than braid searches for traceparent (over ~100): their traceparent may have been missed");
+    }
+    if (events > 0 || full > 0 || samples > 0 || headers > 0) {
       lastReport = now;
       reportedSpans = spans;
       reportedSamples = lostSamples;

@@ -58,6 +58,7 @@ final class ProcessWatcher {
 
   /** One walk of /proc: new processes are probed and reported, vanished ones reported. */
   void scan() {
+    config.executable().ifPresent(this::followRedeploy);
     Set<Integer> seen = new HashSet<>();
     try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
       for (Path dir : proc) {
@@ -91,6 +92,23 @@ final class ProcessWatcher {
   }
 
   /**
+   * A deploy that replaces the executable (a rename over it) gives it a new inode; probes stay on
+   * the old one, so the new file is probed too, and its processes found by its identity.
+   */
+  private void followRedeploy(Path executable) {
+    Optional<FileIdentity> now = FileIdentity.of(executable);
+    if (now.isPresent() && !programs.containsKey(now.get()) && !leftAlone.contains(now.get())) {
+      LOG.log(Level.INFO, executable + " was replaced; probing the new file");
+      try {
+        instrumentExecutable(executable);
+      } catch (UnsupportedBinaryException e) {
+        leftAlone.add(now.get());
+        LOG.log(Level.WARNING, "the new " + executable + " cannot be traced: " + e.getMessage());
+      }
+    }
+  }
+
+  /**
    * A process that a probe reported before the walk found it: looked at now, and reported as
    * started when it is one to trace.
    */
@@ -118,7 +136,7 @@ final class ProcessWatcher {
       return Optional.of(known);
     }
     if (config.executable().isPresent()) {
-      return Optional.empty(); // only the executable's processes, which were probed up front
+      return Optional.empty(); // only the executable's processes, whose files were probed already
     }
     Path exe = executablePath(pid);
     String comm = comm(pid);

@@ -17,8 +17,24 @@ import java.util.OptionalLong;
  * symbolizes. Owns the mapped binaries; {@link #close()} releases them.
  */
 public final class Symbolizer implements AutoCloseable {
+  /** Mappings are read again for an unknown address at most this often per process. */
+  private static final long REREAD_NANOS = 1_000_000_000L;
+  /** Binaries kept open at most; the least recently used one is closed beyond. */
+  private static final int MAX_BINARIES = 256;
+
   private final Map<Integer, ProcessMaps> processes = new HashMap<>();
-  private final Map<String, Optional<BinarySymbols>> binaries = new HashMap<>();
+  private final Map<Integer, Long> readAt = new HashMap<>();
+  private final Map<String, Optional<BinarySymbols>> binaries =
+      new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Optional<BinarySymbols>> eldest) {
+          if (size() > MAX_BINARIES) {
+            eldest.getValue().ifPresent(BinarySymbols::close);
+            return true;
+          }
+          return false;
+        }
+      };
   private final Map<String, Mapping> mappings = new HashMap<>();
   private Kallsyms kallsyms;
 
@@ -40,6 +56,7 @@ public final class Symbolizer implements AutoCloseable {
   /** Drops what is cached for a process that exited. */
   public void forgetProcess(int pid) {
     processes.remove(pid);
+    readAt.remove(pid);
     mappings.keySet().removeIf(k -> k.startsWith(pid + ":"));
   }
 
@@ -76,9 +93,11 @@ public final class Symbolizer implements AutoCloseable {
   private Optional<ProcessMaps.Region> region(int pid, long pc) {
     ProcessMaps maps = processes.get(pid);
     Optional<ProcessMaps.Region> region = maps == null ? Optional.empty() : maps.regionOf(pc);
-    if (region.isEmpty()) {
-      // New process, or a new mapping (dlopen): read the maps again. A process that exited keeps
-      // its last snapshot.
+    long now = System.nanoTime();
+    if (region.isEmpty() && (maps == null || now - readAt.getOrDefault(pid, 0L) > REREAD_NANOS)) {
+      // New process, or a new mapping (dlopen): read the maps again, but not for every bogus
+      // frame of a broken stack walk. A process that exited keeps its last snapshot.
+      readAt.put(pid, now);
       Optional<ProcessMaps> fresh = ProcessMaps.read(pid);
       if (fresh.isPresent()) {
         processes.put(pid, fresh.get());

@@ -131,6 +131,9 @@ public final class Tracer implements AutoCloseable {
       offsets = offsets.withFeatures(offsets.features() | GoOffsets.FEAT_PROPAGATE);
     }
     object.map("binaries").update(LittleEndian.u32(id), offsets.toBytes());
+    if (known == null) {
+      removeLeftovers(program.identity());
+    }
     List<BpfLink> attached = new ArrayList<>();
     try {
       for (GoProgram.ProbeSite site : program.sites()) {
@@ -199,7 +202,7 @@ public final class Tracer implements AutoCloseable {
   public synchronized Stats stats() {
     requireOpen();
     BpfMap s = object.map("tracer_stats");
-    return new Stats(s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5));
+    return new Stats(s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6));
   }
 
   /**
@@ -212,8 +215,10 @@ public final class Tracer implements AutoCloseable {
    * @param propagationSkipped outgoing requests of client spans that did not (they had their own,
    *     or their bytes did not match)
    * @param inherited goroutines that inherited their parent's context
+   * @param headersTooMany requests whose header map was too big to search whole for traceparent
    */
-  public record Stats(long ringBufferFull, long goroutineMapFull, long readFailed, long propagated, long propagationSkipped, long inherited) {}
+  public record Stats(
+      long ringBufferFull, long goroutineMapFull, long readFailed, long propagated, long propagationSkipped, long inherited, long headersTooMany) {}
 
   /** traces_ctx_v1 as this tracer shares it (for tests and the reader in standalone mode). */
   public BpfMap tracesContextMap() {
@@ -225,10 +230,22 @@ public final class Tracer implements AutoCloseable {
    * can still be drained. Idempotent.
    */
   public synchronized void detach() {
+    RuntimeException first = null;
     for (BpfLink link : links) {
-      link.close();
+      try {
+        link.close();
+      } catch (RuntimeException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
     }
     links.clear();
+    if (first != null) {
+      throw first;
+    }
   }
 
   @Override
@@ -238,8 +255,11 @@ public final class Tracer implements AutoCloseable {
     }
     try {
       // Detach first: after this no probe writes, so what is deleted next stays deleted.
-      detach();
-      removeOwnEntries();
+      try {
+        detach();
+      } finally {
+        removeOwnEntries();
+      }
     } finally {
       closed = true;
       events.close();
@@ -247,6 +267,20 @@ public final class Tracer implements AutoCloseable {
         propagation.close();
       }
       object.close();
+    }
+  }
+
+  /**
+   * Entries of a binary's processes that are in the pin before braid probes them were left by a
+   * writer that did not stop cleanly (a braid killed with SIGKILL): they are stale.
+   */
+  private void removeLeftovers(FileIdentity binary) {
+    BpfMap ctx = object.map(TracesContextMap.NAME);
+    for (byte[] key : ctx.keys()) {
+      int pid = (int) (TracesContextMap.keyValue(key) >>> 32);
+      if (FileIdentity.ofProcess(pid).filter(binary::equals).isPresent()) {
+        ctx.delete(key);
+      }
     }
   }
 
