@@ -98,8 +98,10 @@ int go_spawn(struct pt_regs *ctx)
 		return 0;
 	__u64 startpc = 0;
 	if (off->no_inherit_pc[0] && !read_u64(&startpc, newg + off->g_startpc)) {
+		/* uprobe handlers see the probed instruction's address in ip */
+		__u64 bias = PT_REGS_IP(ctx) - off->spawn_site;
 		for (int i = 0; i < NO_INHERIT_MAX; i++)
-			if (off->no_inherit_pc[i] == startpc)
+			if (off->no_inherit_pc[i] && off->no_inherit_pc[i] == startpc - bias)
 				return 0;
 	}
 	if (read_u64(&child.goid, newg + off->g_goid))

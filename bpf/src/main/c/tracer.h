@@ -54,6 +54,9 @@ struct go_offsets {
 	__u32 swiss_dir_ptr;
 	__u32 swiss_dir_len;
 	__u32 swiss_table_groups;
+	/* Link-time address of the go_spawn probe: its runtime address minus this is the
+	 * load bias of a PIE, to compare runtime PCs with the link-time ones below. */
+	__u64 spawn_site;
 	/* Goroutines that start at these PCs serve a pooled connection for its whole
 	 * life (net/http's readLoop, writeLoop): they do not inherit a request's span. */
 	__u64 no_inherit_pc[NO_INHERIT_MAX];

@@ -11,6 +11,7 @@ import io.opentelemetry.sdk.trace.data.StatusData;
  *
  * @param parentSpanId the parent's span id in hex, or empty for a root span
  * @param route {@code http.route} when known, else empty
+ * @param startTid the thread the span started on (its goroutine may run on others later)
  */
 public record CompletedSpan(
     ProcessInfo process,
@@ -23,4 +24,5 @@ public record CompletedSpan(
     long startEpochNanos,
     long endEpochNanos,
     Attributes attributes,
-    StatusData status) {}
+    StatusData status,
+    int startTid) {}

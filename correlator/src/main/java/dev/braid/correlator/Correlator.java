@@ -220,7 +220,8 @@ public final class Correlator {
             clock.toEpochNanos(s.monotonicNanos()),
             clock.toEpochNanos(endMonotonic),
             attrs.build(),
-            status(reason, status, client));
+            status(reason, status, client),
+            s.tid());
     completed.add(span);
     ended.put(new SpanKey(s.pid(), s.context().spanId()), span);
   }

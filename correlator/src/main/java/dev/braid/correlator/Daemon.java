@@ -183,6 +183,14 @@ public final class Daemon implements AutoCloseable {
     }
   }
 
+  /**
+   * What braid holds for a process: its entries in the kernel's maps (traces_ctx_v1, goroutine
+   * state) and whether the daemon still tracks it. Zero once a process that exited is forgotten.
+   */
+  public synchronized int stateOf(int pid) {
+    return tracer.entriesOf(pid) + (processes.containsKey(pid) ? 1 : 0);
+  }
+
   /** Errors the pipeline logged and survived. */
   public synchronized long pipelineErrors() {
     return pipelineErrors;

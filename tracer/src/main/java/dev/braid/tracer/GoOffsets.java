@@ -21,9 +21,10 @@ import java.util.Map;
  * @param features the {@code FEAT_*} bits that are on
  * @param fields member offsets
  * @param mapLayout {@link #MAP_LAYOUT_SWISS} or {@link #MAP_LAYOUT_BUCKETS}
+ * @param spawnSite link-time address of the spawn probe (how the probe finds a PIE's load bias)
  * @param noInheritPcs link-time entries of functions whose goroutines do not inherit (at most 4)
  */
-public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayout, List<Long> noInheritPcs) {
+public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayout, long spawnSite, List<Long> noInheritPcs) {
 
   public static final int UNKNOWN = -1;
   public static final int FEAT_HTTP_SERVER = 1;
@@ -63,6 +64,7 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
               JAVA_INT.withName("swiss_dir_ptr"),
               JAVA_INT.withName("swiss_dir_len"),
               JAVA_INT.withName("swiss_table_groups"),
+              JAVA_LONG.withName("spawn_site"),
               sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"))
           .withName("go_offsets");
 
@@ -99,7 +101,12 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
 
   /** The same offsets with other features. */
   public GoOffsets withFeatures(int newFeatures) {
-    return new GoOffsets(newFeatures, fields, mapLayout, noInheritPcs);
+    return new GoOffsets(newFeatures, fields, mapLayout, spawnSite, noInheritPcs);
+  }
+
+  /** The same offsets, with where the spawn probe sits and whose goroutines do not inherit. */
+  public GoOffsets withSpawn(long site, List<Long> noInherit) {
+    return new GoOffsets(features, fields, mapLayout, site, noInherit);
   }
 
   /** The C struct's bytes; unknown offsets are written as 0 (their features are off). */
@@ -115,6 +122,7 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
       int extra = f == GoField.SWISS_TABLE_GROUPS ? Math.max(offset(GoField.SWISS_GROUPS_DATA), 0) : 0;
       b.putInt(Math.max(offset(f), 0) + extra);
     }
+    b.putLong(spawnSite);
     List<Long> pcs = new ArrayList<>(noInheritPcs);
     while (pcs.size() < NO_INHERIT_MAX) {
       pcs.add(0L);

@@ -39,6 +39,12 @@ public record GoProgram(
   /** The oldest Go whose register ABI the probes read (Go 1.17 brought it to amd64). */
   static final GoVersion OLDEST = new GoVersion(1, 17, 0);
 
+  /** Start functions of goroutines that never inherit a span (see withSpawnSite). */
+  static final List<String> NO_INHERIT = List.of("net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop");
+
+  /** The function whose closures start them. */
+  static final String NO_INHERIT_WRAPPERS = "net/http.(*Transport).dialConn.";
+
   /** Where one probe goes. */
   public record ProbeSite(Probe probe, long address, long fileOffset) {}
 
@@ -144,6 +150,7 @@ public record GoProgram(
           planFeature(feature, sites);
         }
       }
+      offsets = withSpawnSite(offsets, sites);
       int features = offsets.features();
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.INHERIT)) {
         features &= ~GoOffsets.FEAT_INHERIT;
@@ -155,6 +162,37 @@ public record GoProgram(
         features &= ~GoOffsets.FEAT_HTTP_CLIENT;
       }
       return new GoProgram(path, identity, version.toString(), elf.isPositionIndependent(), source.describe(), sites, offsets.withFeatures(features), warnings);
+    }
+
+    /**
+     * Goroutines that serve a pooled connection for its whole life (net/http's readLoop and
+     * writeLoop) are started inside the request that opened the connection; they do not inherit
+     * that request's span, or every later request on the connection would show it.
+     */
+    private GoOffsets withSpawnSite(GoOffsets offsets, List<ProbeSite> sites) {
+      Optional<ProbeSite> spawn = sites.stream().filter(s -> s.probe() == Probe.SPAWN).findFirst();
+      if (spawn.isEmpty()) {
+        return offsets;
+      }
+      List<Long> noInherit = new ArrayList<>();
+      for (String name : NO_INHERIT) {
+        Optional<GoFunction> fn = pclntab.function(name);
+        if (fn.isEmpty()) {
+          continue;
+        }
+        noInherit.add(fn.get().entry());
+        // `go pconn.readLoop()` starts a compiler-made wrapper (dialConn.gowrap2 in Go 1.22+):
+        // the goroutine's start PC is the wrapper's, so the wrappers that call it count too.
+        for (GoFunction w : pclntab.functions()) {
+          if (w.name().startsWith(NO_INHERIT_WRAPPERS) && noInherit.size() < GoOffsets.NO_INHERIT_MAX) {
+            Optional<ByteBuffer> code = elf.bytesAt(w.entry(), w.end() - w.entry());
+            if (code.isPresent() && !CallSites.callsTo(code.get(), w.entry(), fn.get().entry()).isEmpty()) {
+              noInherit.add(w.entry());
+            }
+          }
+        }
+      }
+      return offsets.withSpawn(spawn.get().address(), noInherit.subList(0, Math.min(noInherit.size(), GoOffsets.NO_INHERIT_MAX)));
     }
 
     /** The binary's DWARF, else the table's range for its version, else a refusal that says why. */

@@ -58,7 +58,7 @@ final class OffsetResolver {
       }
     }
     return new Resolution(
-        new GoOffsets(features, fields, swiss ? GoOffsets.MAP_LAYOUT_SWISS : GoOffsets.MAP_LAYOUT_BUCKETS, List.of()),
+        new GoOffsets(features, fields, swiss ? GoOffsets.MAP_LAYOUT_SWISS : GoOffsets.MAP_LAYOUT_BUCKETS, 0, List.of()),
         source.describe(),
         warnings);
   }

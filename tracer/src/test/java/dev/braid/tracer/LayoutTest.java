@@ -25,7 +25,7 @@ class LayoutTest {
   @Test
   void goOffsetsMatchC() {
     BtfLayouts.assertMatches(Tracer.OBJECT, GoOffsets.LAYOUT);
-    GoOffsets empty = new GoOffsets(0, java.util.Map.of(), GoOffsets.MAP_LAYOUT_SWISS, java.util.List.of());
+    GoOffsets empty = new GoOffsets(0, java.util.Map.of(), GoOffsets.MAP_LAYOUT_SWISS, 0, java.util.List.of());
     assertThat(empty.toBytes()).hasSize((int) GoOffsets.LAYOUT.byteSize());
   }
 

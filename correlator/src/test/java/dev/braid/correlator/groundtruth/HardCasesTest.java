@@ -1,0 +1,147 @@
+package dev.braid.correlator.groundtruth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.braid.bpf.testing.Kernel;
+import dev.braid.correlator.CompletedSpan;
+import dev.braid.correlator.ProfiledSample;
+import dev.braid.examples.Examples;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.SpanKind;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The cases where a goroutine's context is easiest to get wrong, each against ground truth. */
+@Tag("kernel")
+class HardCasesTest {
+  private static final Duration LOAD = Duration.ofSeconds(4);
+
+  @BeforeEach
+  void needsBpf() {
+    Kernel.requireBpf();
+  }
+
+  private static TracedRun shop(Map<String, String> env, List<String> args, String routes) {
+    TracedRun.Service shop = TracedRun.Service.shop(Examples.binary("shop"), args.toArray(String[]::new));
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      shop = shop.withEnv(e.getKey(), e.getValue());
+    }
+    return TracedRun.run(List.of(shop), new TracedRun.Load("shop", routes, LOAD, 2), UnaryOperator.identity());
+  }
+
+  @ParameterizedTest(name = "GOMAXPROCS={0}")
+  @ValueSource(ints = {1, 2})
+  void everyGomaxprocs(int procs) {
+    TracedRun run = shop(Map.of("GOMAXPROCS", Integer.toString(procs)), List.of("-spinners", "2"), "/checkout?ms=4,/search?ms=4");
+    Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+    Attribution.noSampleCarriesAWrongOrStaleSpan(run);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, 50);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 0.99, 50);
+    Attribution.untracedWorkCarriesNoSpan(run, 50);
+  }
+
+  @Test
+  void manyBusyUntracedGoroutinesShareThreadsWithTracedOnes() {
+    TracedRun run = shop(Map.of("GOMAXPROCS", "2"), List.of("-spinners", "16"), "/checkout?ms=6,/search?ms=6");
+    Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+    Attribution.noSampleCarriesAWrongOrStaleSpan(run);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, 30);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 0.99, 30);
+    Attribution.untracedWorkCarriesNoSpan(run, 200);
+  }
+
+  @Test
+  void handlersThatBlockMidSpanResumeWithTheirSpanOnOtherThreads() {
+    TracedRun run = shop(Map.of(), List.of("-spinners", "1"), "/wait/chan?ms=5,/wait/sleep?ms=5,/wait/syscall?ms=5,/wait/socket?ms=5");
+    Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+    Attribution.noSampleCarriesAWrongOrStaleSpan(run);
+    Map<String, String> burnOf =
+        Map.of(
+            "/wait/chan", "main.afterChannel", "/wait/sleep", "main.afterSleep", "/wait/syscall", "main.afterSyscall",
+            "/wait/socket", "main.afterSocketRead");
+    for (Map.Entry<String, String> route : burnOf.entrySet()) {
+      Attribution.burnSamplesCarryTheirRoutesSpan(run, route.getKey(), route.getValue(), 0.99, 20);
+      // The goroutine came back on another thread than the one its span started on, at least sometimes.
+      assertThat(run.samplesIn(route.getValue()))
+          .as("%s samples on a thread other than their span's first", route.getValue())
+          .anyMatch(s -> s.span().isPresent() && s.tid() != s.span().get().startTid());
+    }
+  }
+
+  @Test
+  void aGoroutineLockedToItsThreadKeepsItsSpan() {
+    TracedRun run = shop(Map.of(), List.of("-spinners", "1"), "/locked?ms=5,/checkout?ms=3");
+    Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+    Attribution.noSampleCarriesAWrongOrStaleSpan(run);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/locked", "main.lockedBurn", 0.99, 30);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, 20);
+  }
+
+  @Test
+  void aGoroutineSpawnedInAHandlerCarriesItsSpanAfterTheHandlerReturned() {
+    TracedRun run = shop(Map.of(), List.of("-spinners", "1"), "/spawn?ms=10,/checkout?ms=2");
+    Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+    List<ProfiledSample> spawned = run.samplesIn("main.spawnedBurn");
+    assertThat(spawned).hasSizeGreaterThan(50);
+    long right =
+        spawned.stream().filter(s -> s.span().isPresent() && Attribution.path(s.span().get()).equals("/spawn")).count();
+    assertThat((double) right / spawned.size()).as("spawnedBurn samples carrying their /spawn span").isGreaterThanOrEqualTo(0.99);
+    // Each was taken after the handler had returned: the span ended, the work it started went on.
+    assertThat(spawned).filteredOn(s -> s.span().isPresent()).allSatisfy(s -> assertThat(s.epochNanos()).isGreaterThan(s.span().get().endEpochNanos()));
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, 10);
+  }
+
+  @Test
+  void aClientCallIsAClientSpanNestedInTheServerSpan() {
+    TracedRun.Service frontend = TracedRun.Service.shop(Examples.binary("shop"), "-spinners", "1").named("frontend");
+    TracedRun.Service backend = TracedRun.Service.shop(Examples.binary("shop")).named("backend");
+    TracedRun run =
+        TracedRun.run(
+            List.of(frontend, backend),
+            new TracedRun.Load("frontend", "/chain?ms=4&to=http://{{backend}}/search", LOAD, 2),
+            UnaryOperator.identity());
+    Map<String, List<CompletedSpan>> byTrace = run.spans().stream().collect(Collectors.groupingBy(s -> s.context().traceId()));
+    for (var sent : run.sent()) {
+      List<CompletedSpan> trace = byTrace.get(sent.get("trace_id").asText());
+      assertThat(trace).as("spans of trace %s", sent.get("trace_id").asText()).hasSize(2);
+      CompletedSpan server = trace.stream().filter(s -> s.kind() == SpanKind.SERVER).findFirst().orElseThrow();
+      CompletedSpan client = trace.stream().filter(s -> s.kind() == SpanKind.CLIENT).findFirst().orElseThrow();
+      assertThat(server.process().pid()).isEqualTo(run.pid("frontend"));
+      assertThat(client.parentSpanId()).isEqualTo(server.context().spanId());
+      assertThat(client.process().pid()).isEqualTo(run.pid("frontend"));
+      assertThat(client.name()).isEqualTo("GET");
+      assertThat(client.attributes().get(AttributeKey.stringKey("url.path"))).isEqualTo("/search");
+      assertThat(client.attributes().get(AttributeKey.longKey("http.response.status_code"))).isEqualTo(200);
+      assertThat(client.attributes().get(AttributeKey.longKey("server.port"))).isPositive();
+      assertThat(client.startEpochNanos()).isBetween(server.startEpochNanos(), server.endEpochNanos());
+      assertThat(client.endEpochNanos()).isBetween(client.startEpochNanos(), server.endEpochNanos());
+    }
+    // Without --propagate the backend starts traces of its own.
+    Set<String> sentTraces = run.sent().stream().map(r -> r.get("trace_id").asText()).collect(Collectors.toSet());
+    assertThat(run.spans()).filteredOn(s -> s.process().pid() == run.pid("backend")).isNotEmpty()
+        .allSatisfy(s -> assertThat(sentTraces).doesNotContain(s.context().traceId()));
+    Attribution.noSampleCarriesAWrongOrStaleSpan(run);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/chain", "main.composeReply", 0.99, 20);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 0.99, 10);
+  }
+
+  @Test
+  void schedulerWorkBetweenGoroutinesCarriesNoSpan() {
+    TracedRun run = shop(Map.of(), List.of("-spinners", "1"), "/wait/chan?ms=1,/wait/sleep?ms=1,/wait/socket?ms=1");
+    List<ProfiledSample> scheduling =
+        run.samples().stream()
+            .filter(s -> TracedRun.holds(s, "runtime.findRunnable") || TracedRun.holds(s, "runtime.stopm") || TracedRun.holds(s, "runtime.netpoll"))
+            .toList();
+    assertThat(scheduling).as("samples in the scheduler looking for work").hasSizeGreaterThan(5);
+    assertThat(scheduling).allSatisfy(s -> assertThat(s.context()).as("context while the scheduler looks for work").isEmpty());
+  }
+}

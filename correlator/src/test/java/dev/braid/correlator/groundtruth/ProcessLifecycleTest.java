@@ -1,0 +1,134 @@
+package dev.braid.correlator.groundtruth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.braid.bpf.BpfMap;
+import dev.braid.bpf.TracesContextMap;
+import dev.braid.bpf.testing.Kernel;
+import dev.braid.bpf.testing.PinRoot;
+import dev.braid.correlator.Batch;
+import dev.braid.correlator.CompletedSpan;
+import dev.braid.correlator.Daemon;
+import dev.braid.correlator.DaemonConfig;
+import dev.braid.examples.ExampleService;
+import dev.braid.examples.Examples;
+import io.opentelemetry.api.common.AttributeKey;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** Processes that come and go while braid runs, and the whole-host mode that finds them. */
+@Tag("kernel")
+class ProcessLifecycleTest {
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final List<Batch> batches = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void needsBpf() {
+    Kernel.requireBpf();
+  }
+
+  @Test
+  void aProcessKilledMidRequestLeavesNoEntryAndNoStateWithinTwoSeconds() throws Exception {
+    try (PinRoot pins = PinRoot.create();
+        ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
+        Daemon daemon = Daemon.start(DaemonConfig.forExecutable(Examples.binary("shop"), Files.createTempDirectory("braid"), pins.path()), batches::add);
+        BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
+      CompletableFuture<HttpResponse<Void>> slow = http.sendAsync(get(shop, "/checkout?ms=5000"), HttpResponse.BodyHandlers.discarding());
+      waitFor(Duration.ofSeconds(5), () -> daemon.stateOf(shop.pid()) > 1);
+      assertThat(entriesOf(pinned, shop.pid())).as("the handler's thread shows its span").isPositive();
+
+      shop.process().destroyForcibly(); // SIGKILL
+      long killed = System.nanoTime();
+      waitFor(Duration.ofSeconds(2), () -> daemon.stateOf(shop.pid()) == 0 && entriesOf(pinned, shop.pid()) == 0);
+      assertThat(Duration.ofNanos(System.nanoTime() - killed)).isLessThan(Duration.ofSeconds(2));
+      assertThat(slow).failsWithin(Duration.ofSeconds(5));
+    }
+    // Its open span ended when braid noticed, as an error.
+    CompletedSpan span = batches.stream().flatMap(b -> b.spans().stream()).findFirst().orElseThrow();
+    assertThat(span.attributes().get(AttributeKey.stringKey("braid.span.end_reason"))).isEqualTo("process_exited");
+  }
+
+  @Test
+  void withoutExeEveryGoProcessIsTracedAndNewOnesArePickedUpWithinASecond() throws Exception {
+    try (PinRoot pins = PinRoot.create();
+        ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
+        ExampleService pie = ExampleService.start(Examples.binary("shop-pie"), "-addr", "127.0.0.1:0");
+        Daemon daemon = Daemon.start(DaemonConfig.wholeHost(Files.createTempDirectory("braid"), pins.path()).withFlushInterval(Duration.ofSeconds(1)), batches::add)) {
+      assertThat(daemon.processes()).contains(shop.pid(), pie.pid()).doesNotContain((int) ProcessHandle.current().pid());
+      try (ExampleService late = ExampleService.start(Examples.binary("shop-stripped"), "-addr", "127.0.0.1:0")) {
+        long started = System.nanoTime();
+        waitFor(Duration.ofSeconds(3), () -> daemon.processes().contains(late.pid()));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(1500));
+        for (ExampleService s : List.of(shop, pie, late)) {
+          assertThat(http.send(get(s, "/search?ms=1"), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+        }
+        waitFor(Duration.ofSeconds(5), () -> spanPids().containsAll(Set.of(shop.pid(), pie.pid(), late.pid())));
+      }
+      assertThat(serviceNames()).contains("shop", "shop-pie", "shop-stripped");
+    }
+  }
+
+  @Test
+  void excludedAndUnlistedProcessesAreLeftAlone() throws Exception {
+    try (PinRoot pins = PinRoot.create();
+        ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
+        ExampleService pie = ExampleService.start(Examples.binary("shop-pie"), "-addr", "127.0.0.1:0");
+        ExampleService other = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0")) {
+      DaemonConfig config =
+          DaemonConfig.wholeHost(Files.createTempDirectory("braid"), pins.path())
+              .withFlushInterval(Duration.ofSeconds(1))
+              .withExclude(Pattern.compile("shop-pie$"))
+              .withPids(Set.of(shop.pid(), pie.pid()));
+      try (Daemon daemon = Daemon.start(config, batches::add)) {
+        assertThat(daemon.processes()).containsExactly(shop.pid());
+        for (ExampleService s : List.of(shop, pie, other)) {
+          assertThat(http.send(get(s, "/search?ms=1"), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+        }
+        waitFor(Duration.ofSeconds(5), () -> spanPids().contains(shop.pid()));
+      }
+      // shop-pie is excluded by name; the second shop was not among the --pid ones.
+      assertThat(spanPids()).containsExactly(shop.pid());
+    }
+  }
+
+  private Set<Integer> spanPids() {
+    return batches.stream().flatMap(b -> b.spans().stream()).map(s -> s.process().pid()).collect(java.util.stream.Collectors.toSet());
+  }
+
+  private Set<String> serviceNames() {
+    return batches.stream().flatMap(b -> b.spans().stream()).map(s -> s.process().serviceName()).collect(java.util.stream.Collectors.toSet());
+  }
+
+  private static HttpRequest get(ExampleService s, String path) {
+    return HttpRequest.newBuilder(URI.create(s.url() + path)).build();
+  }
+
+  private static int entriesOf(BpfMap map, int pid) {
+    return (int) map.keys().stream().filter(k -> TracesContextMap.keyValue(k) >>> 32 == pid).count();
+  }
+
+  private static void waitFor(Duration limit, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + limit);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+}

@@ -1,0 +1,165 @@
+package dev.braid.correlator.groundtruth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.braid.bpf.testing.PinRoot;
+import dev.braid.correlator.Batch;
+import dev.braid.correlator.CompletedSpan;
+import dev.braid.correlator.Daemon;
+import dev.braid.correlator.DaemonConfig;
+import dev.braid.correlator.ProfiledSample;
+import dev.braid.examples.Examples;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+/**
+ * One ground-truth run: example services started with their own settings, braid attached to
+ * them, the load generator sending requests with known traceparents, and everything braid handed
+ * out collected. The kernel, the Go runtime and the services are real.
+ */
+public final class TracedRun {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final List<Batch> batches;
+  private final List<JsonNode> sent;
+  private final Map<String, Integer> pids;
+
+  private TracedRun(List<Batch> batches, List<JsonNode> sent, Map<String, Integer> pids) {
+    this.batches = batches;
+    this.sent = sent;
+    this.pids = pids;
+  }
+
+  /** A service to start: its name in the run, binary, environment and arguments. */
+  public record Service(String name, Path binary, Map<String, String> env, List<String> args) {
+    public static Service shop(Path binary, String... args) {
+      return new Service("shop", binary, Map.of(), List.of(args));
+    }
+
+    public Service withEnv(String key, String value) {
+      Map<String, String> e = new HashMap<>(env);
+      e.put(key, value);
+      return new Service(name, binary, e, args);
+    }
+
+    public Service named(String newName) {
+      return new Service(newName, binary, env, args);
+    }
+  }
+
+  /** Load: {@code routes} (each may use {{name}} for a service's address) for {@code duration}. */
+  public record Load(String target, String routes, Duration duration, int concurrency) {}
+
+  /**
+   * Starts the services, braid (its config made by {@code configure} from one for the first
+   * service's binary), then the load; stops everything and returns what braid handed out.
+   */
+  public static TracedRun run(List<Service> services, Load load, UnaryOperator<DaemonConfig> configure) {
+    List<Batch> batches = new CopyOnWriteArrayList<>();
+    List<Process> started = new ArrayList<>();
+    Map<String, String> addresses = new HashMap<>();
+    Map<String, Integer> pids = new HashMap<>();
+    try (PinRoot pins = PinRoot.create()) {
+      Path out = Files.createTempDirectory("braid-groundtruth");
+      for (Service s : services) {
+        ProcessBuilder pb = new ProcessBuilder(command(s)).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().putAll(s.env());
+        Process p = pb.start();
+        started.add(p);
+        String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertThat(line).as("%s starts", s.name()).startsWith("listening on ");
+        addresses.put(s.name(), line.substring("listening on ".length()).strip());
+        pids.put(s.name(), (int) p.pid());
+      }
+      DaemonConfig config =
+          configure.apply(
+              DaemonConfig.forExecutable(services.getFirst().binary(), out, pins.path()).withSampleHz(499).withFlushInterval(Duration.ofSeconds(2)));
+      List<JsonNode> sent = new ArrayList<>();
+      try (Daemon daemon = Daemon.start(config, batches::add)) {
+        Path requests = out.resolve("requests.jsonl");
+        String routes = load.routes();
+        for (Map.Entry<String, String> a : addresses.entrySet()) {
+          routes = routes.replace("{{" + a.getKey() + "}}", a.getValue());
+        }
+        Process loadgen =
+            new ProcessBuilder(
+                    Examples.binary("loadgen").toString(),
+                    "-target", "http://" + addresses.get(load.target()),
+                    "-routes", routes,
+                    "-c", Integer.toString(load.concurrency()),
+                    "-d", load.duration().toMillis() + "ms",
+                    "-out", requests.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        assertThat(loadgen.waitFor(load.duration().toSeconds() + 60, TimeUnit.SECONDS)).isTrue();
+        assertThat(loadgen.exitValue()).isZero();
+        // Work a handler left behind (a spawned goroutine) finishes before braid stops.
+        Thread.sleep(300);
+        for (String line : Files.readAllLines(requests)) {
+          sent.add(JSON.readTree(line));
+        }
+        assertThat(daemon.pipelineErrors()).isZero();
+      }
+      return new TracedRun(List.copyOf(batches), sent, pids);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } finally {
+      for (Process p : started) {
+        p.destroy();
+      }
+    }
+  }
+
+  private static List<String> command(Service s) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(s.binary().toString());
+    cmd.addAll(List.of("-addr", "127.0.0.1:0"));
+    cmd.addAll(s.args());
+    return cmd;
+  }
+
+  public List<CompletedSpan> spans() {
+    return batches.stream().flatMap(b -> b.spans().stream()).toList();
+  }
+
+  public List<ProfiledSample> samples() {
+    return batches.stream().flatMap(b -> b.samples().stream()).toList();
+  }
+
+  /** What the load generator sent, one record per request. */
+  public List<JsonNode> sent() {
+    return sent;
+  }
+
+  public int pid(String service) {
+    return pids.get(service);
+  }
+
+  /** The samples whose stack holds {@code function} (at any depth, inlined or not). */
+  public List<ProfiledSample> samplesIn(String function) {
+    return samples().stream().filter(s -> holds(s, function)).toList();
+  }
+
+  public static boolean holds(ProfiledSample s, String function) {
+    return s.stack().stream().flatMap(l -> l.lines().stream()).anyMatch(l -> l.function().equals(function));
+  }
+}
