@@ -4,19 +4,28 @@
 # the machine hits both sides alike. Prints each round, the medians and the
 # ratio with/without, and what the probes cost per request.
 #
-#   bench/throughput.sh [--rounds N] [--seconds S] [--route PATH] [--connections C]
+# braid is a long-running daemon: each "with" round starts it, lets its JIT
+# compiler warm up under the same load for --warmup seconds, then measures.
+#
+#   bench/throughput.sh [--rounds N] [--seconds S] [--warmup S] [--route PATH] [--connections C] [-- braid run options]
 #
 # Run it through ./braid bench, which builds braid and finds the JDK.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ROUNDS=3 SECONDS_PER_ROUND=10 ROUTE=/hello CONNECTIONS=32
+# The default route is a JSON API handler of ~180 us of CPU per request (a cart of
+# 200 priced items); /hello (~10 us) shows the worst case: braid's fixed cost per
+# request (~9 probe hits, ~14 us of CPU) against a handler that does nothing.
+ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=5 ROUTE=/api/cart?items=200 CONNECTIONS=32
+BRAID_ARGS=()
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --seconds) SECONDS_PER_ROUND="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
     --route) ROUTE="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
+    --) shift; BRAID_ARGS=("$@"); break ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +56,7 @@ wrk_rps() { wrk -t2 -c"$CONNECTIONS" -d"${1}s" "$URL" | awk '/Requests\/sec:/ { 
 start_braid() {
   : >"$WORK/braid.out"
   "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -jar "$JAR" run \
-    --exe "$SHOP" --pin-path "$PINS" --out "$WORK/out" --log-level warn >"$WORK/braid.out" 2>"$WORK/braid.err" &
+    --exe "$SHOP" --pin-path "$PINS" --out "$WORK/out" --log-level warn "${BRAID_ARGS[@]}" >"$WORK/braid.out" 2>"$WORK/braid.err" &
   BRAID_PID=$!
   for _ in $(seq 300); do grep -qx ready "$WORK/braid.out" && return 0; sleep 0.1; done
   echo "bench: braid did not get ready:" >&2; cat "$WORK/braid.err" >&2; exit 1
@@ -59,14 +68,16 @@ STATS_BEFORE="$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)"
 sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null || true
 trap 'sysctl -qw kernel.bpf_stats_enabled='"$STATS_BEFORE"' 2>/dev/null || true; cleanup' EXIT
 
-echo "bench: $URL, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each way, $(nproc) CPUs"
+echo "bench: $URL, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each way (braid warmed up ${WARMUP}s), $(nproc) CPUs"
 wrk_rps 3 >/dev/null # warm-up
 without=() with=()
 for r in $(seq "$ROUNDS"); do
   a="$(wrk_rps "$SECONDS_PER_ROUND")"
   start_braid
+  wrk_rps "$WARMUP" >/dev/null
+  # Probe hits of the measured window: bpftool reports each program's run count and time.
+  bpftool -j prog show 2>/dev/null >"$WORK/progs-before.json" || true
   b="$(wrk_rps "$SECONDS_PER_ROUND")"
-  # Probe hits of this round: bpftool reports each program's run count and time.
   bpftool -j prog show 2>/dev/null >"$WORK/progs.json" || true
   stop_braid
   without+=("$a") with+=("$b")
@@ -79,14 +90,22 @@ printf 'median:  without %10.0f req/s   with braid %10.0f req/s   ratio %.3f\n' 
 
 # Probe cost in the last round: hits per request and nanoseconds per hit.
 if [[ -s $WORK/progs.json ]] && command -v python3 >/dev/null; then
-  python3 - "$WORK/progs.json" "$b" "$SECONDS_PER_ROUND" <<'PY'
+  python3 - "$WORK/progs-before.json" "$WORK/progs.json" "$b" "$SECONDS_PER_ROUND" <<'PY'
 import json, sys
-names = ("go_execute", "go_schedule", "go_goexit", "http_server_sta", "http_server_end", "on_cpu_sample")
-progs = [p for p in json.load(open(sys.argv[1])) if p.get("name", "").startswith(names)]
-requests = float(sys.argv[2]) * float(sys.argv[3])
-for p in sorted(progs, key=lambda p: p["name"]):
-    cnt, ns = p.get("run_cnt", 0), p.get("run_time_ns", 0)
+names = ("go_", "http_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
+before = {p["id"]: p for p in json.load(open(sys.argv[1]))}
+after = [p for p in json.load(open(sys.argv[2])) if p.get("name", "").startswith(names)]
+requests = float(sys.argv[3]) * float(sys.argv[4])
+total_hits = total_ns = 0
+for p in sorted(after, key=lambda p: p["name"]):
+    b = before.get(p["id"], {})
+    cnt = p.get("run_cnt", 0) - b.get("run_cnt", 0)
+    ns = p.get("run_time_ns", 0) - b.get("run_time_ns", 0)
     if cnt:
-        print(f"  {p['name']:<16} {cnt / requests:6.2f} hits/request  {ns / cnt:7.0f} ns/hit in BPF")
+        total_hits += cnt
+        total_ns += ns
+        print(f"  {p['name']:<18} {cnt / requests:6.2f} hits/request  {ns / cnt:7.0f} ns/hit in BPF")
+if total_hits:
+    print(f"  {'all programs':<18} {total_hits / requests:6.2f} hits/request  {total_ns / total_hits:7.0f} ns/hit in BPF, {total_ns / requests / 1000:.2f} us/request")
 PY
 fi

@@ -4,8 +4,10 @@
 //
 //	GET /checkout?ms=N      burns N ms in priceCart
 //	GET /search?ms=N        burns N ms in rankResults
-//	GET /hello              answers at once (the benchmark route)
+//	GET /hello              answers at once (the benchmark's worst case)
+//	GET /api/cart?items=N   prices a cart of N items and answers JSON (the benchmark route)
 //	GET /fail               answers 500
+//	GET /panic              panics (net/http closes the connection; its goroutine exits)
 //	GET /chain?to=URL&ms=N  calls URL with net/http's client, then burns in composeReply
 //	GET /wait/chan?ms=N     waits on a channel, then burns in afterChannel
 //	GET /wait/sleep?ms=N    sleeps, then burns in afterSleep
@@ -20,6 +22,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -57,8 +60,19 @@ func main() {
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("hello\n"))
 	})
+	mux.HandleFunc("/api/cart", func(w http.ResponseWriter, r *http.Request) {
+		items, err := strconv.Atoi(r.URL.Query().Get("items"))
+		if err != nil || items <= 0 || items > 10000 {
+			items = 40
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(quote(items))
+	})
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "failing on purpose", http.StatusInternalServerError)
+	})
+	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) {
+		panic("panicking on purpose")
 	})
 	mux.HandleFunc("/chain", func(w http.ResponseWriter, r *http.Request) {
 		resp, err := http.Get(r.URL.Query().Get("to"))
@@ -114,7 +128,9 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Fprintf(os.Stdout, "listening on %s\n", ln.Addr())
-	log.Fatal(http.Serve(ln, mux))
+	// The /panic route's stack trace is noise: net/http logs it through ErrorLog.
+	srv := &http.Server{Handler: mux, ErrorLog: log.New(io.Discard, "", 0)}
+	log.Fatal(srv.Serve(ln))
 }
 
 // burnDuration reads ?ms=N (default 2 ms).
@@ -124,6 +140,39 @@ func burnDuration(r *http.Request) time.Duration {
 		ms = 2
 	}
 	return time.Duration(ms) * time.Millisecond
+}
+
+// Line is one priced item of a cart.
+type Line struct {
+	SKU      string   `json:"sku"`
+	Name     string   `json:"name"`
+	Quantity int      `json:"quantity"`
+	Price    float64  `json:"price"`
+	Tags     []string `json:"tags"`
+}
+
+// Quote is what /api/cart answers: a typical JSON API's work of building,
+// filling and encoding a few dozen small structs.
+type Quote struct {
+	Lines    []Line         `json:"lines"`
+	Totals   map[string]int `json:"totals"`
+	Currency string         `json:"currency"`
+}
+
+func quote(items int) Quote {
+	q := Quote{Totals: map[string]int{}, Currency: "EUR"}
+	for i := 0; i < items; i++ {
+		l := Line{
+			SKU:      "sku-" + strconv.Itoa(i*7919%10007),
+			Name:     "item " + strconv.Itoa(i),
+			Quantity: 1 + i%3,
+			Price:    float64(i%97) * 1.25,
+			Tags:     []string{"tag" + strconv.Itoa(i%5), "shop"},
+		}
+		q.Lines = append(q.Lines, l)
+		q.Totals[l.Tags[0]] += l.Quantity
+	}
+	return q
 }
 
 // tick feeds /wait/chan from a goroutine that serves no request.

@@ -40,11 +40,13 @@ int go_execute(struct pt_regs *ctx)
 	if (read_u64(&key.goid, gp + off->g_goid))
 		return 0;
 	struct thread_state *ts = thread_state(1);
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &key);
 	if (ts) {
 		ts->g = gp;
 		ts->goid = key.goid;
+		ts->has_state = g != 0;
 	}
-	show_on(ts, pid_tgid, bpf_map_lookup_elem(&goroutine_ctx, &key));
+	show_on(ts, pid_tgid, g && g->has_ctx ? &g->ctx : 0);
 	return 0;
 }
 
@@ -66,13 +68,15 @@ int go_schedule(struct pt_regs *ctx)
 		bpf_map_delete_elem(&traces_ctx_v1, &pid_tgid);
 		ts->has_entry = 0;
 	}
-	if (ts->g) {
+	/* Only a goroutine with state needs the check: most switches read nothing more. */
+	if (ts->g && ts->has_state) {
 		__u32 binary_id = (__u32)bpf_get_attach_cookie(ctx);
 		struct go_offsets *off = bpf_map_lookup_elem(&binaries, &binary_id);
 		if (off)
 			check_exited(off, pid_tgid, ts, binary_id);
-		ts->g = 0;
 	}
+	ts->g = 0;
+	ts->has_state = 0;
 	return 0;
 }
 
@@ -93,8 +97,8 @@ int go_spawn(struct pt_regs *ctx)
 	struct goroutine_key parent = {.tgid = tgid}, child = {.tgid = tgid};
 	if (read_u64(&parent.goid, newg + off->g_parent_goid))
 		return 0;
-	struct trace_context *tc = bpf_map_lookup_elem(&goroutine_ctx, &parent);
-	if (!tc)
+	struct goroutine *pg = bpf_map_lookup_elem(&goroutines, &parent);
+	if (!pg || !pg->has_ctx)
 		return 0;
 	__u64 startpc = 0;
 	if (off->no_inherit_pc[0] && !read_u64(&startpc, newg + off->g_startpc)) {
@@ -106,7 +110,8 @@ int go_spawn(struct pt_regs *ctx)
 	}
 	if (read_u64(&child.goid, newg + off->g_goid))
 		return 0;
-	if (bpf_map_update_elem(&goroutine_ctx, &child, tc, BPF_ANY))
+	struct goroutine inherited = {.ctx = pg->ctx, .has_ctx = 1};
+	if (bpf_map_update_elem(&goroutines, &child, &inherited, BPF_ANY))
 		count(STAT_GOROUTINE_MAP_FULL);
 	else
 		count(STAT_INHERITED);
@@ -140,8 +145,8 @@ int http_server_start(struct pt_regs *ctx)
 	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_HTTP_SERVER))
 		return 0;
 	__u64 req = GO_PARAM4(ctx);
-	struct open_span *open = bpf_map_lookup_elem(&server_spans, &r.key);
-	if (open && open->req == req)
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	if (g && g->server.req == req)
 		return 0; /* the function restarted after its stack grew */
 
 	struct span_start_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -165,7 +170,7 @@ int http_server_start(struct pt_regs *ctx)
 	}
 	random_bytes(e->span_id, 8);
 	read_request(r.off, req, e);
-	open_span(&r, &server_spans, e, req);
+	open_span(&r, g, 0, e, req);
 	return 0;
 }
 
@@ -180,21 +185,18 @@ int http_server_end(struct pt_regs *ctx)
 	struct running r;
 	if (running_goroutine(ctx, &r))
 		return 0;
-	struct open_span *span = bpf_map_lookup_elem(&server_spans, &r.key);
-	if (!span)
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	if (!g || !g->server.req)
 		return 0;
-	struct open_span *client = bpf_map_lookup_elem(&client_spans, &r.key);
-	if (client)
-		end_client_span(&r, client, 0, END_PARENT_ENDED);
+	if (g->client.req)
+		end_client_span(&r, g, 0, END_PARENT_ENDED);
 	__u64 w = GO_PARAM1(ctx);
 	__s64 status = 0;
 	__u64 req = 0;
 	bpf_probe_read_user(&status, sizeof(status), (void *)(w + r.off->server_response_status));
 	bpf_probe_read_user(&req, sizeof(req), (void *)(w + r.off->server_response_req));
-	/* The thread stops showing the span before the end is timed: no sample of it is later. */
-	restore(&r, span);
-	emit_end(&r, span, status, END_FINISHED, req);
-	bpf_map_delete_elem(&server_spans, &r.key);
+	close_span(&r, g, &g->server, status, END_FINISHED, req);
+	drop_if_empty(&r, g);
 	return 0;
 }
 
@@ -212,14 +214,15 @@ int http_client_start(struct pt_regs *ctx)
 	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_HTTP_CLIENT))
 		return 0;
 	__u64 req = GO_PARAM2(ctx);
-	struct open_span *open = bpf_map_lookup_elem(&client_spans, &r.key);
-	if (open) {
-		if (open->req == req)
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	if (!g)
+		return 0; /* outside any span */
+	if (g->client.req) {
+		if (g->client.req == req)
 			return 0; /* restarted after its stack grew */
-		end_client_span(&r, open, 0, END_SUPERSEDED);
+		end_client_span(&r, g, 0, END_SUPERSEDED);
 	}
-	struct trace_context *parent = bpf_map_lookup_elem(&goroutine_ctx, &r.key);
-	if (!parent)
+	if (!g->has_ctx)
 		return 0;
 	struct span_start_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -228,18 +231,19 @@ int http_client_start(struct pt_regs *ctx)
 	}
 	fill_header(&e->header, EVENT_SPAN_START, &r);
 	e->span_kind = SPAN_KIND_CLIENT;
-	__builtin_memcpy(e->trace_id, parent->trace_id, 16);
-	__builtin_memcpy(e->parent_span_id, parent->span_id, 8);
+	__builtin_memcpy(e->trace_id, g->ctx.trace_id, 16);
+	__builtin_memcpy(e->parent_span_id, g->ctx.span_id, 8);
 	e->trace_flags = 1;
 	random_bytes(e->span_id, 8);
 	read_request(r.off, req, e);
-	struct outgoing out = {.trace_flags = 1};
-	__builtin_memcpy(out.ctx.trace_id, e->trace_id, 16);
-	__builtin_memcpy(out.ctx.span_id, e->span_id, 8);
-	if (open_span(&r, &client_spans, e, req) == 0 && (r.off->features & FEAT_PROPAGATE)) {
+	if (r.off->features & FEAT_PROPAGATE) {
+		struct outgoing out = {.trace_flags = 1};
+		__builtin_memcpy(out.ctx.trace_id, e->trace_id, 16);
+		__builtin_memcpy(out.ctx.span_id, e->span_id, 8);
 		struct request_key rk = {.tgid = r.key.tgid, .req = req};
 		bpf_map_update_elem(&outgoing_by_request, &rk, &out, BPF_ANY);
 	}
+	open_span(&r, g, 1, e, req);
 	return 0;
 }
 
@@ -254,15 +258,16 @@ int http_client_end(struct pt_regs *ctx)
 	struct running r;
 	if (running_goroutine(ctx, &r))
 		return 0;
-	struct open_span *span = bpf_map_lookup_elem(&client_spans, &r.key);
-	if (!span)
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	if (!g || !g->client.req)
 		return 0;
 	__u64 resp = GO_PARAM1(ctx);
 	__u64 err = GO_PARAM3(ctx);
 	__s64 status = 0;
 	if (!err && resp)
 		bpf_probe_read_user(&status, sizeof(status), (void *)(resp + r.off->client_response_status_code));
-	end_client_span(&r, span, status, err ? END_CLIENT_ERROR : END_FINISHED);
+	end_client_span(&r, g, status, err ? END_CLIENT_ERROR : END_FINISHED);
+	drop_if_empty(&r, g);
 	return 0;
 }
 

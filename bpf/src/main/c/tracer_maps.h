@@ -21,10 +21,22 @@ struct goroutine_key {
 struct open_span {
 	struct trace_context ctx;
 	struct trace_context prev; /* the goroutine's context before the span */
-	__u64 req;                 /* *http.Request: tells a restart from a new request */
+	__u64 req;                 /* *http.Request; 0: no span open */
 	__u8 has_prev;
 	__u8 trace_flags;
 	__u8 _pad[6];
+};
+
+/*
+ * Everything braid keeps of one goroutine, in one map entry: one lookup per
+ * probe, changed in place (only the thread running the goroutine touches it).
+ */
+struct goroutine {
+	struct trace_context ctx; /* what a thread running it shows, when has_ctx */
+	__u8 has_ctx;
+	__u8 _pad[7];
+	struct open_span server;
+	struct open_span client;
 };
 
 /* The goroutine a thread runs, as the last execute saw it (task-local storage). */
@@ -32,7 +44,7 @@ struct thread_state {
 	__u64 g;
 	__u64 goid;
 	__u32 has_entry; /* this thread has an entry in traces_ctx_v1 */
-	__u32 _pad;
+	__u32 has_state; /* the goroutine has state to clean up when it exits */
 };
 
 /* The client span of a request, for --propagate. */
@@ -70,27 +82,13 @@ struct {
 	__type(value, struct go_offsets);
 } binaries SEC(".maps");
 
-/* What a thread running the goroutine must show in traces_ctx_v1. */
+/* Goroutines with a context or an open span. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct goroutine_key);
-	__type(value, struct trace_context);
-} goroutine_ctx SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct goroutine_key);
-	__type(value, struct open_span);
-} server_spans SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct goroutine_key);
-	__type(value, struct open_span);
-} client_spans SEC(".maps");
+	__type(value, struct goroutine);
+} goroutines SEC(".maps");
 
 /* Client spans by request, for the goroutine that writes the request out. */
 struct {
@@ -254,55 +252,76 @@ static __always_inline void emit_end(const struct running *r, const struct open_
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
-/* The goroutine's context goes back to what it was before the span. */
-static __always_inline void restore(const struct running *r, const struct open_span *span)
+/* Ends an open span: the goroutine's context goes back to what it was before. */
+static __always_inline void close_span(const struct running *r, struct goroutine *g,
+				       struct open_span *span, __s64 status, __u32 reason, __u64 route_req)
 {
 	if (span->has_prev) {
-		bpf_map_update_elem(&goroutine_ctx, &r->key, &span->prev, BPF_ANY);
-		show(r->pid_tgid, &span->prev);
+		g->ctx = span->prev;
+		g->has_ctx = 1;
 	} else {
-		bpf_map_delete_elem(&goroutine_ctx, &r->key);
-		show(r->pid_tgid, 0);
+		g->has_ctx = 0;
 	}
+	/* The thread stops showing the span before the end is timed: no sample of it is later. */
+	show(r->pid_tgid, g->has_ctx ? &g->ctx : 0);
+	emit_end(r, span, status, reason, route_req);
+	span->req = 0;
 }
 
-static __always_inline void end_client_span(const struct running *r, struct open_span *span,
+static __always_inline void end_client_span(const struct running *r, struct goroutine *g,
 					    __s64 status, __u32 reason)
 {
-	struct request_key rk = {.tgid = r->key.tgid, .req = span->req};
-	/* The thread stops showing the span before the end is timed: no sample of it is later. */
-	restore(r, span);
-	emit_end(r, span, status, reason, 0);
+	struct request_key rk = {.tgid = r->key.tgid, .req = g->client.req};
 	bpf_map_delete_elem(&outgoing_by_request, &rk);
-	bpf_map_delete_elem(&client_spans, &r->key);
+	close_span(r, g, &g->client, status, reason, 0);
+}
+
+/* Forgets a goroutine that has nothing left: no context, no open span. */
+static __always_inline void drop_if_empty(const struct running *r, struct goroutine *g)
+{
+	if (!g->has_ctx && !g->server.req && !g->client.req)
+		bpf_map_delete_elem(&goroutines, &r->key);
 }
 
 /*
- * Starts a span on the running goroutine: the start event, the goroutine's
- * state, the thread's entry. The caller has filled the event's IDs, kind and
- * request fields; returns 0 when the span is open.
+ * Starts a span on the running goroutine (g: its entry, or NULL): the start
+ * event, the goroutine's state, the thread's entry. The caller has filled the
+ * event's IDs, kind and request fields.
  */
-static __always_inline int open_span(const struct running *r, void *spans,
-				     struct span_start_event *e, __u64 req)
+static __always_inline void open_span(const struct running *r, struct goroutine *g, int client,
+				      struct span_start_event *e, __u64 req)
 {
 	struct open_span span = {.req = req, .trace_flags = e->trace_flags};
 	__builtin_memcpy(span.ctx.trace_id, e->trace_id, 16);
 	__builtin_memcpy(span.ctx.span_id, e->span_id, 8);
-	struct trace_context *prev = bpf_map_lookup_elem(&goroutine_ctx, &r->key);
-	if (prev) {
-		span.prev = *prev;
+	if (g && g->has_ctx) {
+		span.prev = g->ctx;
 		span.has_prev = 1;
 	}
-	if (bpf_map_update_elem(spans, &r->key, &span, BPF_ANY) ||
-	    bpf_map_update_elem(&goroutine_ctx, &r->key, &span.ctx, BPF_ANY)) {
-		count(STAT_GOROUTINE_MAP_FULL);
-		bpf_map_delete_elem(spans, &r->key);
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return -1;
+	if (g) {
+		if (client)
+			g->client = span;
+		else
+			g->server = span;
+		g->ctx = span.ctx;
+		g->has_ctx = 1;
+	} else {
+		struct goroutine fresh = {.ctx = span.ctx, .has_ctx = 1};
+		if (client)
+			fresh.client = span;
+		else
+			fresh.server = span;
+		if (bpf_map_update_elem(&goroutines, &r->key, &fresh, BPF_ANY)) {
+			count(STAT_GOROUTINE_MAP_FULL);
+			bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+			return;
+		}
 	}
-	show(r->pid_tgid, &span.ctx);
+	struct thread_state *ts = thread_state(1);
+	if (ts)
+		ts->has_state = 1;
+	show_on(ts, r->pid_tgid, &span.ctx);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-	return 0;
 }
 
 /* Method, path and host of an *http.Request into a start event. */
@@ -325,19 +344,17 @@ static __always_inline void read_request(const struct go_offsets *off, __u64 req
 /* A goroutine has exited: what it left open ends, its state goes. */
 static __always_inline void goroutine_exited(const struct running *r)
 {
-	struct open_span *span = bpf_map_lookup_elem(&client_spans, &r->key);
-	if (span) {
-		struct request_key rk = {.tgid = r->key.tgid, .req = span->req};
-		emit_end(r, span, 0, END_GOROUTINE_EXIT, 0);
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r->key);
+	if (!g)
+		return;
+	if (g->client.req) {
+		struct request_key rk = {.tgid = r->key.tgid, .req = g->client.req};
+		emit_end(r, &g->client, 0, END_GOROUTINE_EXIT, 0);
 		bpf_map_delete_elem(&outgoing_by_request, &rk);
-		bpf_map_delete_elem(&client_spans, &r->key);
 	}
-	span = bpf_map_lookup_elem(&server_spans, &r->key);
-	if (span) {
-		emit_end(r, span, 0, END_GOROUTINE_EXIT, 0);
-		bpf_map_delete_elem(&server_spans, &r->key);
-	}
-	bpf_map_delete_elem(&goroutine_ctx, &r->key);
+	if (g->server.req)
+		emit_end(r, &g->server, 0, END_GOROUTINE_EXIT, 0);
+	bpf_map_delete_elem(&goroutines, &r->key);
 }
 
 /*

@@ -128,7 +128,10 @@ public abstract class TracesCtxV1WriterSuite {
     CompletableFuture<HttpResponse<String>> slow;
     try (WriterUnderTest w = start(pins.path(), Examples.binary("shop"))) {
       slow = slowRequest();
-      Thread.sleep(100); // stop mid-request
+      for (int i = 0; i < 100 && contextsOf(shop.pid()).isEmpty(); i++) {
+        Thread.sleep(5);
+      }
+      assertThat(contextsOf(shop.pid())).as("the request in flight shows").isNotEmpty(); // stop mid-request
     }
     assertThat(pin()).exists();
     assertThat(contextsOf(shop.pid())).isEmpty();

@@ -4,6 +4,7 @@ import dev.braid.bpf.MonotonicClock;
 import dev.braid.profiler.Location;
 import dev.braid.profiler.StackSample;
 import dev.braid.tracer.SpanEvent;
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.SpanKind;
@@ -40,6 +41,15 @@ public final class Correlator {
   static final long MAX_OPEN_NANOS = 3_600_000_000_000L;
   /** At most this many open spans are kept; beyond, the oldest is ended by braid. */
   static final int MAX_OPEN_SPANS = 200_000;
+
+  // OpenTelemetry semantic conventions (HTTP, v1.26+), and braid's own.
+  static final AttributeKey<String> HTTP_REQUEST_METHOD = AttributeKey.stringKey("http.request.method");
+  static final AttributeKey<String> URL_PATH = AttributeKey.stringKey("url.path");
+  static final AttributeKey<Long> HTTP_RESPONSE_STATUS_CODE = AttributeKey.longKey("http.response.status_code");
+  static final AttributeKey<String> HTTP_ROUTE = AttributeKey.stringKey("http.route");
+  static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+  static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+  static final AttributeKey<String> END_REASON = AttributeKey.stringKey("braid.span.end_reason");
 
   private final MonotonicClock clock;
   private final IntFunction<ProcessInfo> processes;
@@ -190,19 +200,19 @@ public final class Correlator {
     boolean client = s.kind() == SpanEvent.SpanKind.CLIENT;
     // A handler that writes nothing gets 200 from net/http when the response is flushed.
     long status = statusCode == 0 && reason == SpanEvent.EndReason.FINISHED && !client ? 200 : statusCode;
-    AttributesBuilder attrs = Attributes.builder().put("http.request.method", s.method()).put("url.path", s.path());
+    AttributesBuilder attrs = Attributes.builder().put(HTTP_REQUEST_METHOD, s.method()).put(URL_PATH, s.path());
     if (status > 0) {
-      attrs.put("http.response.status_code", status);
+      attrs.put(HTTP_RESPONSE_STATUS_CODE, status);
     }
     if (!route.isEmpty()) {
-      attrs.put("http.route", route);
+      attrs.put(HTTP_ROUTE, route);
     }
     HostPort.parse(s.host()).ifPresent(hp -> {
-      attrs.put("server.address", hp.host());
-      hp.port().ifPresent(port -> attrs.put("server.port", (long) port));
+      attrs.put(SERVER_ADDRESS, hp.host());
+      hp.port().ifPresent(port -> attrs.put(SERVER_PORT, (long) port));
     });
     if (reason != SpanEvent.EndReason.FINISHED) {
-      attrs.put("braid.span.end_reason", reason.name().toLowerCase(java.util.Locale.ROOT));
+      attrs.put(END_REASON, reason.name().toLowerCase(java.util.Locale.ROOT));
     }
     CompletedSpan span =
         new CompletedSpan(

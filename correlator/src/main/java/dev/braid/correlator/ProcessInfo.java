@@ -10,7 +10,7 @@ import io.opentelemetry.sdk.resources.Resource;
  */
 public record ProcessInfo(int pid, String executablePath, String serviceName, String hostName) {
 
-  /** The OpenTelemetry resource of this process's spans and profiles. */
+  /** The OpenTelemetry resource of this process's spans and profiles (made anew at each call). */
   public Resource resource() {
     String exe = executablePath.substring(executablePath.lastIndexOf('/') + 1);
     return Resource.create(

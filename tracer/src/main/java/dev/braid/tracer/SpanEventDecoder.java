@@ -10,7 +10,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import dev.braid.bpf.TraceContext;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 
 /** Decodes the ring buffer records of tracer.bpf.c (layouts of bpf/src/main/c/tracer.h). */
@@ -82,7 +81,7 @@ final class SpanEventDecoder {
   private SpanEventDecoder() {}
 
   /** Decodes one record; throws {@link IllegalArgumentException} for an unknown or short one. */
-  static SpanEvent decode(MemorySegment r) {
+  static SpanEvent decode(MemorySegment r, StringInterner strings) {
     if (r.byteSize() < HEADER.byteSize()) {
       throw new IllegalArgumentException("tracer event of " + r.byteSize() + " bytes is shorter than its header");
     }
@@ -107,10 +106,10 @@ final class SpanEventDecoder {
             parent.equals(NO_PARENT) ? "" : parent,
             Byte.toUnsignedInt(r.get(JAVA_BYTE, FLAGS)),
             kind(Byte.toUnsignedInt(r.get(JAVA_BYTE, KIND))),
-            text(r, METHOD, Byte.toUnsignedInt(r.get(JAVA_BYTE, METHOD_LEN)), METHOD_MAX),
-            text(r, PATH, pathLen, PATH_MAX_LEN),
+            text(strings, r, METHOD, Byte.toUnsignedInt(r.get(JAVA_BYTE, METHOD_LEN)), METHOD_MAX),
+            text(strings, r, PATH, pathLen, PATH_MAX_LEN),
             Integer.toUnsignedLong(pathLen) > PATH_MAX_LEN,
-            text(r, HOST, Byte.toUnsignedInt(r.get(JAVA_BYTE, HOST_LEN)), HOST_MAX));
+            text(strings, r, HOST, Byte.toUnsignedInt(r.get(JAVA_BYTE, HOST_LEN)), HOST_MAX));
       }
       case EVENT_SPAN_END -> {
         requireSize(r, SPAN_END);
@@ -123,7 +122,7 @@ final class SpanEventDecoder {
             TraceContext.read(r, END_TRACE_ID),
             r.get(JAVA_LONG, STATUS),
             reason(reason),
-            text(r, ROUTE, r.get(JAVA_INT, ROUTE_LEN), ROUTE_MAX));
+            text(strings, r, ROUTE, r.get(JAVA_INT, ROUTE_LEN), ROUTE_MAX));
       }
       default -> throw new IllegalArgumentException("unknown tracer event kind " + kind);
     };
@@ -154,8 +153,7 @@ final class SpanEventDecoder {
     }
   }
 
-  private static String text(MemorySegment r, long offset, long fullLength, int max) {
-    int n = (int) Math.min(Math.max(fullLength, 0), max);
-    return new String(r.asSlice(offset, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+  private static String text(StringInterner strings, MemorySegment r, long offset, long fullLength, int max) {
+    return strings.of(r, offset, (int) Math.min(Math.max(fullLength, 0), max));
   }
 }

@@ -34,8 +34,10 @@ public final class Tracer implements AutoCloseable {
   /** Maps of tracer.bpf.o that propagate.bpf.o uses too (tracer_maps.h). */
   private static final List<String> SHARED_MAPS =
       List.of(
-          TracesContextMap.NAME, "binaries", "goroutine_ctx", "server_spans", "client_spans", "outgoing_by_request",
-          "pending_sends", "threads", "events", "tracer_stats", "header_scratch");
+          TracesContextMap.NAME, "binaries", "goroutines", "outgoing_by_request", "pending_sends", "threads", "events",
+          "tracer_stats", "header_scratch");
+  /** Maps keyed by a struct whose first u32 is the tgid. */
+  private static final List<String> PER_PROCESS_MAPS = List.of("goroutines", "outgoing_by_request");
 
   private final BpfObject object;
   private final RingBufferReader events;
@@ -48,11 +50,12 @@ public final class Tracer implements AutoCloseable {
 
   private Tracer(BpfObject object, Consumer<SpanEvent> listener) {
     this.object = object;
+    StringInterner strings = new StringInterner(); // used only by the draining thread
     this.events =
         new RingBufferReader(
             object.map("events"),
             record -> {
-              SpanEvent e = SpanEventDecoder.decode(record);
+              SpanEvent e = SpanEventDecoder.decode(record, strings);
               seenPids.add(e.pid());
               listener.accept(e);
             });
@@ -178,8 +181,8 @@ public final class Tracer implements AutoCloseable {
   public synchronized void forgetProcess(int pid) {
     requireOpen();
     deleteKeysOfPid(object.map(TracesContextMap.NAME), pid, 4);
-    for (String goroutineMap : List.of("goroutine_ctx", "server_spans", "client_spans", "outgoing_by_request")) {
-      deleteKeysOfPid(object.map(goroutineMap), pid, 0);
+    for (String perProcess : PER_PROCESS_MAPS) {
+      deleteKeysOfPid(object.map(perProcess), pid, 0);
     }
     deleteKeysOfPid(object.map("pending_sends"), pid, 4);
     if (propagation != null) {
@@ -192,8 +195,8 @@ public final class Tracer implements AutoCloseable {
   public synchronized int entriesOf(int pid) {
     requireOpen();
     int n = countKeysOfPid(object.map(TracesContextMap.NAME), pid, 4) + countKeysOfPid(object.map("pending_sends"), pid, 4);
-    for (String goroutineMap : List.of("goroutine_ctx", "server_spans", "client_spans", "outgoing_by_request")) {
-      n += countKeysOfPid(object.map(goroutineMap), pid, 0);
+    for (String perProcess : PER_PROCESS_MAPS) {
+      n += countKeysOfPid(object.map(perProcess), pid, 0);
     }
     return n;
   }

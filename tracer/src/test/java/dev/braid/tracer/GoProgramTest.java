@@ -37,6 +37,36 @@ class GoProgramTest {
   }
 
   @Test
+  void pooledConnectionGoroutinesAndTheirWrappersDoNotInherit() {
+    GoProgram p = GoProgram.inspect(SHOP);
+    // objdump names the functions of dialConn whose code calls readLoop or writeLoop: the wrappers
+    // that `go pconn.readLoop()` compiles to; nm gives the loops' own entries.
+    List<Long> expected = new ArrayList<>();
+    String current = null;
+    long entry = 0;
+    for (String line : Commands.run(List.of("go", "tool", "objdump", "-s", "dialConn", SHOP.toString())).lines().toList()) {
+      if (line.startsWith("TEXT ")) {
+        current = line.substring(5, line.indexOf("(SB)"));
+        entry = -1;
+      } else if (entry == -1 && line.contains("0x")) {
+        entry = Long.parseUnsignedLong(line.trim().split("\\s+")[1].substring(2), 16);
+      }
+      if (current != null && current.startsWith("net/http.(*Transport).dialConn.")
+          && (line.contains("CALL net/http.(*persistConn).readLoop(SB)") || line.contains("CALL net/http.(*persistConn).writeLoop(SB)"))) {
+        expected.add(entry);
+      }
+    }
+    for (String line : Commands.run(List.of("go", "tool", "nm", SHOP.toString())).lines().toList()) {
+      if (line.endsWith(" net/http.(*persistConn).readLoop") || line.endsWith(" net/http.(*persistConn).writeLoop")) {
+        expected.add(Long.parseUnsignedLong(line.trim().split("\\s+")[0], 16));
+      }
+    }
+    assertThat(expected).hasSize(4);
+    assertThat(p.offsets().noInheritPcs()).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(p.offsets().spawnSite()).isEqualTo(p.sites(Probe.SPAWN).getFirst().address());
+  }
+
+  @Test
   void everyProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
     GoProgram p = GoProgram.inspect(SHOP);
     assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).containsExactlyInAnyOrder(Probe.values());

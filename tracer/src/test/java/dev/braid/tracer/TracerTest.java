@@ -137,13 +137,38 @@ class TracerTest {
   @Test
   void closeLeavesNoEntryOfTheTracedProcessInThePin() throws Exception {
     CompletableFuture<HttpResponse<String>> slow =
-        http.sendAsync(request("/checkout?ms=300", Optional.empty()), HttpResponse.BodyHandlers.ofString());
-    Thread.sleep(100); // mid-request
+        http.sendAsync(request("/checkout?ms=600", Optional.empty()), HttpResponse.BodyHandlers.ofString());
+    BpfMap map = tracer.tracesContextMap();
+    for (int i = 0; i < 200 && entriesOf(map, shop.pid()).isEmpty(); i++) {
+      Thread.sleep(5);
+    }
+    assertThat(entriesOf(map, shop.pid())).as("an entry of the request in flight").isNotEmpty();
     tracer.close();
     try (BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
       assertThat(entriesOf(pinned, shop.pid())).isEmpty();
     }
     assertThat(slow.get().statusCode()).isEqualTo(200); // the service never noticed
+  }
+
+  @Test
+  void aHandlerThatPanicsEndsItsSpanWhenItsGoroutineExits() throws Exception {
+    try {
+      get("/panic", Optional.of("00-" + TRACE_ID + "-" + PARENT_ID + "-01"));
+    } catch (java.io.IOException e) {
+      // net/http closes the connection without an answer
+    }
+    // Java's client tries an idempotent GET once more when the connection closes unanswered.
+    for (int i = 0; i < 100 && (events.isEmpty() || all(SpanEvent.Ended.class).size() < all(SpanEvent.Started.class).size()); i++) {
+      Thread.sleep(20);
+      tracer.drain();
+    }
+    List<SpanEvent.Started> starts = all(SpanEvent.Started.class);
+    assertThat(starts).isNotEmpty().allSatisfy(s -> assertThat(s.path()).isEqualTo("/panic"));
+    assertThat(all(SpanEvent.Ended.class))
+        .extracting(SpanEvent.Ended::context)
+        .containsExactlyInAnyOrderElementsOf(starts.stream().map(SpanEvent.Started::context).toList());
+    assertThat(all(SpanEvent.Ended.class)).allSatisfy(e -> assertThat(e.reason()).isEqualTo(SpanEvent.EndReason.GOROUTINE_EXITED));
+    assertThat(tracer.entriesOf(shop.pid())).as("state left of the dead goroutines").isZero();
   }
 
   private static List<TraceContext> entriesOf(BpfMap map, int pid) {

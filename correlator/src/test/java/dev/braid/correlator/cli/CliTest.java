@@ -132,15 +132,27 @@ class CliTest {
       HttpRequest req =
           HttpRequest.newBuilder(URI.create(shop.url() + "/search?ms=2")).header("traceparent", "00-" + TRACE_ID + "-b7ad6b7169203331-01").build();
       assertThat(http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+      // A request still in flight when braid stops: its thread shows its span right then.
+      var slow = http.sendAsync(HttpRequest.newBuilder(URI.create(shop.url() + "/checkout?ms=1500")).build(), HttpResponse.BodyHandlers.ofString());
+      try (BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
+        for (int i = 0; i < 200 && pinned.keys().stream().noneMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid()); i++) {
+          Thread.sleep(5);
+        }
+        assertThat(pinned.keys()).anyMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid());
+      }
 
       braid.destroy(); // SIGTERM
       assertThat(braid.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(braid.exitValue()).as(Files.readString(out.resolve("stderr.txt"))).isIn(0, 143);
 
-      // The span that was in flight when the request ended reached the file before exit.
+      // The finished request's span reached the file before exit, and so did the one in flight,
+      // ended by braid when it stopped.
       List<JsonNode> spans = spans(out.resolve("traces.jsonl"));
-      assertThat(spans).extracting(s -> s.get("traceId").asText()).containsExactly(TRACE_ID);
+      assertThat(spans).hasSize(2);
+      assertThat(spans.getFirst().get("traceId").asText()).isEqualTo(TRACE_ID);
       assertThat(spans.getFirst().get("parentSpanId").asText()).isEqualTo("b7ad6b7169203331");
+      assertThat(spans.get(1).toString()).contains("finished_by_braid");
+      assertThat(slow.get().statusCode()).isEqualTo(200); // the service never noticed
       // The pin stays (another reader may hold it), with no entry of the shop in it.
       try (BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
         assertThat(pinned.keys()).noneMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid());

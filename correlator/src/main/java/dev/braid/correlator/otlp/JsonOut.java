@@ -1,0 +1,92 @@
+package dev.braid.correlator.otlp;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * A growable byte buffer that writes JSON tokens: just enough for OTLP/JSON lines, written
+ * without building objects first. Strings are escaped as RFC 8259 requires. Not thread-safe.
+ */
+final class JsonOut {
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+  private byte[] buf = new byte[1 << 16];
+  private int n;
+
+  JsonOut raw(String ascii) {
+    ensure(ascii.length());
+    for (int i = 0; i < ascii.length(); i++) {
+      buf[n++] = (byte) ascii.charAt(i);
+    }
+    return this;
+  }
+
+  JsonOut raw(char c) {
+    ensure(1);
+    buf[n++] = (byte) c;
+    return this;
+  }
+
+  /** A JSON string: quoted and escaped; non-ASCII text as UTF-8. */
+  JsonOut string(String s) {
+    ensure(s.length() * 6 + 2);
+    buf[n++] = '"';
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        buf[n++] = (byte) c;
+      } else if (c == '"' || c == '\\') {
+        buf[n++] = '\\';
+        buf[n++] = (byte) c;
+      } else if (c < 0x20) {
+        buf[n++] = '\\';
+        buf[n++] = 'u';
+        buf[n++] = '0';
+        buf[n++] = '0';
+        buf[n++] = HEX[c >> 4];
+        buf[n++] = HEX[c & 0xf];
+      } else {
+        int end = i + 1;
+        while (end < s.length() && s.charAt(end) >= 0x80) {
+          end++;
+        }
+        byte[] utf8 = s.substring(i, end).getBytes(StandardCharsets.UTF_8);
+        ensure(utf8.length);
+        System.arraycopy(utf8, 0, buf, n, utf8.length);
+        n += utf8.length;
+        i = end - 1;
+      }
+    }
+    buf[n++] = '"';
+    return this;
+  }
+
+  /** A number written as a JSON string: how OTLP/JSON carries 64-bit integers. */
+  JsonOut quoted(long v) {
+    return raw('"').number(v).raw('"');
+  }
+
+  JsonOut number(long v) {
+    return raw(Long.toString(v));
+  }
+
+  /** {@code "name":} */
+  JsonOut field(String name) {
+    return raw('"').raw(name).raw("\":");
+  }
+
+  void writeTo(OutputStream out) throws IOException {
+    out.write(buf, 0, n);
+  }
+
+  void reset() {
+    n = 0;
+  }
+
+  private void ensure(int more) {
+    if (n + more > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, n + more));
+    }
+  }
+}
