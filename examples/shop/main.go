@@ -206,18 +206,14 @@ func startSlowEcho() string {
 	return ln.Addr().String()
 }
 
-// The burn functions below each run their own loop, so that the function a
-// profile shows at the top of the stack is the route's own.
+// Each route burns CPU in a function of its own, which a profile shows as the
+// function the CPU was in (churn is inlined into it).
 
 //go:noinline
 func priceCart(d time.Duration) uint64 {
 	x, deadline := uint64(0x9e3779b97f4a7c15), time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
 	}
 	return x
 }
@@ -226,11 +222,7 @@ func priceCart(d time.Duration) uint64 {
 func rankResults(d time.Duration) uint64 {
 	x, deadline := uint64(0xc2b2ae3d27d4eb4f), time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
 	}
 	return x
 }
@@ -239,11 +231,7 @@ func rankResults(d time.Duration) uint64 {
 func composeReply(d time.Duration) uint64 {
 	x, deadline := uint64(0x165667b19e3779f9), time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
 	}
 	return x
 }
@@ -252,11 +240,7 @@ func composeReply(d time.Duration) uint64 {
 func afterChannel(d time.Duration) uint64 {
 	x, deadline := uint64(0x27d4eb2f165667c5), time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
 	}
 	return x
 }
@@ -265,11 +249,7 @@ func afterChannel(d time.Duration) uint64 {
 func afterSleep(d time.Duration) uint64 {
 	x, deadline := uint64(0x85ebca77c2b2ae63), time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
 	}
 	return x
 }
@@ -278,11 +258,7 @@ func afterSleep(d time.Duration) uint64 {
 func afterSyscall(d time.Duration) uint64 {
 	x, deadline := uint64(0xff51afd7ed558ccd), time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
 	}
 	return x
 }
@@ -291,11 +267,7 @@ func afterSyscall(d time.Duration) uint64 {
 func afterSocketRead(d time.Duration) uint64 {
 	x, deadline := uint64(0xc4ceb9fe1a85ec53), time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
 	}
 	return x
 }
@@ -304,11 +276,7 @@ func afterSocketRead(d time.Duration) uint64 {
 func lockedBurn(d time.Duration) uint64 {
 	x, deadline := uint64(0x9fb21c651e98df25), time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
 	}
 	return x
 }
@@ -317,11 +285,17 @@ func lockedBurn(d time.Duration) uint64 {
 func spawnedBurn(d time.Duration) uint64 {
 	x, deadline := uint64(0x2545f4914f6cdd1d), time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
+	}
+	return x
+}
+
+// churn is a few thousand rounds of xorshift: small enough to be inlined.
+func churn(x uint64) uint64 {
+	for i := 0; i < 1<<14; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
 	}
 	return x
 }
@@ -339,11 +313,7 @@ func compactIndex(seed uint64) {
 func spin(d time.Duration, x uint64) uint64 {
 	deadline := time.Now().Add(d)
 	for {
-		for i := 0; i < 1<<14; i++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-		}
+		x = churn(x)
 		if !time.Now().Before(deadline) {
 			return x
 		}

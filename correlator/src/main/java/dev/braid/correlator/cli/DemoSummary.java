@@ -38,11 +38,14 @@ final class DemoSummary implements Consumer<Batch> {
     }
   }
 
-  /** The function the CPU was in: the innermost frame of the first symbolized location. */
+  /**
+   * The function the CPU was in: of the first symbolized location, the function the code belongs
+   * to (its last line), with the calls inlined into it folded in.
+   */
   static String leafFunction(List<Location> stack) {
     for (Location l : stack) {
       if (!l.lines().isEmpty()) {
-        Line line = l.lines().getFirst();
+        Line line = l.lines().getLast();
         return line.function();
       }
     }
@@ -59,7 +62,7 @@ final class DemoSummary implements Consumer<Batch> {
     out.printf(
         "samples: %d, %s inside spans%n",
         samples, samples == 0 ? "none" : String.format(Locale.ROOT, "%.1f%%", 100.0 * samplesInSpans / samples));
-    out.println("top functions (share of the route's CPU samples):");
+    out.println("top functions (share of each route's CPU samples; inlined calls counted in their caller):");
     leafByRoute.forEach(
         (route, fns) -> {
           int total = fns.values().stream().mapToInt(Integer::intValue).sum();

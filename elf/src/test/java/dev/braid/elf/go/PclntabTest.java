@@ -179,23 +179,26 @@ class PclntabTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"shop", "shop-stripped", "shop-pie"})
-  void inlinedHttpServeShowsTheCallSiteInMain(String example) throws IOException {
-    // net/http.Serve's body is the two lines after its signature; find main.main's instructions from them.
-    Path serverGo = Path.of(GO.run("env", "GOROOT").trim(), "src/net/http/server.go");
-    int serveLine = Files.readAllLines(serverGo).indexOf("func Serve(l net.Listener, handler Handler) error {") + 1;
-    assertThat(serveLine).isPositive();
-    List<Instruction> inServe = objdump(disassemblable(example), "main.main").stream()
-        .filter(i -> i.file().equals("server.go") && i.line() > serveLine && i.line() <= serveLine + 2).toList();
-    assertThat(inServe).isNotEmpty();
+  void inlinedChurnShowsTheCallSiteInPriceCart(String example) throws IOException {
+    // churn's body is the lines between its signature and its closing brace; objdump tells which
+    // of main.priceCart's instructions come from there (the compiler inlined churn into it).
+    Path source = Path.of(System.getProperty("braid.examples.bin")).toAbsolutePath().getParent().getParent().resolve("shop/main.go");
+    List<String> lines = Files.readAllLines(source);
+    int churnLine = lines.indexOf("func churn(x uint64) uint64 {") + 1;
+    int churnEnd = churnLine + lines.subList(churnLine, lines.size()).indexOf("}") + 1;
+    int priceCartLine = lines.indexOf("func priceCart(d time.Duration) uint64 {") + 1;
+    int callLine = priceCartLine + lines.subList(priceCartLine, lines.size()).indexOf("\t\tx = churn(x)") + 1;
+    assertThat(churnLine).isPositive();
+    List<Instruction> inChurn = objdump(disassemblable(example), "main.priceCart").stream()
+        .filter(i -> i.line() > churnLine && i.line() < churnEnd).toList();
+    assertThat(inChurn).isNotEmpty();
     try (ElfFile elf = ElfFile.open(Peers.example(example))) {
       Pclntab pclntab = Pclntab.read(elf);
-      for (Instruction ins : inServe) {
-        List<GoFrame> frames = pclntab.frames(ins.pc());
-        assertThat(frames).hasSize(2);
-        assertThat(frames.get(0)).isEqualTo(new GoFrame("net/http.Serve", serverGo.toString(), ins.line(), true));
-        Path source = Path.of(frames.get(1).file());
-        int callLine = Files.readAllLines(source).indexOf("\tlog.Fatal(http.Serve(ln, mux))") + 1;
-        assertThat(frames.get(1)).isEqualTo(new GoFrame("main.main", source.toString(), callLine, false));
+      for (Instruction ins : inChurn) {
+        assertThat(pclntab.frames(ins.pc()))
+            .containsExactly(
+                new GoFrame("main.churn", source.toString(), ins.line(), true),
+                new GoFrame("main.priceCart", source.toString(), callLine, false));
       }
     }
   }
@@ -213,7 +216,7 @@ class PclntabTest {
             .extracting(GoFrame::function, GoFrame::line).containsExactly("main.compactIndex", ins.line());
       }
       GoFunction spin = pclntab.function("main.spin").orElseThrow();
-      assertThat(pclntab.frames(spin.entry() + 0x40)).extracting(GoFrame::function).containsExactly("main.spin");
+      assertThat(pclntab.frames(spin.entry())).extracting(GoFrame::function).containsExactly("main.spin");
     }
   }
 
@@ -222,22 +225,22 @@ class PclntabTest {
     // As if braid misjudged moduledata's layout and read its neighbour field, rodata, as gofunc.
     Path stripped = Peers.example("shop-stripped");
     byte[] bytes = Files.readAllBytes(stripped);
-    long servePc;
+    long churnPc;
     try (ElfFile elf = ElfFile.open(stripped)) {
       Section module = elf.section(".go.module").orElseThrow();
       ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
       int gofunc = (int) module.offset() + PclnFormat.GO120.moduledataGofuncOffset;
       b.putLong(gofunc, b.getLong(gofunc - 8));
       Pclntab good = Pclntab.read(elf);
-      GoFunction main = good.function("main.main").orElseThrow();
-      servePc = java.util.stream.LongStream.range(main.entry(), main.end())
-          .filter(pc -> good.frames(pc).getFirst().function().equals("net/http.Serve")).findFirst().orElseThrow();
+      GoFunction priceCart = good.function("main.priceCart").orElseThrow();
+      churnPc = java.util.stream.LongStream.range(priceCart.entry(), priceCart.end())
+          .filter(pc -> good.frames(pc).getFirst().function().equals("main.churn")).findFirst().orElseThrow();
     }
     Path patched = Files.write(tmp.resolve("bad-gofunc"), bytes);
     try (ElfFile elf = ElfFile.open(patched)) {
       Pclntab pclntab = Pclntab.read(elf);
       assertThat(pclntab.hasInlineTrees()).isFalse();
-      assertThat(pclntab.frames(servePc)).singleElement().extracting(GoFrame::function).isEqualTo("main.main");
+      assertThat(pclntab.frames(churnPc)).singleElement().extracting(GoFrame::function).isEqualTo("main.priceCart");
     }
   }
 
