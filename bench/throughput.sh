@@ -16,7 +16,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The default route is a JSON API handler of ~180 us of CPU per request (a cart of
 # 200 priced items); /hello (~10 us) shows the worst case: braid's fixed cost per
 # request (~9 probe hits, ~14 us of CPU) against a handler that does nothing.
-ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=5 ROUTE=/api/cart?items=200 CONNECTIONS=32
+ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=15 ROUTE=/api/cart?items=200 CONNECTIONS=32
 BRAID_ARGS=()
 while (($#)); do
   case "$1" in
@@ -53,9 +53,13 @@ URL="http://$ADDR$ROUTE"
 
 wrk_rps() { wrk -t2 -c"$CONNECTIONS" -d"${1}s" "$URL" | awk '/Requests\/sec:/ { print $2 }'; }
 
+# CPU time (user + system, in clock ticks) of a process: the shop, and braid.
+ticks() { [[ -n ${1:-} && -r /proc/$1/stat ]] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0; }
+HZ="$(getconf CLK_TCK)"
+
 start_braid() {
   : >"$WORK/braid.out"
-  "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -jar "$JAR" run \
+  "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow ${BRAID_JAVA_OPTS:-} -jar "$JAR" run \
     --exe "$SHOP" --pin-path "$PINS" --out "$WORK/out" --log-level warn "${BRAID_ARGS[@]}" >"$WORK/braid.out" 2>"$WORK/braid.err" &
   BRAID_PID=$!
   for _ in $(seq 300); do grep -qx ready "$WORK/braid.out" && return 0; sleep 0.1; done
@@ -70,23 +74,35 @@ trap 'sysctl -qw kernel.bpf_stats_enabled='"$STATS_BEFORE"' 2>/dev/null || true;
 
 echo "bench: $URL, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each way (braid warmed up ${WARMUP}s), $(nproc) CPUs"
 wrk_rps 3 >/dev/null # warm-up
-without=() with=()
+without=() with=() cpu_without=() cpu_with=()
 for r in $(seq "$ROUNDS"); do
+  s0="$(ticks "$SHOP_PID")"
   a="$(wrk_rps "$SECONDS_PER_ROUND")"
+  s1="$(ticks "$SHOP_PID")"
   start_braid
   wrk_rps "$WARMUP" >/dev/null
   # Probe hits of the measured window: bpftool reports each program's run count and time.
   bpftool -j prog show 2>/dev/null >"$WORK/progs-before.json" || true
+  t0="$(ticks "$SHOP_PID")" b0="$(ticks "$BRAID_PID")"
   b="$(wrk_rps "$SECONDS_PER_ROUND")"
+  t1="$(ticks "$SHOP_PID")" b1="$(ticks "$BRAID_PID")"
   bpftool -j prog show 2>/dev/null >"$WORK/progs.json" || true
   stop_braid
-  without+=("$a") with+=("$b")
-  printf 'round %d: without %10.0f req/s   with braid %10.0f req/s\n' "$r" "$a" "$b"
+  # CPU per request: the shop alone; then the shop (probes included) plus braid's daemon.
+  cw="$(echo "($s1 - $s0) * 1000000 / $HZ / ($a * $SECONDS_PER_ROUND)" | bc -l)"
+  cb="$(echo "($t1 - $t0 + $b1 - $b0) * 1000000 / $HZ / ($b * $SECONDS_PER_ROUND)" | bc -l)"
+  cd="$(echo "($b1 - $b0) * 1000000 / $HZ / ($b * $SECONDS_PER_ROUND)" | bc -l)"
+  without+=("$a") with+=("$b") cpu_without+=("$cw") cpu_with+=("$cb")
+  printf 'round %d: without %8.0f req/s %6.1f us CPU/request   with braid %8.0f req/s %6.1f us CPU/request (daemon %.1f)\n' \
+    "$r" "$a" "$cw" "$b" "$cb" "$cd"
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mw="$(median "${without[@]}")" mb="$(median "${with[@]}")"
-printf 'median:  without %10.0f req/s   with braid %10.0f req/s   ratio %.3f\n' "$mw" "$mb" "$(echo "$mb / $mw" | bc -l)"
+cw="$(median "${cpu_without[@]}")" cb="$(median "${cpu_with[@]}")"
+printf 'median:  without %8.0f req/s %6.1f us CPU/request   with braid %8.0f req/s %6.1f us CPU/request\n' "$mw" "$cw" "$mb" "$cb"
+printf 'ratio:   throughput %.3f   CPU per request %.3f (the second is steadier on a shared machine)\n' \
+  "$(echo "$mb / $mw" | bc -l)" "$(echo "$cw / $cb" | bc -l)"
 
 # Probe cost in the last round: hits per request and nanoseconds per hit.
 if [[ -s $WORK/progs.json ]] && command -v python3 >/dev/null; then

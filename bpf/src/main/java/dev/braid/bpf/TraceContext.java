@@ -1,49 +1,108 @@
 package dev.braid.bpf;
 
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HexFormat;
 
 /**
- * A {@code struct trace_context} of traces_ctx_v1: a trace id (16 bytes) and a span id (8 bytes),
- * kept as lower-case hex in W3C order, as OpenTelemetry spells them.
+ * A {@code struct trace_context} of traces_ctx_v1: a trace id (16 bytes) and a span id (8
+ * bytes), raw bytes in W3C order. Held as three big-endian longs, so that decoding, hashing and
+ * comparing cost no allocation; the lower-case hex that OpenTelemetry spells them in is made on
+ * demand. Immutable; thread-safe.
  */
-public record TraceContext(String traceId, String spanId) {
+public final class TraceContext {
   /** Size of the C struct: 16 + 8 bytes, no padding. */
   public static final int SIZE = 24;
 
   private static final HexFormat HEX = HexFormat.of();
-  private static final String ZERO_TRACE = "0".repeat(32);
-  private static final String ZERO_SPAN = "0".repeat(16);
 
-  public TraceContext {
-    if (traceId.length() != 32 || spanId.length() != 16) {
-      throw new IllegalArgumentException("trace id needs 32 hex digits and span id 16: " + traceId + "/" + spanId);
-    }
+  private final long traceHigh;
+  private final long traceLow;
+  private final long span;
+
+  private TraceContext(long traceHigh, long traceLow, long span) {
+    this.traceHigh = traceHigh;
+    this.traceLow = traceLow;
+    this.span = span;
   }
 
-  /** Decodes the struct at {@code offset} of {@code segment}. */
+  /** From hex: 32 digits of trace id, 16 of span id. */
+  public TraceContext(String traceId, String spanId) {
+    this(parse(traceId, 32, 0), parse(traceId, 32, 16), parse(spanId, 16, 0));
+  }
+
+  private static long parse(String hex, int digits, int from) {
+    if (hex.length() != digits) {
+      throw new IllegalArgumentException("want " + digits + " hex digits: " + hex);
+    }
+    return HexFormat.fromHexDigitsToLong(hex, from, from + 16);
+  }
+
+  /** Decodes the struct at {@code offset} of {@code segment} (bytes in W3C order). */
   public static TraceContext read(MemorySegment segment, long offset) {
-    byte[] bytes = segment.asSlice(offset, SIZE).toArray(ValueLayout.JAVA_BYTE);
-    return fromBytes(bytes);
+    return new TraceContext(
+        Long.reverseBytes(segment.get(JAVA_LONG_UNALIGNED, offset)),
+        Long.reverseBytes(segment.get(JAVA_LONG_UNALIGNED, offset + 8)),
+        Long.reverseBytes(segment.get(JAVA_LONG_UNALIGNED, offset + 16)));
   }
 
   public static TraceContext fromBytes(byte[] bytes) {
     if (bytes.length < SIZE) {
       throw new IllegalArgumentException("a trace_context has " + SIZE + " bytes, got " + bytes.length);
     }
-    return new TraceContext(HEX.formatHex(bytes, 0, 16), HEX.formatHex(bytes, 16, SIZE));
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
+    return new TraceContext(b.getLong(0), b.getLong(8), b.getLong(16));
   }
 
   public byte[] toBytes() {
-    byte[] out = new byte[SIZE];
-    System.arraycopy(HEX.parseHex(traceId), 0, out, 0, 16);
-    System.arraycopy(HEX.parseHex(spanId), 0, out, 16, 8);
-    return out;
+    return ByteBuffer.allocate(SIZE).order(ByteOrder.BIG_ENDIAN).putLong(traceHigh).putLong(traceLow).putLong(span).array();
+  }
+
+  /** The trace id as 32 lower-case hex digits. */
+  public String traceId() {
+    return HEX.toHexDigits(traceHigh) + HEX.toHexDigits(traceLow);
+  }
+
+  /** The span id as 16 lower-case hex digits. */
+  public String spanId() {
+    return HEX.toHexDigits(span);
+  }
+
+  /** The trace id's first 8 bytes, as a big-endian long. */
+  public long traceHigh() {
+    return traceHigh;
+  }
+
+  /** The trace id's last 8 bytes, as a big-endian long. */
+  public long traceLow() {
+    return traceLow;
+  }
+
+  /** The span id's 8 bytes, as a big-endian long. */
+  public long span() {
+    return span;
   }
 
   /** The contract exports a context only when both IDs are non-zero. */
   public boolean isValid() {
-    return !traceId.equals(ZERO_TRACE) && !spanId.equals(ZERO_SPAN);
+    return (traceHigh != 0 || traceLow != 0) && span != 0;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TraceContext t && t.traceHigh == traceHigh && t.traceLow == traceLow && t.span == span;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(traceHigh * 31 + traceLow) * 31 + Long.hashCode(span);
+  }
+
+  @Override
+  public String toString() {
+    return "TraceContext[traceId=" + traceId() + ", spanId=" + spanId() + "]";
   }
 }

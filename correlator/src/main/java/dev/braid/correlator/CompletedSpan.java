@@ -1,16 +1,24 @@
 package dev.braid.correlator;
 
 import dev.braid.bpf.TraceContext;
+import dev.braid.tracer.SpanEvent;
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.trace.data.StatusData;
+import java.util.Locale;
 
 /**
- * A span whose start and end the probes saw (or whose end braid had to supply: see {@code
- * attributes}' {@code braid.span.end_reason}).
+ * A span whose start and end the probes saw (or whose end braid had to supply: {@code
+ * endReason}). Holds what the probes read; the OpenTelemetry view (name, attributes, status after
+ * the HTTP semantic conventions) is derived, so that the hot path allocates little.
  *
  * @param parentSpanId the parent's span id in hex, or empty for a root span
- * @param route {@code http.route} when known, else empty
+ * @param route {@code http.route} when known (Go 1.23+ ServeMux), else empty
+ * @param host the Host of a server request, or the host:port a client request went to
+ * @param statusCode the HTTP status, or 0 when there is none
  * @param startTid the thread the span started on (its goroutine may run on others later)
  */
 public record CompletedSpan(
@@ -19,10 +27,83 @@ public record CompletedSpan(
     String parentSpanId,
     int traceFlags,
     SpanKind kind,
-    String name,
+    String method,
+    String path,
     String route,
+    String host,
+    long statusCode,
+    SpanEvent.EndReason endReason,
     long startEpochNanos,
     long endEpochNanos,
-    Attributes attributes,
-    StatusData status,
-    int startTid) {}
+    int startTid) {
+
+  // OpenTelemetry semantic conventions (HTTP, v1.26+), and braid's own.
+  public static final AttributeKey<String> HTTP_REQUEST_METHOD = AttributeKey.stringKey("http.request.method");
+  public static final AttributeKey<String> URL_PATH = AttributeKey.stringKey("url.path");
+  public static final AttributeKey<Long> HTTP_RESPONSE_STATUS_CODE = AttributeKey.longKey("http.response.status_code");
+  public static final AttributeKey<String> HTTP_ROUTE = AttributeKey.stringKey("http.route");
+  public static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+  public static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+  public static final AttributeKey<String> END_REASON = AttributeKey.stringKey("braid.span.end_reason");
+
+  /** Receives a span's attributes one by one, in a fixed order. */
+  public interface AttributeVisitor {
+    void string(AttributeKey<String> key, String value);
+
+    void number(AttributeKey<Long> key, long value);
+  }
+
+  /** {@code GET /checkout}, or {@code GET} when the route is unknown. */
+  public String name() {
+    return route.isEmpty() ? method : method + " " + route;
+  }
+
+  /** The span's attributes, without building them. */
+  public void visitAttributes(AttributeVisitor v) {
+    v.string(HTTP_REQUEST_METHOD, method);
+    v.string(URL_PATH, path);
+    if (statusCode > 0) {
+      v.number(HTTP_RESPONSE_STATUS_CODE, statusCode);
+    }
+    if (!route.isEmpty()) {
+      v.string(HTTP_ROUTE, route);
+    }
+    HostPort.parse(host)
+        .ifPresent(
+            hp -> {
+              v.string(SERVER_ADDRESS, hp.host());
+              hp.port().ifPresent(port -> v.number(SERVER_PORT, port));
+            });
+    if (endReason != SpanEvent.EndReason.FINISHED) {
+      v.string(END_REASON, endReason.name().toLowerCase(Locale.ROOT));
+    }
+  }
+
+  /** The attributes as OpenTelemetry's API holds them. */
+  public Attributes attributes() {
+    AttributesBuilder b = Attributes.builder();
+    visitAttributes(
+        new AttributeVisitor() {
+          @Override
+          public void string(AttributeKey<String> key, String value) {
+            b.put(key, value);
+          }
+
+          @Override
+          public void number(AttributeKey<Long> key, long value) {
+            b.put(key, value);
+          }
+        });
+    return b.build();
+  }
+
+  /** OpenTelemetry's HTTP conventions: 5xx is an error on a server, 4xx too on a client. */
+  public StatusData status() {
+    return switch (endReason) {
+      case GOROUTINE_EXITED -> StatusData.create(StatusCode.ERROR, "the goroutine exited before the request finished");
+      case PROCESS_EXITED -> StatusData.create(StatusCode.ERROR, "the process exited before the request finished");
+      case CLIENT_ERROR -> StatusData.create(StatusCode.ERROR, "the request failed without a response");
+      default -> statusCode >= 500 || (kind == SpanKind.CLIENT && statusCode >= 400) ? StatusData.error() : StatusData.unset();
+    };
+  }
+}

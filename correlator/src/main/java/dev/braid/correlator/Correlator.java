@@ -4,12 +4,7 @@ import dev.braid.bpf.MonotonicClock;
 import dev.braid.profiler.Location;
 import dev.braid.profiler.StackSample;
 import dev.braid.tracer.SpanEvent;
-import io.opentelemetry.api.common.AttributeKey;
-import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.sdk.trace.data.StatusData;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -42,15 +37,6 @@ public final class Correlator {
   /** At most this many open spans are kept; beyond, the oldest is ended by braid. */
   static final int MAX_OPEN_SPANS = 200_000;
 
-  // OpenTelemetry semantic conventions (HTTP, v1.26+), and braid's own.
-  static final AttributeKey<String> HTTP_REQUEST_METHOD = AttributeKey.stringKey("http.request.method");
-  static final AttributeKey<String> URL_PATH = AttributeKey.stringKey("url.path");
-  static final AttributeKey<Long> HTTP_RESPONSE_STATUS_CODE = AttributeKey.longKey("http.response.status_code");
-  static final AttributeKey<String> HTTP_ROUTE = AttributeKey.stringKey("http.route");
-  static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
-  static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
-  static final AttributeKey<String> END_REASON = AttributeKey.stringKey("braid.span.end_reason");
-
   private final MonotonicClock clock;
   private final IntFunction<ProcessInfo> processes;
   private final Map<SpanKey, SpanEvent.Started> open = new LinkedHashMap<>(); // oldest first
@@ -63,7 +49,7 @@ public final class Correlator {
   private long expiredSpans;
 
   /** A span is named by its process and span id. */
-  private record SpanKey(int pid, String spanId) {}
+  private record SpanKey(int pid, long spanId) {}
 
   private record Waiting(ProfiledSample sample, long sinceMonotonic) {}
 
@@ -78,9 +64,9 @@ public final class Correlator {
 
   public void onSpanEvent(SpanEvent event) {
     switch (event) {
-      case SpanEvent.Started s -> open.put(new SpanKey(s.pid(), s.context().spanId()), s);
+      case SpanEvent.Started s -> open.put(new SpanKey(s.pid(), s.context().span()), s);
       case SpanEvent.Ended e -> {
-        SpanEvent.Started s = open.remove(new SpanKey(e.pid(), e.context().spanId()));
+        SpanEvent.Started s = open.remove(new SpanKey(e.pid(), e.context().span()));
         if (s != null) {
           complete(s, e.monotonicNanos(), e.statusCode(), e.route(), e.reason());
         } else {
@@ -151,7 +137,7 @@ public final class Correlator {
     if (s.context().isEmpty()) {
       return Optional.of(s);
     }
-    SpanKey key = new SpanKey(s.process().pid(), s.context().get().spanId());
+    SpanKey key = new SpanKey(s.process().pid(), s.context().get().span());
     CompletedSpan span = ended.get(key);
     if (span != null) {
       return Optional.of(withSpan(s, span));
@@ -196,27 +182,12 @@ public final class Correlator {
   }
 
   private void complete(SpanEvent.Started s, long endMonotonic, long statusCode, String route, SpanEvent.EndReason reason) {
-    ProcessInfo process = processes.apply(s.pid());
     boolean client = s.kind() == SpanEvent.SpanKind.CLIENT;
     // A handler that writes nothing gets 200 from net/http when the response is flushed.
     long status = statusCode == 0 && reason == SpanEvent.EndReason.FINISHED && !client ? 200 : statusCode;
-    AttributesBuilder attrs = Attributes.builder().put(HTTP_REQUEST_METHOD, s.method()).put(URL_PATH, s.path());
-    if (status > 0) {
-      attrs.put(HTTP_RESPONSE_STATUS_CODE, status);
-    }
-    if (!route.isEmpty()) {
-      attrs.put(HTTP_ROUTE, route);
-    }
-    HostPort.parse(s.host()).ifPresent(hp -> {
-      attrs.put(SERVER_ADDRESS, hp.host());
-      hp.port().ifPresent(port -> attrs.put(SERVER_PORT, (long) port));
-    });
-    if (reason != SpanEvent.EndReason.FINISHED) {
-      attrs.put(END_REASON, reason.name().toLowerCase(java.util.Locale.ROOT));
-    }
     CompletedSpan span =
         new CompletedSpan(
-            process,
+            processes.apply(s.pid()),
             s.context(),
             s.parentSpanId(),
             s.traceFlags(),
@@ -225,24 +196,16 @@ public final class Correlator {
               case CLIENT -> SpanKind.CLIENT;
               case INTERNAL -> SpanKind.INTERNAL;
             },
-            route.isEmpty() ? s.method() : s.method() + " " + route,
+            s.method(),
+            s.path(),
             route,
+            s.host(),
+            status,
+            reason,
             clock.toEpochNanos(s.monotonicNanos()),
             clock.toEpochNanos(endMonotonic),
-            attrs.build(),
-            status(reason, status, client),
             s.tid());
     completed.add(span);
-    ended.put(new SpanKey(s.pid(), s.context().spanId()), span);
-  }
-
-  /** OpenTelemetry's HTTP conventions: 5xx is an error on a server, 4xx too on a client. */
-  private static StatusData status(SpanEvent.EndReason reason, long status, boolean client) {
-    return switch (reason) {
-      case GOROUTINE_EXITED -> StatusData.create(StatusCode.ERROR, "the goroutine exited before the request finished");
-      case PROCESS_EXITED -> StatusData.create(StatusCode.ERROR, "the process exited before the request finished");
-      case CLIENT_ERROR -> StatusData.create(StatusCode.ERROR, "the request failed without a response");
-      default -> status >= 500 || (client && status >= 400) ? StatusData.error() : StatusData.unset();
-    };
+    ended.put(new SpanKey(s.pid(), s.context().span()), span);
   }
 }

@@ -6,6 +6,7 @@ import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import dev.braid.bpf.TraceContext;
 import java.lang.foreign.MemorySegment;
@@ -76,7 +77,6 @@ final class SpanEventDecoder {
   private static final long ROUTE_LEN = SPAN_END.byteOffset(groupElement("route_len"));
   private static final long ROUTE = SPAN_END.byteOffset(groupElement("route"));
   private static final HexFormat HEX = HexFormat.of();
-  private static final String NO_PARENT = "0000000000000000";
 
   private SpanEventDecoder() {}
 
@@ -94,7 +94,7 @@ final class SpanEventDecoder {
     return switch (kind) {
       case EVENT_SPAN_START -> {
         requireSize(r, SPAN_START);
-        String parent = HEX.formatHex(r.asSlice(PARENT, 8).toArray(JAVA_BYTE));
+        long parent = Long.reverseBytes(r.get(JAVA_LONG_UNALIGNED, PARENT)); // W3C byte order
         int pathLen = r.get(JAVA_INT, PATH_LEN);
         yield new SpanEvent.Started(
             pid,
@@ -103,7 +103,7 @@ final class SpanEventDecoder {
             binaryId,
             time,
             TraceContext.read(r, TRACE_ID),
-            parent.equals(NO_PARENT) ? "" : parent,
+            parent == 0 ? "" : HEX.toHexDigits(parent),
             Byte.toUnsignedInt(r.get(JAVA_BYTE, FLAGS)),
             kind(Byte.toUnsignedInt(r.get(JAVA_BYTE, KIND))),
             text(strings, r, METHOD, Byte.toUnsignedInt(r.get(JAVA_BYTE, METHOD_LEN)), METHOD_MAX),

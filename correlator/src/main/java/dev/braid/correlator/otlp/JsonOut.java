@@ -62,6 +62,15 @@ final class JsonOut {
     return this;
   }
 
+  /** 16 lower-case hex digits of {@code v}, big-endian (an id's 8 bytes in W3C order). */
+  JsonOut hex(long v) {
+    ensure(16);
+    for (int shift = 60; shift >= 0; shift -= 4) {
+      buf[n++] = HEX[(int) (v >>> shift) & 0xf];
+    }
+    return this;
+  }
+
   /** A number written as a JSON string: how OTLP/JSON carries 64-bit integers. */
   JsonOut quoted(long v) {
     return raw('"').number(v).raw('"');

@@ -6,6 +6,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.sdk.trace.data.StatusData;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -94,7 +95,8 @@ public final class TraceFile implements AutoCloseable {
   }
 
   private void span(CompletedSpan s) {
-    json.raw("{\"traceId\":\"").raw(s.context().traceId()).raw("\",\"spanId\":\"").raw(s.context().spanId()).raw('"');
+    json.raw("{\"traceId\":\"").hex(s.context().traceHigh()).hex(s.context().traceLow());
+    json.raw("\",\"spanId\":\"").hex(s.context().span()).raw('"');
     int flags = s.traceFlags() | HAS_IS_REMOTE;
     if (!s.parentSpanId().isEmpty()) {
       json.raw(",\"parentSpanId\":\"").raw(s.parentSpanId()).raw('"');
@@ -107,17 +109,43 @@ public final class TraceFile implements AutoCloseable {
     json.raw(",\"kind\":").number(kind(s.kind()));
     json.raw(",\"startTimeUnixNano\":").quoted(s.startEpochNanos());
     json.raw(",\"endTimeUnixNano\":").quoted(s.endEpochNanos());
-    json.raw(',');
-    attributes(s.attributes());
-    json.raw(",\"status\":{");
-    if (s.status().getStatusCode() == StatusCode.ERROR) {
+    json.raw(",\"attributes\":[");
+    first = true;
+    s.visitAttributes(spanAttributes);
+    json.raw("],\"status\":{");
+    StatusData status = s.status();
+    if (status.getStatusCode() == StatusCode.ERROR) {
       json.raw("\"code\":2");
-      if (!s.status().getDescription().isEmpty()) {
-        json.raw(",\"message\":").string(s.status().getDescription());
+      if (!status.getDescription().isEmpty()) {
+        json.raw(",\"message\":").string(status.getDescription());
       }
     }
     json.raw("}}");
   }
+
+  private boolean first;
+
+  /** Writes each attribute as {@code {"key":..,"value":{..}}}, comma-separated. */
+  private final CompletedSpan.AttributeVisitor spanAttributes =
+      new CompletedSpan.AttributeVisitor() {
+        @Override
+        public void string(AttributeKey<String> key, String value) {
+          begin(key).raw("\"stringValue\":").string(value).raw("}}");
+        }
+
+        @Override
+        public void number(AttributeKey<Long> key, long value) {
+          begin(key).raw("\"intValue\":").quoted(value).raw("}}");
+        }
+
+        private JsonOut begin(AttributeKey<?> key) {
+          if (!first) {
+            json.raw(',');
+          }
+          first = false;
+          return json.raw("{\"key\":").string(key.getKey()).raw(",\"value\":{");
+        }
+      };
 
   /** {@code "attributes":[{"key":..,"value":{"stringValue":..}}, ...]} */
   private void attributes(Attributes attributes) {
