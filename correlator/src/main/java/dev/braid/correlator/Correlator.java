@@ -17,11 +17,14 @@ import java.util.function.IntFunction;
 /**
  * Joins span events and samples. Spans are assembled from their start and end events; each
  * sample is matched to the span its traces_ctx_v1 entry names. A sample of a span that is still
- * open waits for the span to end, so that its labels carry the span's final name; nothing is
- * dropped: at the last flush, open spans are ended by braid and everything goes out.
+ * open (or whose start has not been drained yet) waits for the span to end, so that its labels
+ * carry the span's final name; nothing is dropped: at the last flush, open spans are ended by
+ * braid and everything goes out.
  *
- * <p>Plain Java over immutable records: testable without a kernel. Not thread-safe: the pipeline
- * thread feeds and flushes it.
+ * <p>Ended spans are kept for two drain cycles ({@link #tick()}), enough for a sample drained
+ * after its span's end; samples waiting for a span are indexed by it, so that the many spans
+ * without samples cost a lookup in a small map. Plain Java over immutable records: testable
+ * without a kernel. Not thread-safe: the pipeline thread feeds and flushes it.
  */
 public final class Correlator {
   /** How long a sample may wait for its span to end before it goes out without the final name. */
@@ -40,11 +43,12 @@ public final class Correlator {
   private final MonotonicClock clock;
   private final IntFunction<ProcessInfo> processes;
   private final Map<SpanKey, SpanEvent.Started> open = new LinkedHashMap<>(); // oldest first
-  private final Map<SpanKey, CompletedSpan> ended = new LinkedHashMap<>();
+  private Map<SpanKey, CompletedSpan> endedNow = new HashMap<>();
+  private Map<SpanKey, CompletedSpan> endedBefore = new HashMap<>();
+  private final Map<SpanKey, List<Waiting>> waiting = new HashMap<>();
   private final List<CompletedSpan> completed = new ArrayList<>();
-  private final List<Waiting> waiting = new ArrayList<>();
+  private final List<ProfiledSample> ready = new ArrayList<>();
   private long windowStart;
-  private long previousFlushMonotonic = Long.MIN_VALUE;
   private long unmatchedEnds;
   private long expiredSpans;
 
@@ -81,7 +85,25 @@ public final class Correlator {
     ProcessInfo process = processes.apply(sample.pid());
     ProfiledSample p =
         new ProfiledSample(process, sample.tid(), clock.toEpochNanos(sample.monotonicNanos()), sample.context(), Optional.empty(), stack);
-    waiting.add(new Waiting(p, sample.monotonicNanos()));
+    if (sample.context().isEmpty()) {
+      ready.add(p);
+      return;
+    }
+    SpanKey key = new SpanKey(sample.pid(), sample.context().get().span());
+    CompletedSpan span = recentlyEnded(key);
+    if (span != null) {
+      ready.add(withSpan(p, span));
+    } else {
+      waiting.computeIfAbsent(key, k -> new ArrayList<>(2)).add(new Waiting(p, sample.monotonicNanos()));
+    }
+  }
+
+  /** A drain cycle is over: spans that ended two cycles ago are forgotten. */
+  public void tick() {
+    Map<SpanKey, CompletedSpan> reuse = endedBefore;
+    endedBefore = endedNow;
+    reuse.clear();
+    endedNow = reuse;
   }
 
   /** Ends the open spans of a process that exited. */
@@ -108,46 +130,27 @@ public final class Correlator {
       endOpenSpans(s -> true, nowMonotonic, SpanEvent.EndReason.FINISHED_BY_BRAID);
     }
     expireOpenSpans(nowMonotonic);
-    List<ProfiledSample> ready = new ArrayList<>();
-    for (Iterator<Waiting> it = waiting.iterator(); it.hasNext(); ) {
-      Waiting w = it.next();
-      Optional<ProfiledSample> labeled = correlate(w, nowMonotonic, last);
-      if (labeled.isPresent()) {
-        ready.add(labeled.get());
+    // Samples that waited long enough go out with their IDs only: another writer's span, or one
+    // still open at the deadline.
+    for (Iterator<Map.Entry<SpanKey, List<Waiting>>> it = waiting.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<SpanKey, List<Waiting>> e = it.next();
+      long limit = open.containsKey(e.getKey()) ? MAX_SAMPLE_WAIT_NANOS : UNKNOWN_SPAN_WAIT_NANOS;
+      e.getValue().removeIf(w -> (last || nowMonotonic - w.sinceMonotonic() > limit) && ready.add(w.sample()));
+      if (e.getValue().isEmpty()) {
         it.remove();
       }
     }
     long windowEnd = clock.toEpochNanos(nowMonotonic);
     Batch batch = new Batch(windowStart, windowEnd, completed, ready, last);
     completed.clear();
+    ready.clear();
     windowStart = windowEnd;
-    // Every sample taken before a span ended has been drained by the flush after its end; one
-    // more flush covers a sample that a CPU was still writing while the ring buffer was read.
-    if (previousFlushMonotonic != Long.MIN_VALUE) {
-      long keepAfter = clock.toEpochNanos(previousFlushMonotonic);
-      ended.values().removeIf(s -> s.endEpochNanos() < keepAfter);
-    }
-    previousFlushMonotonic = nowMonotonic;
     return batch;
   }
 
-  /** The sample with its span, or empty while the span is open (or not seen yet) and the sample may still wait. */
-  private Optional<ProfiledSample> correlate(Waiting w, long nowMonotonic, boolean last) {
-    ProfiledSample s = w.sample();
-    if (s.context().isEmpty()) {
-      return Optional.of(s);
-    }
-    SpanKey key = new SpanKey(s.process().pid(), s.context().get().span());
-    CompletedSpan span = ended.get(key);
-    if (span != null) {
-      return Optional.of(withSpan(s, span));
-    }
-    long waited = nowMonotonic - w.sinceMonotonic();
-    boolean mayWait = open.containsKey(key) ? waited <= MAX_SAMPLE_WAIT_NANOS : waited <= UNKNOWN_SPAN_WAIT_NANOS;
-    if (mayWait && !last) {
-      return Optional.empty();
-    }
-    return Optional.of(s); // another writer's span, or still open at the deadline: ids only
+  private CompletedSpan recentlyEnded(SpanKey key) {
+    CompletedSpan span = endedNow.get(key);
+    return span != null ? span : endedBefore.get(key);
   }
 
   /** Ends spans whose end was lost, so that memory stays bounded; they are counted. */
@@ -206,6 +209,13 @@ public final class Correlator {
             clock.toEpochNanos(endMonotonic),
             s.tid());
     completed.add(span);
-    ended.put(new SpanKey(s.pid(), s.context().span()), span);
+    SpanKey key = new SpanKey(s.pid(), s.context().span());
+    endedNow.put(key, span);
+    List<Waiting> samples = waiting.remove(key);
+    if (samples != null) {
+      for (Waiting w : samples) {
+        ready.add(withSpan(w.sample(), span));
+      }
+    }
   }
 }

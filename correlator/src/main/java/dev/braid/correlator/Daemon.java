@@ -127,6 +127,7 @@ public final class Daemon implements AutoCloseable {
     // Span events first: a span's start is written before any sample can name it.
     tracer.drain();
     sampler.drain();
+    correlator.tick();
   }
 
   private synchronized void scanProcesses() {

@@ -13,6 +13,11 @@ final class JsonOut {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private byte[] buf = new byte[1 << 16];
   private int n;
+  // The strings written most (names, paths, keys) are the same String objects over and over
+  // (interned when decoded): their escaped bytes are kept, direct-mapped by identity.
+  private static final int CACHE = 512;
+  private final String[] cachedStrings = new String[CACHE];
+  private final byte[][] cachedBytes = new byte[CACHE][];
 
   JsonOut raw(String ascii) {
     ensure(ascii.length());
@@ -30,6 +35,23 @@ final class JsonOut {
 
   /** A JSON string: quoted and escaped; non-ASCII text as UTF-8. */
   JsonOut string(String s) {
+    int slot = System.identityHashCode(s) & (CACHE - 1);
+    byte[] encoded = cachedStrings[slot] == s ? cachedBytes[slot] : null;
+    if (encoded == null) {
+      int start = n;
+      escaped(s);
+      encoded = Arrays.copyOfRange(buf, start, n);
+      cachedStrings[slot] = s;
+      cachedBytes[slot] = encoded;
+      return this;
+    }
+    ensure(encoded.length);
+    System.arraycopy(encoded, 0, buf, n, encoded.length);
+    n += encoded.length;
+    return this;
+  }
+
+  private void escaped(String s) {
     ensure(s.length() * 6 + 2);
     buf[n++] = '"';
     for (int i = 0; i < s.length(); i++) {
@@ -59,7 +81,6 @@ final class JsonOut {
       }
     }
     buf[n++] = '"';
-    return this;
   }
 
   /** 16 lower-case hex digits of {@code v}, big-endian (an id's 8 bytes in W3C order). */
@@ -77,7 +98,24 @@ final class JsonOut {
   }
 
   JsonOut number(long v) {
-    return raw(Long.toString(v));
+    if (v < 0) {
+      if (v == Long.MIN_VALUE) {
+        return raw(Long.toString(v));
+      }
+      raw('-');
+      v = -v;
+    }
+    ensure(20);
+    int digits = 1;
+    for (long rest = v / 10; rest > 0; rest /= 10) {
+      digits++;
+    }
+    for (int i = n + digits - 1; i >= n; i--) {
+      buf[i] = (byte) ('0' + v % 10);
+      v /= 10;
+    }
+    n += digits;
+    return this;
   }
 
   /** {@code "name":} */
