@@ -72,7 +72,7 @@ int go_schedule(struct pt_regs *ctx)
 	if (ts->g && ts->has_state) {
 		__u32 binary_id = (__u32)bpf_get_attach_cookie(ctx);
 		struct go_offsets *off = bpf_map_lookup_elem(&binaries, &binary_id);
-		if (off)
+		if (off && off->g_goid)
 			check_exited(off, pid_tgid, ts, binary_id);
 	}
 	ts->g = 0;

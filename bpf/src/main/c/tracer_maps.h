@@ -75,8 +75,9 @@ struct request_key {
 	__u64 req;
 };
 
+/* By binary id (the attach cookie); an array: every probe looks it up. Id 0 is unused. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, struct go_offsets);
@@ -134,10 +135,12 @@ static __always_inline void count(__u32 stat)
 
 #include "go_http_header.h"
 
+/* An array entry always exists: a binary braid has not set up reads as all zero. */
 static __always_inline struct go_offsets *offsets_of(struct pt_regs *ctx)
 {
 	__u32 id = (__u32)bpf_get_attach_cookie(ctx);
-	return bpf_map_lookup_elem(&binaries, &id);
+	struct go_offsets *off = bpf_map_lookup_elem(&binaries, &id);
+	return off && off->g_goid ? off : 0;
 }
 
 static __always_inline int read_u64(__u64 *out, __u64 addr)
@@ -188,7 +191,7 @@ static __always_inline int running_goroutine(struct pt_regs *ctx, struct running
 {
 	r->binary_id = (__u32)bpf_get_attach_cookie(ctx);
 	r->off = bpf_map_lookup_elem(&binaries, &r->binary_id);
-	if (!r->off)
+	if (!r->off || !r->off->g_goid)
 		return -1;
 	r->pid_tgid = bpf_get_current_pid_tgid();
 	r->key.tgid = r->pid_tgid >> 32;

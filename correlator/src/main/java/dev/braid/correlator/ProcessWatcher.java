@@ -39,6 +39,7 @@ final class ProcessWatcher {
   private final Listener listener;
   private final Map<FileIdentity, GoProgram> programs = new HashMap<>();
   private final Set<FileIdentity> leftAlone = new HashSet<>();
+  private final Set<Integer> skippedPids = new HashSet<>();
   private final Map<Integer, GoProgram> running = new HashMap<>();
   private final long self = ProcessHandle.current().pid();
 
@@ -63,7 +64,7 @@ final class ProcessWatcher {
     try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
       for (Path dir : proc) {
         int pid = Integer.parseInt(dir.getFileName().toString());
-        if (pid == self || (!config.pids().isEmpty() && !config.pids().contains(pid))) {
+        if (pid == self || skippedPids.contains(pid) || (!config.pids().isEmpty() && !config.pids().contains(pid))) {
           continue;
         }
         if (running.containsKey(pid)) {
@@ -72,8 +73,8 @@ final class ProcessWatcher {
         }
         Optional<GoProgram> program = programOf(pid);
         if (program.isPresent()) {
-          if (!config.pids().isEmpty()) {
-            tracer.instrument(program.get(), pid);
+          if (!config.pids().isEmpty() && !instrumentPid(program.get(), pid)) {
+            continue;
           }
           running.put(pid, program.get());
           seen.add(pid);
@@ -88,6 +89,20 @@ final class ProcessWatcher {
         running.remove(pid);
         listener.exited(pid);
       }
+    }
+  }
+
+  /** Probes one process (--pid); one that exits meanwhile or cannot be probed is skipped, not retried. */
+  private boolean instrumentPid(GoProgram program, int pid) {
+    try {
+      tracer.instrument(program, pid);
+      return true;
+    } catch (RuntimeException e) {
+      if (Files.exists(Path.of("/proc", Integer.toString(pid)))) {
+        LOG.log(Level.WARNING, "pid " + pid + " could not be probed; it is left alone: " + e.getMessage());
+        skippedPids.add(pid);
+      }
+      return false;
     }
   }
 

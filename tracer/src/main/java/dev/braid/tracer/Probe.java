@@ -6,6 +6,12 @@ enum Probe {
   EXECUTE(Site.ENTRY, "runtime.execute", null, "go_execute", Feature.CONTEXT),
   /** runtime.schedule(): the thread left a goroutine and runs scheduler code. */
   SCHEDULE(Site.ENTRY, "runtime.schedule", null, "go_schedule", Feature.CONTEXT),
+  /**
+   * runtime.stopm(): the thread goes idle. A goroutine back from a syscall that finds no P is
+   * queued and its thread parks here before it reaches schedule; without this probe the thread
+   * would wake up still carrying that goroutine's span.
+   */
+  STOP_THREAD(Site.ENTRY, "runtime.stopm", null, "go_schedule", Feature.CONTEXT),
   /** The CALL of runqput in newproc.func1: a go statement's goroutine is made. */
   SPAWN(Site.CALL, "runtime.newproc.func1", "runtime.runqput", "go_spawn", Feature.INHERIT),
   /** net/http.serverHandler.ServeHTTP: a request's handler starts. */

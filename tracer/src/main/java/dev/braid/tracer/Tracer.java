@@ -31,6 +31,8 @@ public final class Tracer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Tracer.class.getName());
   static final String OBJECT = "/bpf/tracer.bpf.o";
   static final String PROPAGATE_OBJECT = "/bpf/propagate.bpf.o";
+  /** Size of the {@code binaries} array in tracer_maps.h; id 0 stays unused. */
+  static final int MAX_BINARIES = 1024;
   /** Maps of tracer.bpf.o that propagate.bpf.o uses too (tracer_maps.h). */
   private static final List<String> SHARED_MAPS =
       List.of(
@@ -128,6 +130,10 @@ public final class Tracer implements AutoCloseable {
       return known;
     }
     int id = known != null ? known : binaryIds.size() + 1;
+    if (id >= MAX_BINARIES) {
+      throw new IllegalStateException("braid can instrument at most " + (MAX_BINARIES - 1)
+          + " distinct Go binaries per run; restart braid to start over, or narrow it with --exe/--pid");
+    }
     GoOffsets offsets = program.offsets();
     boolean propagate = propagates() && program.has(Probe.Feature.PROPAGATE) && offsets.has(GoOffsets.FEAT_TRACEPARENT);
     if (propagate) {
@@ -149,7 +155,8 @@ public final class Tracer implements AutoCloseable {
     } catch (RuntimeException e) {
       attached.forEach(BpfLink::close);
       if (known == null) {
-        object.map("binaries").delete(LittleEndian.u32(id));
+        // An array entry cannot be deleted; all zero reads as "not set up" in the probes.
+        object.map("binaries").update(LittleEndian.u32(id), new byte[offsets.toBytes().length]);
       }
       throw e;
     }

@@ -36,9 +36,11 @@ public final class Attribution {
 
   /**
    * No sample carries a wrong or stale span: each sample with a context names a span braid saw,
-   * of the sampled process, and was taken between that span's start and end.
+   * of the sampled process, and was taken between that span's start and end; and once the load is
+   * over, no thread of a service keeps an entry in traces_ctx_v1.
    */
   public static void noSampleCarriesAWrongOrStaleSpan(TracedRun run) {
+    assertThat(run.entriesWhenIdle()).as("traces_ctx_v1 entries per service once idle").allSatisfy((name, n) -> assertThat(n).isZero());
     List<ProfiledSample> withContext = run.samples().stream().filter(s -> s.context().isPresent()).toList();
     assertThat(withContext).isNotEmpty();
     for (ProfiledSample s : withContext) {

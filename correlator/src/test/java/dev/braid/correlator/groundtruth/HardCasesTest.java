@@ -144,4 +144,17 @@ class HardCasesTest {
     assertThat(scheduling).as("samples in the scheduler looking for work").hasSizeGreaterThan(5);
     assertThat(scheduling).allSatisfy(s -> assertThat(s.context()).as("context while the scheduler looks for work").isEmpty());
   }
+
+  /**
+   * Back from a blocking syscall while spinners hold the only P, a handler's goroutine is queued
+   * and its thread parks in stopm without passing schedule: the thread must not keep the span.
+   */
+  @Test
+  void aThreadParkedAfterASyscallDropsTheSpanOfTheGoroutineItQueued() {
+    TracedRun run = shop(Map.of("GOMAXPROCS", "1"), List.of("-spinners", "2"), "/wait/syscall?ms=2");
+    Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+    // The parked thread keeps no entry once the load is over (checked here), nor carries the span when sampled.
+    Attribution.noSampleCarriesAWrongOrStaleSpan(run);
+    assertThat(run.samplesIn("runtime.stopm")).allSatisfy(s -> assertThat(s.context()).as("context of a parked thread: %s", Attribution.stack(s)).isEmpty());
+  }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.braid.bpf.BpfMap;
+import dev.braid.bpf.TracesContextMap;
 import dev.braid.bpf.testing.PinRoot;
 import dev.braid.correlator.Batch;
 import dev.braid.correlator.CompletedSpan;
@@ -38,11 +40,13 @@ public final class TracedRun {
   private final List<Batch> batches;
   private final List<JsonNode> sent;
   private final Map<String, Integer> pids;
+  private final Map<String, Long> entriesWhenIdle;
 
-  private TracedRun(List<Batch> batches, List<JsonNode> sent, Map<String, Integer> pids) {
+  private TracedRun(List<Batch> batches, List<JsonNode> sent, Map<String, Integer> pids, Map<String, Long> entriesWhenIdle) {
     this.batches = batches;
     this.sent = sent;
     this.pids = pids;
+    this.entriesWhenIdle = entriesWhenIdle;
   }
 
   /** A service to start: its name in the run, binary, environment and arguments. */
@@ -90,6 +94,7 @@ public final class TracedRun {
           configure.apply(
               DaemonConfig.forExecutable(services.getFirst().binary(), out, pins.path()).withSampleHz(499).withFlushInterval(Duration.ofSeconds(2)));
       List<JsonNode> sent = new ArrayList<>();
+      Map<String, Long> entriesWhenIdle;
       try (Daemon daemon = Daemon.start(config, batches::add)) {
         Path requests = out.resolve("requests.jsonl");
         String routes = load.routes();
@@ -114,9 +119,10 @@ public final class TracedRun {
         for (String line : Files.readAllLines(requests)) {
           sent.add(JSON.readTree(line));
         }
+        entriesWhenIdle = entriesOf(pins.path(), pids);
         assertThat(daemon.pipelineErrors()).isZero();
       }
-      return new TracedRun(List.copyOf(batches), sent, pids);
+      return new TracedRun(List.copyOf(batches), sent, pids, entriesWhenIdle);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -126,6 +132,16 @@ public final class TracedRun {
       for (Process p : started) {
         p.destroy();
       }
+    }
+  }
+
+  /** The traces_ctx_v1 entries of each service's threads, now. */
+  private static Map<String, Long> entriesOf(Path pinRoot, Map<String, Integer> pids) {
+    try (BpfMap map = TracesContextMap.openPinned(pinRoot).orElseThrow()) {
+      List<Long> tgids = map.keys().stream().map(k -> TracesContextMap.keyValue(k) >>> 32).toList();
+      Map<String, Long> entries = new HashMap<>();
+      pids.forEach((name, pid) -> entries.put(name, tgids.stream().filter(t -> t == pid.longValue()).count()));
+      return entries;
     }
   }
 
@@ -148,6 +164,14 @@ public final class TracedRun {
   /** What the load generator sent, one record per request. */
   public List<JsonNode> sent() {
     return sent;
+  }
+
+  /**
+   * The traces_ctx_v1 entries each service's threads held once the load was over and its last
+   * work done: every one would be a span that outlived its request.
+   */
+  public Map<String, Long> entriesWhenIdle() {
+    return entriesWhenIdle;
   }
 
   public int pid(String service) {
