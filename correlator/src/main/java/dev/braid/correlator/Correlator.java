@@ -121,6 +121,15 @@ public final class Correlator {
     return open.size();
   }
 
+  /** Samples held until their span ends (or the wait runs out). */
+  public int waitingSamples() {
+    int n = 0;
+    for (List<Waiting> w : waiting.values()) {
+      n += w.size();
+    }
+    return n;
+  }
+
   /**
    * Hands out what is ready. With {@code last}, open spans end now (braid is stopping) and every
    * sample goes out.

@@ -1,13 +1,19 @@
 package dev.braid.correlator;
 
 import dev.braid.bpf.MonotonicClock;
+import dev.braid.correlator.export.OtlpExport;
+import dev.braid.correlator.otlp.ProfileFile;
 import dev.braid.correlator.otlp.TraceFile;
 import dev.braid.correlator.pprof.PprofDirectory;
 import dev.braid.profiler.Sampler;
+import dev.braid.profiler.StackSample;
 import dev.braid.profiler.Symbolizer;
 import dev.braid.tracer.GoProgram;
 import dev.braid.tracer.Tracer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,11 +42,14 @@ public final class Daemon implements AutoCloseable {
   private final Symbolizer symbolizer = new Symbolizer();
   private final List<Consumer<Batch>> observers = new CopyOnWriteArrayList<>();
   private final String hostName = Host.name();
-  private final TraceFile traceFile;
-  private final PprofDirectory pprof;
+  private final List<Output> outputs = new ArrayList<>();
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final DaemonMetrics metrics = new DaemonMetrics(registry);
+  private MetricsServer metricsServer;
   private Tracer tracer;
   private Sampler sampler;
-  private ProcessWatcher watcher;
+  private ProcessWatcher watcher; // null in reader mode
+  private ReaderTargets readerTargets; // reader mode only
   private Thread pipeline;
   private volatile boolean stopping;
   private boolean closed;
@@ -50,8 +59,18 @@ public final class Daemon implements AutoCloseable {
   private Daemon(DaemonConfig config) {
     this.config = config;
     this.correlator = new Correlator(clock, this::process);
-    this.traceFile = new TraceFile(config.outputDir().resolve("traces.jsonl"));
-    this.pprof = new PprofDirectory(config.outputDir().resolve("pprof"), config.sampleHz());
+  }
+
+  /** The files of the mode, and the collector when there is one. */
+  private void openOutputs() {
+    if (config.mode().traces()) {
+      outputs.add(new TraceFile(config.outputDir().resolve("traces.jsonl")));
+    }
+    if (config.mode().samples()) {
+      outputs.add(new ProfileFile(config.outputDir().resolve("profiles.jsonl"), config.sampleHz()));
+      outputs.add(new PprofDirectory(config.outputDir().resolve("pprof"), config.sampleHz()));
+    }
+    config.otlp().ifPresent(endpoint -> outputs.add(new OtlpExport(endpoint, config.sampleHz(), registry)));
   }
 
   /**
@@ -65,6 +84,8 @@ public final class Daemon implements AutoCloseable {
     Daemon daemon = new Daemon(config);
     daemon.observers.add(observer);
     try {
+      config.metricsAddress().ifPresent(a -> daemon.metricsServer = new MetricsServer(a, daemon.registry));
+      daemon.openOutputs();
       daemon.attach();
     } catch (RuntimeException e) {
       daemon.close();
@@ -74,25 +95,56 @@ public final class Daemon implements AutoCloseable {
   }
 
   private void attach() {
-    tracer = Tracer.start(config.pinRoot(), config.propagate(), event -> {
-      process(event.pid());
-      correlator.onSpanEvent(event);
-    });
-    watcher = new ProcessWatcher(config, tracer, new ProcessWatcher.Listener() {
-      @Override
-      public void started(int pid, GoProgram program) {
-        register(pid, program);
-      }
+    if (config.mode().traces()) {
+      tracer = Tracer.start(config.pinRoot(), config.propagate(), event -> {
+        metrics.spanEvents.increment();
+        process(event.pid());
+        correlator.onSpanEvent(event);
+      });
+      metrics.tracer(tracer);
+      watcher = new ProcessWatcher(config, tracer, new ProcessWatcher.Listener() {
+        @Override
+        public void started(int pid, GoProgram program) {
+          register(pid, program);
+        }
 
-      @Override
-      public void exited(int pid) {
-        processExited(pid);
+        @Override
+        public void exited(int pid) {
+          processExited(pid);
+        }
+      });
+      config.executable().ifPresent(watcher::instrumentExecutable);
+    }
+    if (config.mode() == DaemonConfig.Mode.READER) {
+      readerTargets = new ReaderTargets(config, hostName);
+    }
+    if (config.mode().samples()) {
+      boolean everyProcess = config.mode() == DaemonConfig.Mode.READER && config.pids().isEmpty();
+      sampler = Sampler.start(config.pinRoot(), config.sampleHz(), everyProcess, this::onSample);
+      metrics.sampler(sampler);
+      if (readerTargets != null) {
+        config.pids().forEach(sampler::addProcess);
       }
-    });
-    config.executable().ifPresent(watcher::instrumentExecutable);
-    sampler = Sampler.start(config.pinRoot(), config.sampleHz(), false, sample -> correlator.onSample(sample, symbolizer.symbolize(sample)));
+    }
     scanProcesses();
     pipeline = Thread.ofPlatform().name("braid-pipeline").daemon(false).start(this::runPipeline);
+  }
+
+  private void onSample(StackSample sample) {
+    metrics.samples.increment();
+    if (readerTargets == null || process(sample.pid()) != null) {
+      correlator.onSample(sample, symbolizer.symbolize(sample));
+    }
+  }
+
+  /** The Prometheus registry of the daemon's metrics. */
+  public PrometheusMeterRegistry metrics() {
+    return registry;
+  }
+
+  /** Where the metrics endpoint listens, when it does. */
+  public Optional<java.net.InetSocketAddress> metricsAddress() {
+    return Optional.ofNullable(metricsServer).map(MetricsServer::address);
   }
 
   /** Pids of the traced processes that are running. */
@@ -114,7 +166,7 @@ public final class Daemon implements AutoCloseable {
       if (now - lastScan >= DaemonConfig.SCAN_INTERVAL.toNanos()) {
         lastScan = now;
         guarded("process scan", this::scanProcesses);
-        guarded("loss check", () -> losses.check(tracer.stats(), sampler.lostSamples()));
+        guarded("loss check", () -> losses.check(tracer == null ? Tracer.Stats.NONE : tracer.stats(), sampler == null ? 0 : sampler.lostSamples()));
       }
       if (now - lastFlush >= config.flushInterval().toNanos()) {
         lastFlush = now;
@@ -125,19 +177,39 @@ public final class Daemon implements AutoCloseable {
 
   private synchronized void drain() {
     // Span events first: a span's start is written before any sample can name it.
-    tracer.drain();
-    sampler.drain();
+    if (tracer != null) {
+      tracer.drain();
+    }
+    if (sampler != null) {
+      sampler.drain();
+    }
     correlator.tick();
+    metrics.pipeline(correlator.openSpans(), correlator.waitingSamples(), processes.size());
   }
 
   private synchronized void scanProcesses() {
-    watcher.scan();
+    if (watcher != null) {
+      watcher.scan();
+    }
+    if (readerTargets != null) {
+      readerTargets.exited().forEach(this::processExited);
+    }
   }
 
-  /** What is known of a pid; a process a probe reported before the walk found it is looked up. */
+  /**
+   * What is known of a pid; a process a probe reported before the walk found it is looked up. In
+   * reader mode, null for a process whose samples are not kept.
+   */
   private synchronized ProcessInfo process(int pid) {
     ProcessInfo known = processes.get(pid);
     if (known != null) {
+      return known;
+    }
+    if (readerTargets != null) {
+      known = readerTargets.process(pid).orElse(null);
+      if (known != null) {
+        processes.put(pid, known);
+      }
       return known;
     }
     watcher.discover(pid); // registers it through the listener
@@ -149,7 +221,9 @@ public final class Daemon implements AutoCloseable {
   private synchronized ProcessInfo register(int pid, GoProgram program) {
     ProcessInfo info = new ProcessInfo(pid, program.path().toString(), config.serviceName().orElse(program.serviceName()), hostName);
     processes.put(pid, info);
-    sampler.addProcess(pid);
+    if (sampler != null) {
+      sampler.addProcess(pid);
+    }
     tracer.propagateFor(pid);
     LOG.log(Level.INFO, "tracing " + info.serviceName() + " pid " + pid + " (" + program.goVersion() + ", offsets from " + program.offsetSource() + ")");
     return info;
@@ -159,16 +233,21 @@ public final class Daemon implements AutoCloseable {
     LOG.log(Level.INFO, "pid " + pid + " exited");
     drain(); // what it wrote before it died still counts
     correlator.processExited(pid, System.nanoTime());
-    tracer.forgetProcess(pid);
-    sampler.removeProcess(pid);
+    if (tracer != null) {
+      tracer.forgetProcess(pid);
+    }
+    if (sampler != null && readerTargets == null) {
+      sampler.removeProcess(pid);
+    }
     symbolizer.forgetProcess(pid);
     processes.remove(pid);
   }
 
   private synchronized void flush(boolean last) {
     Batch batch = correlator.flush(System.nanoTime(), last);
-    guarded("writing traces", () -> traceFile.write(batch.spans()));
-    guarded("writing pprof", () -> pprof.write(batch));
+    for (Output o : outputs) {
+      guarded("writing " + o.name(), () -> o.write(batch));
+    }
     for (Consumer<Batch> o : observers) {
       guarded("batch observer", () -> o.accept(batch));
     }
@@ -178,6 +257,7 @@ public final class Daemon implements AutoCloseable {
     try {
       step.run();
     } catch (RuntimeException e) {
+      metrics.pipelineErrors.increment();
       if (pipelineErrors++ < 10) {
         LOG.log(Level.ERROR, what + " failed; braid keeps running", e);
       }
@@ -189,7 +269,7 @@ public final class Daemon implements AutoCloseable {
    * state) and whether the daemon still tracks it. Zero once a process that exited is forgotten.
    */
   public synchronized int stateOf(int pid) {
-    return tracer.entriesOf(pid) + (processes.containsKey(pid) ? 1 : 0);
+    return (tracer == null ? 0 : tracer.entriesOf(pid)) + (processes.containsKey(pid) ? 1 : 0);
   }
 
   /** Errors the pipeline logged and survived. */
@@ -216,18 +296,22 @@ public final class Daemon implements AutoCloseable {
       }
     }
     try {
-      if (tracer != null && sampler != null) {
-        // No probe or sample after this; then take what they left in the ring buffers.
+      // No probe or sample after this; then take what they left in the ring buffers.
+      if (tracer != null) {
         tracer.detach();
-        sampler.detach();
-        guarded("final drain", this::drain);
-        flush(true);
       }
+      if (sampler != null) {
+        sampler.detach();
+      }
+      guarded("final drain", this::drain);
+      flush(true);
     } finally {
       closeQuietly(sampler);
       closeQuietly(tracer);
       closeQuietly(symbolizer);
-      closeQuietly(traceFile);
+      outputs.forEach(this::closeQuietly);
+      closeQuietly(metricsServer);
+      registry.close();
     }
   }
 

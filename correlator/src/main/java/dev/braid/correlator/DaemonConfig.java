@@ -1,7 +1,10 @@
 package dev.braid.correlator;
 
+import dev.braid.correlator.export.OtlpEndpoint;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -12,12 +15,16 @@ import java.util.regex.Pattern;
  * @param executable trace only the processes of this Go binary
  * @param pids trace only these processes (empty: all that match)
  * @param exclude leave alone the processes whose executable path or name matches
- * @param outputDir where traces.jsonl and pprof/ go
+ * @param outputDir where traces.jsonl, profiles.jsonl and pprof/ go
  * @param sampleHz CPU samples per second per CPU
  * @param pinRoot the bpffs directory under which otel/traces_ctx_v1 is pinned
- * @param flushInterval how often spans and profiles are written
+ * @param flushInterval how often spans and profiles are written and exported
  * @param serviceName overrides {@code service.name} (OTEL_SERVICE_NAME), else the binary's name
  * @param propagate add traceparent to the outgoing HTTP requests of client spans
+ * @param mode which of braid's parts run
+ * @param contextSource how a sample finds its span
+ * @param otlp where spans and profiles are exported, if anywhere
+ * @param metricsAddress where the Prometheus endpoint listens, if anywhere
  */
 public record DaemonConfig(
     Optional<Path> executable,
@@ -28,12 +35,51 @@ public record DaemonConfig(
     Path pinRoot,
     Duration flushInterval,
     Optional<String> serviceName,
-    boolean propagate) {
+    boolean propagate,
+    Mode mode,
+    ContextSource contextSource,
+    Optional<OtlpEndpoint> otlp,
+    Optional<InetSocketAddress> metricsAddress) {
 
   public static final long DEFAULT_SAMPLE_HZ = 99;
   public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofSeconds(10);
   static final Duration DRAIN_INTERVAL = Duration.ofMillis(100);
   static final Duration SCAN_INTERVAL = Duration.ofSeconds(1);
+
+  /** Which of braid's parts run. */
+  public enum Mode {
+    /** Tracer, writer of traces_ctx_v1, sampler and correlator. */
+    STANDALONE,
+    /** Tracer and writer only, for an eBPF profiler that reads traces_ctx_v1. */
+    WRITER,
+    /** Sampler only, stamping samples from a traces_ctx_v1 that another writer fills. */
+    READER;
+
+    /** The name the command line uses. */
+    public String option() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    public boolean traces() {
+      return this != READER;
+    }
+
+    public boolean samples() {
+      return this != WRITER;
+    }
+  }
+
+  /** How a sample finds its span. */
+  public enum ContextSource {
+    /** The thread's traces_ctx_v1 entry, which goroutine-switch probes keep exact. */
+    SWITCH,
+    /** The goroutine running at sample time (TLS g, m.curg, goid), looked up by the sampler. */
+    SAMPLE;
+
+    public String option() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   public DaemonConfig {
     if (sampleHz <= 0 || sampleHz > 10_000) {
@@ -42,42 +88,167 @@ public record DaemonConfig(
     if (flushInterval.isNegative() || flushInterval.isZero()) {
       throw new IllegalArgumentException("the flush interval must be positive");
     }
+    if (mode == Mode.READER && contextSource == ContextSource.SAMPLE) {
+      throw new IllegalArgumentException("--ctx-source sample needs braid's tracer; in reader mode samples take their context from traces_ctx_v1");
+    }
+    if (mode == Mode.WRITER && contextSource == ContextSource.SAMPLE) {
+      throw new IllegalArgumentException("--ctx-source sample keeps no traces_ctx_v1 for another profiler; writer mode needs switch");
+    }
+    if (mode == Mode.READER && propagate) {
+      throw new IllegalArgumentException("--propagate needs braid's tracer, which reader mode does not run");
+    }
     pids = Set.copyOf(pids);
   }
 
   /** The processes of one executable, with defaults for the rest. */
   public static DaemonConfig forExecutable(Path executable, Path outputDir, Path pinRoot) {
-    return new DaemonConfig(
-        Optional.of(executable), Set.of(), Optional.empty(), outputDir, DEFAULT_SAMPLE_HZ, pinRoot, DEFAULT_FLUSH_INTERVAL, Optional.empty(), false);
+    return new Builder(outputDir, pinRoot).executable(Optional.of(executable)).build();
   }
 
   /** Every Go process of the host, with defaults for the rest. */
   public static DaemonConfig wholeHost(Path outputDir, Path pinRoot) {
-    return new DaemonConfig(
-        Optional.empty(), Set.of(), Optional.empty(), outputDir, DEFAULT_SAMPLE_HZ, pinRoot, DEFAULT_FLUSH_INTERVAL, Optional.empty(), false);
+    return new Builder(outputDir, pinRoot).build();
+  }
+
+  public static Builder builder(Path outputDir, Path pinRoot) {
+    return new Builder(outputDir, pinRoot);
+  }
+
+  public Builder toBuilder() {
+    Builder b = new Builder(outputDir, pinRoot);
+    b.executable = executable;
+    b.pids = pids;
+    b.exclude = exclude;
+    b.sampleHz = sampleHz;
+    b.flushInterval = flushInterval;
+    b.serviceName = serviceName;
+    b.propagate = propagate;
+    b.mode = mode;
+    b.contextSource = contextSource;
+    b.otlp = otlp;
+    b.metricsAddress = metricsAddress;
+    return b;
   }
 
   public DaemonConfig withSampleHz(long hz) {
-    return new DaemonConfig(executable, pids, exclude, outputDir, hz, pinRoot, flushInterval, serviceName, propagate);
+    return toBuilder().sampleHz(hz).build();
   }
 
   public DaemonConfig withFlushInterval(Duration d) {
-    return new DaemonConfig(executable, pids, exclude, outputDir, sampleHz, pinRoot, d, serviceName, propagate);
+    return toBuilder().flushInterval(d).build();
   }
 
   public DaemonConfig withPids(Set<Integer> only) {
-    return new DaemonConfig(executable, only, exclude, outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate);
+    return toBuilder().pids(only).build();
   }
 
   public DaemonConfig withExclude(Pattern pattern) {
-    return new DaemonConfig(executable, pids, Optional.of(pattern), outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate);
+    return toBuilder().exclude(Optional.of(pattern)).build();
   }
 
   public DaemonConfig withServiceName(Optional<String> name) {
-    return new DaemonConfig(executable, pids, exclude, outputDir, sampleHz, pinRoot, flushInterval, name, propagate);
+    return toBuilder().serviceName(name).build();
   }
 
   public DaemonConfig withPropagation(boolean on) {
-    return new DaemonConfig(executable, pids, exclude, outputDir, sampleHz, pinRoot, flushInterval, serviceName, on);
+    return toBuilder().propagate(on).build();
+  }
+
+  public DaemonConfig withMode(Mode m) {
+    return toBuilder().mode(m).build();
+  }
+
+  public DaemonConfig withContextSource(ContextSource source) {
+    return toBuilder().contextSource(source).build();
+  }
+
+  public DaemonConfig withOtlp(Optional<OtlpEndpoint> endpoint) {
+    return toBuilder().otlp(endpoint).build();
+  }
+
+  public DaemonConfig withMetricsAddress(Optional<InetSocketAddress> address) {
+    return toBuilder().metricsAddress(address).build();
+  }
+
+  /** Builds a config; what is not set keeps braid's default. */
+  public static final class Builder {
+    private final Path outputDir;
+    private final Path pinRoot;
+    private Optional<Path> executable = Optional.empty();
+    private Set<Integer> pids = Set.of();
+    private Optional<Pattern> exclude = Optional.empty();
+    private long sampleHz = DEFAULT_SAMPLE_HZ;
+    private Duration flushInterval = DEFAULT_FLUSH_INTERVAL;
+    private Optional<String> serviceName = Optional.empty();
+    private boolean propagate;
+    private Mode mode = Mode.STANDALONE;
+    private ContextSource contextSource = ContextSource.SWITCH;
+    private Optional<OtlpEndpoint> otlp = Optional.empty();
+    private Optional<InetSocketAddress> metricsAddress = Optional.empty();
+
+    private Builder(Path outputDir, Path pinRoot) {
+      this.outputDir = outputDir;
+      this.pinRoot = pinRoot;
+    }
+
+    public Builder executable(Optional<Path> v) {
+      executable = v;
+      return this;
+    }
+
+    public Builder pids(Set<Integer> v) {
+      pids = v;
+      return this;
+    }
+
+    public Builder exclude(Optional<Pattern> v) {
+      exclude = v;
+      return this;
+    }
+
+    public Builder sampleHz(long v) {
+      sampleHz = v;
+      return this;
+    }
+
+    public Builder flushInterval(Duration v) {
+      flushInterval = v;
+      return this;
+    }
+
+    public Builder serviceName(Optional<String> v) {
+      serviceName = v;
+      return this;
+    }
+
+    public Builder propagate(boolean v) {
+      propagate = v;
+      return this;
+    }
+
+    public Builder mode(Mode v) {
+      mode = v;
+      return this;
+    }
+
+    public Builder contextSource(ContextSource v) {
+      contextSource = v;
+      return this;
+    }
+
+    public Builder otlp(Optional<OtlpEndpoint> v) {
+      otlp = v;
+      return this;
+    }
+
+    public Builder metricsAddress(Optional<InetSocketAddress> v) {
+      metricsAddress = v;
+      return this;
+    }
+
+    public DaemonConfig build() {
+      return new DaemonConfig(
+          executable, pids, exclude, outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate, mode, contextSource, otlp, metricsAddress);
+    }
   }
 }

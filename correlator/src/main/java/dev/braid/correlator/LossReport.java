@@ -11,7 +11,7 @@ final class LossReport {
   private static final System.Logger LOG = System.getLogger(LossReport.class.getName());
   private static final long EVERY_NANOS = 60_000_000_000L;
 
-  private Tracer.Stats reportedSpans = new Tracer.Stats(0, 0, 0, 0, 0, 0, 0);
+  private Tracer.Stats reportedSpans = Tracer.Stats.NONE;
   private long reportedSamples;
   private long lastReport = System.nanoTime() - EVERY_NANOS;
 

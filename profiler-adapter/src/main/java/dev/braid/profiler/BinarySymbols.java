@@ -56,8 +56,11 @@ final class BinarySymbols implements AutoCloseable {
     return elf.addressOfFileOffset(fileOffset);
   }
 
-  /** Source positions at a link-time address, innermost first; empty when unknown. */
-  List<Line> lines(long address) {
+  /**
+   * The location of {@code pc}, at link-time {@code address} of this file: Go frames (inlined
+   * calls included, innermost first) from pclntab, else the ELF symbol that holds it.
+   */
+  Location location(long pc, Mapping mapping, long address) {
     if (pclntab != null) {
       List<GoFrame> frames = pclntab.frames(address);
       if (!frames.isEmpty()) {
@@ -65,10 +68,11 @@ final class BinarySymbols implements AutoCloseable {
         for (GoFrame f : frames) {
           lines.add(new Line(f.function(), f.file(), f.line()));
         }
-        return lines;
+        return new Location(pc, mapping, lines, Location.Kind.GO);
       }
     }
-    return symbols.symbolAt(address).map(s -> List.of(new Line(s.name(), "", 0))).orElse(List.of());
+    List<Line> lines = symbols.symbolAt(address).map(s -> List.of(new Line(s.name(), "", 0))).orElse(List.of());
+    return new Location(pc, mapping, lines, Location.Kind.NATIVE);
   }
 
   @Override

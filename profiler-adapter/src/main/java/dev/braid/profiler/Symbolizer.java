@@ -65,29 +65,29 @@ public final class Symbolizer implements AutoCloseable {
       kallsyms = Kallsyms.read();
     }
     long lookup = leaf ? pc : pc - 1;
-    return new Location(pc, Mapping.KERNEL, kallsyms.functionAt(lookup).map(f -> List.of(new Line(f, "", 0))).orElse(List.of()));
+    return new Location(pc, Mapping.KERNEL, kallsyms.functionAt(lookup).map(f -> List.of(new Line(f, "", 0))).orElse(List.of()), Location.Kind.KERNEL);
   }
 
   private Location userLocation(int pid, long pc, boolean leaf) {
     Optional<ProcessMaps.Region> region = region(pid, pc);
     if (region.isEmpty()) {
-      return new Location(pc, Mapping.UNKNOWN, List.of());
+      return new Location(pc, Mapping.UNKNOWN, List.of(), Location.Kind.NATIVE);
     }
     ProcessMaps.Region r = region.get();
     Mapping mapping = mappingOf(pid, r);
     if (!r.isFile()) {
-      return new Location(pc, mapping, List.of());
+      return new Location(pc, mapping, List.of(), Location.Kind.NATIVE);
     }
     Optional<BinarySymbols> symbols = binaries.get(fileKey(r));
     if (symbols == null || symbols.isEmpty()) {
-      return new Location(pc, mapping, List.of());
+      return new Location(pc, mapping, List.of(), Location.Kind.NATIVE);
     }
     long lookup = leaf ? pc : pc - 1;
     OptionalLong address = symbols.get().addressOfFileOffset(lookup - r.start() + r.offset());
     if (address.isEmpty()) {
-      return new Location(pc, mapping, List.of());
+      return new Location(pc, mapping, List.of(), Location.Kind.NATIVE);
     }
-    return new Location(pc, mapping, symbols.get().lines(address.getAsLong()));
+    return symbols.get().location(pc, mapping, address.getAsLong());
   }
 
   private Optional<ProcessMaps.Region> region(int pid, long pc) {

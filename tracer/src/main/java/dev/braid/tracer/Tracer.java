@@ -228,7 +228,10 @@ public final class Tracer implements AutoCloseable {
    * @param headersTooMany requests whose header map was too big to search whole for traceparent
    */
   public record Stats(
-      long ringBufferFull, long goroutineMapFull, long readFailed, long propagated, long propagationSkipped, long inherited, long headersTooMany) {}
+      long ringBufferFull, long goroutineMapFull, long readFailed, long propagated, long propagationSkipped, long inherited, long headersTooMany) {
+    /** No tracer, nothing counted. */
+    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0);
+  }
 
   /** traces_ctx_v1 as this tracer shares it (for tests and the reader in standalone mode). */
   public BpfMap tracesContextMap() {

@@ -28,7 +28,7 @@ public final class BraidCli implements Runnable {
   /** Runs a command line and returns its exit code (for tests). */
   public static int execute(String... args) {
     configureLogging("info");
-    CommandLine cli = new CommandLine(new BraidCli());
+    CommandLine cli = new CommandLine(new BraidCli()).setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExitCodeExceptionMapper(e -> e instanceof UsageException ? EXIT_USAGE : 1);
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
@@ -51,22 +51,31 @@ public final class BraidCli implements Runnable {
 
   /** One line per record on stderr: stdout is kept for what scripts read ("ready"). */
   static void configureLogging(String level) {
-    System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$-7s %3$s: %5$s%6$s%n");
-    Logger root = Logger.getLogger("");
+    configureLogging(level, "logfmt");
+  }
+
+  /**
+   * @throws IllegalArgumentException an unknown level or format, with what is accepted
+   */
+  static void configureLogging(String level, String format) {
     Level l =
         switch (level.toLowerCase(java.util.Locale.ROOT)) {
           case "debug" -> Level.FINE;
           case "trace" -> Level.FINEST;
+          case "info" -> Level.INFO;
           case "warn", "warning" -> Level.WARNING;
           case "error" -> Level.SEVERE;
-          default -> Level.INFO;
+          default -> throw new IllegalArgumentException("--log-level must be error, warn, info, debug or trace, not '" + level + "'");
         };
+    LogFormat formatter = LogFormat.parse(format);
+    Logger root = Logger.getLogger("");
     root.setLevel(l);
     for (var h : root.getHandlers()) {
       h.setLevel(l);
-      h.setFormatter(new java.util.logging.SimpleFormatter());
+      h.setFormatter(formatter);
     }
-    // The SDK's exporters log through JUL too; braid's own logs are what matter here.
+    // Libraries log through JUL too (grpc, netty); braid's own logs are what matter here.
     Logger.getLogger("io.opentelemetry").setLevel(Level.WARNING);
+    Logger.getLogger("io.grpc").setLevel(Level.WARNING);
   }
 }

@@ -2,6 +2,8 @@ package dev.braid.correlator.cli;
 
 import dev.braid.correlator.Daemon;
 import dev.braid.correlator.DaemonConfig;
+import dev.braid.correlator.HostPort;
+import dev.braid.correlator.export.OtlpEndpoint;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -18,7 +20,8 @@ import picocli.CommandLine.Option;
     description = {
       "Traces and profiles Go processes until --duration or SIGINT/SIGTERM: every Go process on the host,",
       "or those of --exe, or the --pid ones. New ones are picked up within a second.",
-      "Writes DIR/traces.jsonl (OTLP/JSON) and DIR/pprof/*.pb.gz; prints 'ready' once every probe is attached."
+      "Writes DIR/traces.jsonl and DIR/profiles.jsonl (OTLP/JSON) and DIR/pprof/*.pb.gz, and exports both signals",
+      "over OTLP when an endpoint is set; prints 'ready' once every probe is attached."
     })
 final class RunCommand implements Callable<Integer> {
   @Option(names = "--exe", paramLabel = "PATH", description = "trace only the processes of this Go executable")
@@ -48,25 +51,74 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--flush-interval", paramLabel = "D", converter = Durations.class, defaultValue = "10s", description = "how often spans and profiles are written (default: ${DEFAULT-VALUE})")
   Duration flushInterval;
 
+  @Option(
+      names = "--mode",
+      paramLabel = "MODE",
+      defaultValue = "standalone",
+      description = {
+        "standalone: trace, write traces_ctx_v1 and sample; writer: trace and write traces_ctx_v1 for another",
+        "eBPF profiler, no sampling; reader: only sample, stamping samples from a traces_ctx_v1 another writer fills",
+        "(default: ${DEFAULT-VALUE})"
+      })
+  DaemonConfig.Mode mode;
+
+  @Option(
+      names = "--ctx-source",
+      paramLabel = "SOURCE",
+      defaultValue = "switch",
+      description = {
+        "switch: samples read traces_ctx_v1, kept exact by goroutine-switch probes; sample: the sampler finds the",
+        "goroutine running at sample time and its span, without switch probes (no traces_ctx_v1 for others)",
+        "(default: ${DEFAULT-VALUE})"
+      })
+  DaemonConfig.ContextSource contextSource;
+
+  @Option(names = "--otlp-endpoint", paramLabel = "URL", description = "export spans and profiles over OTLP to this collector (default: OTEL_EXPORTER_OTLP_ENDPOINT; none: files only)")
+  String otlpEndpoint;
+
+  @Option(names = "--otlp-protocol", paramLabel = "P", description = "grpc or http/protobuf (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)")
+  String otlpProtocol;
+
+  @Option(
+      names = "--otlp-queue",
+      paramLabel = "N",
+      defaultValue = "64",
+      description = "export requests per signal held while the collector is down or slow; the oldest is dropped and counted beyond (default: ${DEFAULT-VALUE})")
+  int otlpQueue;
+
+  @Option(names = "--metrics-addr", paramLabel = "HOST:PORT", description = "serve Prometheus metrics at http://HOST:PORT/metrics")
+  String metricsAddress;
+
   @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info", description = "error, warn, info or debug (default: ${DEFAULT-VALUE})")
   String logLevel;
 
+  @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "logfmt", description = "logfmt or json, one record per line on stderr (default: ${DEFAULT-VALUE})")
+  String logFormat;
+
   @Override
   public Integer call() throws InterruptedException {
-    BraidCli.configureLogging(logLevel);
+    RuntimeGate.starting(() -> {
+      BraidCli.configureLogging(logLevel, logFormat);
+      return null;
+    });
     DaemonConfig config =
         RuntimeGate.starting(
             () ->
-                new DaemonConfig(
-                    Optional.ofNullable(exe),
-                    pids,
-                    Optional.ofNullable(exclude),
-                    out,
-                    sampleHz,
-                    pinPath,
-                    flushInterval,
-                    Optional.ofNullable(System.getenv("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank()),
-                    propagate));
+                DaemonConfig.builder(out, pinPath)
+                    .executable(Optional.ofNullable(exe))
+                    .pids(pids)
+                    .exclude(Optional.ofNullable(exclude))
+                    .sampleHz(sampleHz)
+                    .flushInterval(flushInterval)
+                    .serviceName(Optional.ofNullable(System.getenv("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank()))
+                    .propagate(propagate)
+                    .mode(mode)
+                    .contextSource(contextSource)
+                    .otlp(
+                        OtlpEndpoint.configure(Optional.ofNullable(otlpEndpoint), Optional.ofNullable(otlpProtocol), System.getenv())
+                            .map(e -> e.withQueueRequests(otlpQueue)))
+                    .metricsAddress(Optional.ofNullable(metricsAddress).map(HostPort::listenAddress))
+                    .build());
     RuntimeGate.requireRunnable(pinPath);
     Daemon daemon = RuntimeGate.starting(() -> Daemon.start(config, batch -> {}));
     CountDownLatch stopped = new CountDownLatch(1);

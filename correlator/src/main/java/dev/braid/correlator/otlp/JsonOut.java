@@ -123,6 +123,12 @@ final class JsonOut {
     return raw('"').raw(name).raw("\":");
   }
 
+  /** What was written, as text. */
+  @Override
+  public String toString() {
+    return new String(buf, 0, n, StandardCharsets.UTF_8);
+  }
+
   void writeTo(OutputStream out) throws IOException {
     out.write(buf, 0, n);
   }

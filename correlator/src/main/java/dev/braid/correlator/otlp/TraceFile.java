@@ -1,19 +1,15 @@
 package dev.braid.correlator.otlp;
 
+import dev.braid.correlator.Batch;
 import dev.braid.correlator.CompletedSpan;
+import dev.braid.correlator.Output;
 import dev.braid.correlator.ProcessInfo;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.trace.data.StatusData;
-import java.io.BufferedOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,32 +23,32 @@ import java.util.Map;
  *
  * <p>Owns the file; {@link #close()} flushes and closes it. Not thread-safe.
  */
-public final class TraceFile implements AutoCloseable {
+public final class TraceFile implements Output {
   static final String SCOPE_NAME = "dev.braid.tracer";
   static final String SCOPE_VERSION = "0.1.0";
   // OTLP SpanFlags: the parent's remoteness is known (bit 8), and it is remote (bit 9).
   private static final int HAS_IS_REMOTE = 0x100;
   private static final int IS_REMOTE = 0x200;
 
-  private final Path path;
-  private final OutputStream out;
-  private final JsonOut json = new JsonOut();
+  private final JsonLinesFile file;
+  private JsonOut json;
 
   public TraceFile(Path path) {
-    this.path = path;
-    try {
-      Files.createDirectories(path.toAbsolutePath().getParent());
-      this.out =
-          new BufferedOutputStream(
-              Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
-              1 << 16);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + path, e);
-    }
+    this.file = new JsonLinesFile(path);
   }
 
   public Path path() {
-    return path;
+    return file.path();
+  }
+
+  @Override
+  public String name() {
+    return file.path().getFileName().toString();
+  }
+
+  @Override
+  public void write(Batch batch) {
+    write(batch.spans());
   }
 
   /** Appends one line with these spans, grouped by process (nothing for none). */
@@ -64,7 +60,14 @@ public final class TraceFile implements AutoCloseable {
     for (CompletedSpan s : spans) {
       byProcess.computeIfAbsent(s.process(), p -> new ArrayList<>()).add(s);
     }
-    json.reset();
+    file.writeLine(
+        out -> {
+          json = out;
+          resourceSpans(byProcess);
+        });
+  }
+
+  private void resourceSpans(Map<ProcessInfo, List<CompletedSpan>> byProcess) {
     json.raw("{\"resourceSpans\":[");
     boolean firstResource = true;
     for (Map.Entry<ProcessInfo, List<CompletedSpan>> e : byProcess.entrySet()) {
@@ -85,26 +88,16 @@ public final class TraceFile implements AutoCloseable {
       }
       json.raw("]}]}");
     }
-    json.raw("]}\n");
-    try {
-      json.writeTo(out);
-      out.flush();
-    } catch (IOException ex) {
-      throw new UncheckedIOException("writing " + path, ex);
-    }
+    json.raw("]}");
   }
 
   private void span(CompletedSpan s) {
     json.raw("{\"traceId\":\"").hex(s.context().traceHigh()).hex(s.context().traceLow());
     json.raw("\",\"spanId\":\"").hex(s.context().span()).raw('"');
-    int flags = s.traceFlags() | HAS_IS_REMOTE;
     if (!s.parentSpanId().isEmpty()) {
       json.raw(",\"parentSpanId\":\"").raw(s.parentSpanId()).raw('"');
-      if (s.kind() == SpanKind.SERVER) {
-        flags |= IS_REMOTE; // a server span's parent came over the wire
-      }
     }
-    json.raw(",\"flags\":").number(flags);
+    json.raw(",\"flags\":").number(flags(s));
     json.raw(",\"name\":").string(s.name());
     json.raw(",\"kind\":").number(kind(s.kind()));
     json.raw(",\"startTimeUnixNano\":").quoted(s.startEpochNanos());
@@ -169,8 +162,17 @@ public final class TraceFile implements AutoCloseable {
     json.raw(']');
   }
 
+  /** OTLP's Span.flags: the W3C trace flags, and whether the parent is remote. */
+  static int flags(CompletedSpan s) {
+    int flags = s.traceFlags() | HAS_IS_REMOTE;
+    if (!s.parentSpanId().isEmpty() && s.kind() == SpanKind.SERVER) {
+      flags |= IS_REMOTE; // a server span's parent came over the wire
+    }
+    return flags;
+  }
+
   /** OTLP's Span.SpanKind numbers. */
-  private static int kind(SpanKind kind) {
+  static int kind(SpanKind kind) {
     return switch (kind) {
       case INTERNAL -> 1;
       case SERVER -> 2;
@@ -182,10 +184,6 @@ public final class TraceFile implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      out.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException("closing " + path, e);
-    }
+    file.close();
   }
 }

@@ -1,6 +1,7 @@
 package dev.braid.correlator.pprof;
 
 import dev.braid.correlator.Batch;
+import dev.braid.correlator.Output;
 import dev.braid.correlator.ProcessInfo;
 import dev.braid.correlator.ProfiledSample;
 import java.io.IOException;
@@ -17,7 +18,7 @@ import java.util.Map;
  * {@code DIR/pprof/}: one gzipped pprof file per process and flush window, named {@code
  * SERVICE-PID-N.pb.gz}. Not thread-safe.
  */
-public final class PprofDirectory {
+public final class PprofDirectory implements Output {
   private final Path dir;
   private final long periodNanos;
   private final PprofWriter writer = new PprofWriter();
@@ -33,8 +34,21 @@ public final class PprofDirectory {
     }
   }
 
+  @Override
+  public String name() {
+    return "pprof";
+  }
+
+  @Override
+  public void write(Batch batch) {
+    writeFiles(batch);
+  }
+
+  @Override
+  public void close() {}
+
   /** Writes the batch's samples; returns the files written. */
-  public List<Path> write(Batch batch) {
+  public List<Path> writeFiles(Batch batch) {
     Map<ProcessInfo, List<PprofProfile.Sample>> byProcess = new LinkedHashMap<>();
     for (ProfiledSample s : batch.samples()) {
       byProcess.computeIfAbsent(s.process(), p -> new ArrayList<>()).add(new PprofProfile.Sample(s.stack(), s.labels()));

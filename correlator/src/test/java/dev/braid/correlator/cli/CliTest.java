@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code braid run} as a user runs it: a separate JVM, its exit code, stdout and stderr. */
@@ -73,6 +75,28 @@ class CliTest {
     Result r = run(braid("run", "--exe", "/bin/true", "--out", out.toString(), "--duration", "1s"));
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.stderr()).contains("not a Go program");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--mode=sideways|Invalid value for option '--mode'",
+        "--ctx-source=guess|Invalid value for option '--ctx-source'",
+        "--mode=reader --ctx-source=sample|--ctx-source sample needs braid's tracer",
+        "--otlp-endpoint=ftp://collector:4317|OTLP endpoint must be an http:// or https:// URL",
+        "--otlp-endpoint=http://collector:4318 --otlp-protocol=thrift|OTLP protocol must be grpc or http/protobuf, not 'thrift'",
+        "--metrics-addr=localhost|--metrics-addr must be HOST:PORT or :PORT, not 'localhost'",
+        "--log-format=xml|--log-format must be logfmt or json, not 'xml'",
+        "--log-level=loud|--log-level must be error, warn, info, debug or trace, not 'loud'"
+      })
+  void badOptionsAreExit2WithWhatIsAccepted(String options, String message, @TempDir Path out) throws Exception {
+    List<String> args = new ArrayList<>(List.of("run", "--exe", Examples.binary("shop").toString(), "--out", out.toString(), "--duration", "1s"));
+    args.addAll(List.of(options.split(" ")));
+    Result r = run(braid(args.toArray(String[]::new)));
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.stderr()).contains(message);
+    assertThat(r.stdout()).doesNotContain("ready");
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.braid.correlator.Daemon;
 import dev.braid.correlator.DaemonConfig;
 import dev.braid.correlator.ProfiledSample;
 import dev.braid.examples.Examples;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -41,12 +42,17 @@ public final class TracedRun {
   private final List<JsonNode> sent;
   private final Map<String, Integer> pids;
   private final Map<String, Long> entriesWhenIdle;
+  private final MeterRegistry metrics;
+  private final Path outputDir;
 
-  private TracedRun(List<Batch> batches, List<JsonNode> sent, Map<String, Integer> pids, Map<String, Long> entriesWhenIdle) {
+  private TracedRun(
+      List<Batch> batches, List<JsonNode> sent, Map<String, Integer> pids, Map<String, Long> entriesWhenIdle, MeterRegistry metrics, Path outputDir) {
     this.batches = batches;
     this.sent = sent;
     this.pids = pids;
     this.entriesWhenIdle = entriesWhenIdle;
+    this.metrics = metrics;
+    this.outputDir = outputDir;
   }
 
   /** A service to start: its name in the run, binary, environment and arguments. */
@@ -74,6 +80,11 @@ public final class TracedRun {
    * service's binary), then the load; stops everything and returns what braid handed out.
    */
   public static TracedRun run(List<Service> services, Load load, UnaryOperator<DaemonConfig> configure) {
+    return run(services, load, configure, () -> {});
+  }
+
+  /** As {@link #run(List, Load, UnaryOperator)}, with {@code duringLoad} run while the load runs. */
+  public static TracedRun run(List<Service> services, Load load, UnaryOperator<DaemonConfig> configure, Runnable duringLoad) {
     List<Batch> batches = new CopyOnWriteArrayList<>();
     List<Process> started = new ArrayList<>();
     Map<String, String> addresses = new HashMap<>();
@@ -95,7 +106,9 @@ public final class TracedRun {
               DaemonConfig.forExecutable(services.getFirst().binary(), out, pins.path()).withSampleHz(499).withFlushInterval(Duration.ofSeconds(2)));
       List<JsonNode> sent = new ArrayList<>();
       Map<String, Long> entriesWhenIdle;
+      MeterRegistry metrics;
       try (Daemon daemon = Daemon.start(config, batches::add)) {
+        metrics = daemon.metrics();
         Path requests = out.resolve("requests.jsonl");
         String routes = load.routes();
         for (Map.Entry<String, String> a : addresses.entrySet()) {
@@ -112,6 +125,7 @@ public final class TracedRun {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
+        duringLoad.run();
         assertThat(loadgen.waitFor(load.duration().toSeconds() + 60, TimeUnit.SECONDS)).isTrue();
         assertThat(loadgen.exitValue()).isZero();
         // Work a handler left behind (a spawned goroutine) finishes before braid stops.
@@ -122,7 +136,7 @@ public final class TracedRun {
         entriesWhenIdle = entriesOf(pins.path(), pids);
         assertThat(daemon.pipelineErrors()).isZero();
       }
-      return new TracedRun(List.copyOf(batches), sent, pids, entriesWhenIdle);
+      return new TracedRun(List.copyOf(batches), sent, pids, entriesWhenIdle, metrics, out);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -172,6 +186,16 @@ public final class TracedRun {
    */
   public Map<String, Long> entriesWhenIdle() {
     return entriesWhenIdle;
+  }
+
+  /** The daemon's metrics, as they stood once it had stopped. */
+  public MeterRegistry metrics() {
+    return metrics;
+  }
+
+  /** Where braid wrote its files. */
+  public Path outputDir() {
+    return outputDir;
   }
 
   public int pid(String service) {

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 class PprofWriterTest {
   private static final Mapping SHOP = new Mapping(0x400000, 0x800000, 0, "/srv/shop", "abc123");
   private static final Location PRICE =
-      new Location(0x401010, SHOP, List.of(new Line("main.spin", "/src/shop/main.go", 90), new Line("main.priceCart", "/src/shop/main.go", 70)));
-  private static final Location HANDLER = new Location(0x402020, SHOP, List.of(new Line("main.main.func1", "/src/shop/main.go", 33)));
-  private static final Location IDLE = new Location(0x403030, SHOP, List.of(new Line("runtime.futex", "/go/src/runtime/sys.s", 557)));
+      new Location(0x401010, SHOP, List.of(new Line("main.spin", "/src/shop/main.go", 90), new Line("main.priceCart", "/src/shop/main.go", 70)), Location.Kind.GO);
+  private static final Location HANDLER = new Location(0x402020, SHOP, List.of(new Line("main.main.func1", "/src/shop/main.go", 33)), Location.Kind.GO);
+  private static final Location IDLE = new Location(0x403030, SHOP, List.of(new Line("runtime.futex", "/go/src/runtime/sys.s", 557)), Location.Kind.GO);
 
   private static Path write(Path dir, PprofProfile profile) throws Exception {
     Path file = dir.resolve("p.pb.gz");

@@ -1,0 +1,61 @@
+package dev.braid.correlator;
+
+import dev.braid.profiler.Sampler;
+import dev.braid.tracer.Tracer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The daemon's metrics. Counts on the hot path are Micrometer counters; what the kernel keeps
+ * (lost samples, ring buffer drops, map entries) is read when scraped; what the pipeline owns
+ * (open spans, waiting samples) it publishes after each drain.
+ */
+final class DaemonMetrics {
+  final Counter spanEvents;
+  final Counter samples;
+  final Counter pipelineErrors;
+  private final AtomicLong openSpans = new AtomicLong();
+  private final AtomicLong waitingSamples = new AtomicLong();
+  private final AtomicLong processes = new AtomicLong();
+  private final MeterRegistry registry;
+
+  DaemonMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    spanEvents = Counter.builder("braid.span.events").description("span starts and ends read from the tracer's ring buffer").register(registry);
+    samples = Counter.builder("braid.samples").description("CPU samples read from the sampler's ring buffer").register(registry);
+    pipelineErrors = Counter.builder("braid.pipeline.errors").description("errors the pipeline logged and survived").register(registry);
+    Gauge.builder("braid.spans.open", openSpans, AtomicLong::get).description("spans started and not yet ended").register(registry);
+    Gauge.builder("braid.samples.waiting", waitingSamples, AtomicLong::get).description("samples waiting for their span to end").register(registry);
+    Gauge.builder("braid.processes", processes, AtomicLong::get).description("processes braid traces or samples").register(registry);
+  }
+
+  /** The tracer's counters, read from its per-CPU map at each scrape. */
+  void tracer(Tracer tracer) {
+    kernelCounter("braid.span.events.lost", tracer, t -> t.stats().ringBufferFull(), "span events lost: the tracer's ring buffer was full");
+    kernelCounter("braid.spans.not.started", tracer, t -> t.stats().goroutineMapFull(), "spans not started: the goroutine state map was full");
+    kernelCounter("braid.probe.read.failures", tracer, t -> t.stats().readFailed(), "probe reads of process memory that failed");
+    kernelCounter("braid.traceparent.propagated", tracer, t -> t.stats().propagated(), "outgoing requests given a traceparent");
+    Gauge.builder("braid.traces_ctx.entries", tracer, t -> t.tracesContextMap().keys().size())
+        .description("entries in the pinned traces_ctx_v1 map (all writers')")
+        .register(registry);
+  }
+
+  void sampler(Sampler sampler) {
+    kernelCounter("braid.samples.lost", sampler, Sampler::lostSamples, "CPU samples lost: the sampler's ring buffer was full");
+  }
+
+  private <T> void kernelCounter(String name, T source, ToDoubleFunction<T> read, String description) {
+    FunctionCounter.builder(name, source, read).description(description).register(registry);
+  }
+
+  /** Published by the pipeline thread after each drain. */
+  void pipeline(int open, int waiting, int traced) {
+    openSpans.set(open);
+    waitingSamples.set(waiting);
+    processes.set(traced);
+  }
+}

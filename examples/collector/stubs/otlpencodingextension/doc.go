@@ -1,0 +1,2 @@
+// Package otlpencodingextension is an empty stub (test-only dependency of fileexporter).
+package otlpencodingextension
