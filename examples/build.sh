@@ -11,3 +11,4 @@ for prog in shop loadgen; do
 done
 go build -ldflags='-s -w' -o "$out/shop-stripped" ./shop
 go build -buildmode=pie -o "$out/shop-pie" ./shop
+CGO_ENABLED=1 go build -o "$out/native" ./native

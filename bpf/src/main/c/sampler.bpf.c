@@ -9,6 +9,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "traces_ctx_v1.h"
+#include "goroutine.h"
 #include "sampler.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -19,8 +20,11 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, struct sample_target);
 } sample_pids SEC(".maps");
+
+/* The tracer's, with --ctx-source sample; otherwise a placeholder of one entry. */
+GOROUTINES_MAP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -41,6 +45,49 @@ struct {
 	__type(value, __u64);
 } sampler_stats SEC(".maps");
 
+/*
+ * The context of the goroutine the sampled thread runs: g from the thread's
+ * TLS slot, then g.m.curg (the user goroutine even when the sample hit g0's
+ * or the signal stack), its goid, its entry in the tracer's goroutines map.
+ * NULL on the scheduler (no curg) or for a goroutine without context.
+ */
+static __always_inline struct trace_context *running_goroutine_context(const struct sample_target *t, __u32 tgid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 tp = task->thread.fsbase;
+	__u64 g = 0, m = 0, curg = 0;
+	struct goroutine_key key = {.tgid = tgid};
+	if (bpf_probe_read_user(&g, sizeof(g), (void *)(tp + t->tls_g)) || !g ||
+	    bpf_probe_read_user(&m, sizeof(m), (void *)(g + t->g_m)) || !m ||
+	    bpf_probe_read_user(&curg, sizeof(curg), (void *)(m + t->m_curg))) {
+		__u32 stat = SAMPLER_STAT_GOROUTINE_READ_FAILED;
+		__u64 *n = bpf_map_lookup_elem(&sampler_stats, &stat);
+		if (n)
+			(*n)++;
+		return 0;
+	}
+	if (!curg || bpf_probe_read_user(&key.goid, sizeof(key.goid), (void *)(curg + t->g_goid)))
+		return 0;
+	struct goroutine *gs = bpf_map_lookup_elem(&goroutines, &key);
+	return gs && gs->has_ctx ? &gs->ctx : 0;
+}
+
+/* The user stack pointer: the interrupted one, or the one saved on entry to the kernel. */
+static __always_inline __u64 user_sp(struct bpf_perf_event_data *ctx)
+{
+	/* The context allows whole-word loads only (cs is a half-word), and no load
+	 * through a pointer the compiler may have merged with another: load both first. */
+	__u64 cs = *(volatile __u64 *)&ctx->regs.cs;
+	__u64 sp = *(volatile __u64 *)&ctx->regs.sp;
+	if ((cs & 3) == 3)
+		return sp;
+	struct pt_regs *user = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 usp = 0;
+	if (user)
+		bpf_probe_read_kernel(&usp, sizeof(usp), &user->sp);
+	return usp;
+}
+
 SEC("perf_event")
 int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
@@ -50,7 +97,8 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		return 0; /* idle */
 	__u32 zero = 0;
 	struct sampler_config *cfg = bpf_map_lookup_elem(&sampler_config, &zero);
-	if (!cfg || (!cfg->all_processes && !bpf_map_lookup_elem(&sample_pids, &tgid)))
+	struct sample_target *target = bpf_map_lookup_elem(&sample_pids, &tgid);
+	if (!cfg || (!cfg->all_processes && !target))
 		return 0;
 
 	struct sample_event *e = bpf_ringbuf_reserve(&samples, sizeof(*e), 0);
@@ -64,7 +112,8 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	e->tid = (__u32)pid_tgid;
 	e->time_ns = bpf_ktime_get_ns();
 	e->cpu = bpf_get_smp_processor_id();
-	struct trace_context *tc = bpf_map_lookup_elem(&traces_ctx_v1, &pid_tgid);
+	struct trace_context *tc = target && target->from_goroutine ? running_goroutine_context(target, tgid)
+								     : bpf_map_lookup_elem(&traces_ctx_v1, &pid_tgid);
 	if (tc) {
 		e->context = *tc;
 		e->has_context = 1;
@@ -72,6 +121,8 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		__builtin_memset(&e->context, 0, sizeof(e->context));
 		e->has_context = 0;
 	}
+	e->user_sp_word = 0;
+	bpf_probe_read_user(&e->user_sp_word, sizeof(e->user_sp_word), (void *)user_sp(ctx));
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->user_len = bpf_get_stack(ctx, e->user_stack, sizeof(e->user_stack), BPF_F_USER_STACK);
 	e->kernel_len = bpf_get_stack(ctx, e->kernel_stack, sizeof(e->kernel_stack), 0);

@@ -119,6 +119,22 @@ int go_spawn(struct pt_regs *ctx)
 }
 
 /*
+ * runtime.goexit1(): a goroutine returns (or calls Goexit), on its own stack,
+ * so g is in R14. Attached instead of the switch probes (--ctx-source
+ * sample), which otherwise find exited goroutines: one hit per goroutine,
+ * not per switch.
+ */
+SEC("uprobe")
+int go_goexit(struct pt_regs *ctx)
+{
+	struct running r;
+	if (running_goroutine(ctx, &r))
+		return 0;
+	goroutine_exited(&r);
+	return 0;
+}
+
+/*
  * A thread exits: its entry must not outlive it (the kernel reuses tids).
  * tp_btf needs no tracefs mount; it runs in the exiting task. A goroutine
  * locked to the thread may have exited with it.

@@ -20,6 +20,7 @@
 #define FEAT_INHERIT (1 << 3)     /* spawned goroutines inherit their parent's context */
 #define FEAT_HTTP_CLIENT (1 << 4) /* client spans */
 #define FEAT_PROPAGATE (1 << 5)   /* write traceparent into outgoing requests (--propagate) */
+#define FEAT_CTX_MAP (1 << 6)     /* keep traces_ctx_v1: the goroutine-switch probes are attached */
 
 /* How the Go runtime lays out a map[string][]string. */
 #define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */

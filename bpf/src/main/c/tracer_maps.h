@@ -9,35 +9,7 @@
 
 TRACES_CTX_V1_MAP;
 
-#define G_DEAD 6 /* runtime._Gdead: the goroutine has exited (every Go release) */
-
-struct goroutine_key {
-	__u32 tgid;
-	__u32 _pad;
-	__u64 goid;
-};
-
-/* A span open on a goroutine: server or client. */
-struct open_span {
-	struct trace_context ctx;
-	struct trace_context prev; /* the goroutine's context before the span */
-	__u64 req;                 /* *http.Request; 0: no span open */
-	__u8 has_prev;
-	__u8 trace_flags;
-	__u8 _pad[6];
-};
-
-/*
- * Everything braid keeps of one goroutine, in one map entry: one lookup per
- * probe, changed in place (only the thread running the goroutine touches it).
- */
-struct goroutine {
-	struct trace_context ctx; /* what a thread running it shows, when has_ctx */
-	__u8 has_ctx;
-	__u8 _pad[7];
-	struct open_span server;
-	struct open_span client;
-};
+#include "goroutine.h"
 
 /* The goroutine a thread runs, as the last execute saw it (task-local storage). */
 struct thread_state {
@@ -84,12 +56,7 @@ struct {
 } binaries SEC(".maps");
 
 /* Goroutines with a context or an open span. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct goroutine_key);
-	__type(value, struct goroutine);
-} goroutines SEC(".maps");
+GOROUTINES_MAP;
 
 /* Client spans by request, for the goroutine that writes the request out. */
 struct {
@@ -266,7 +233,8 @@ static __always_inline void close_span(const struct running *r, struct goroutine
 		g->has_ctx = 0;
 	}
 	/* The thread stops showing the span before the end is timed: no sample of it is later. */
-	show(r->pid_tgid, g->has_ctx ? &g->ctx : 0);
+	if (r->off->features & FEAT_CTX_MAP)
+		show(r->pid_tgid, g->has_ctx ? &g->ctx : 0);
 	emit_end(r, span, status, reason, route_req);
 	span->req = 0;
 }
@@ -320,10 +288,12 @@ static __always_inline void open_span(const struct running *r, struct goroutine 
 			return;
 		}
 	}
-	struct thread_state *ts = thread_state(1);
-	if (ts)
-		ts->has_state = 1;
-	show_on(ts, r->pid_tgid, &span.ctx);
+	if (r->off->features & FEAT_CTX_MAP) {
+		struct thread_state *ts = thread_state(1);
+		if (ts)
+			ts->has_state = 1;
+		show_on(ts, r->pid_tgid, &span.ctx);
+	}
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The contract of {@code traces_ctx_v1} (spec/traces_ctx_v1.md): its shape, its pin, and how an
@@ -150,20 +151,26 @@ public final class TracesContextMap {
    * @throws IncompatiblePinException when a map of another layout is pinned there
    */
   public static BpfObject loadShared(String objectResource, Path pinRoot) {
+    return loadShared(objectResource, pinRoot, o -> {});
+  }
+
+  /** As {@link #loadShared(String, Path)}, with {@code beforeLoad} run on the opened object. */
+  public static BpfObject loadShared(String objectResource, Path pinRoot, Consumer<BpfObject> beforeLoad) {
     try {
-      return loadSharedOnce(objectResource, pinRoot);
+      return loadSharedOnce(objectResource, pinRoot, beforeLoad);
     } catch (BpfMapException e) {
       if (e.errno() != Errno.EEXIST) {
         throw e;
       }
       // Another writer or reader pinned the map between our look and our pin: use theirs.
-      return loadSharedOnce(objectResource, pinRoot);
+      return loadSharedOnce(objectResource, pinRoot, beforeLoad);
     }
   }
 
-  private static BpfObject loadSharedOnce(String objectResource, Path pinRoot) {
+  private static BpfObject loadSharedOnce(String objectResource, Path pinRoot, Consumer<BpfObject> beforeLoad) {
     BpfObject object = BpfObject.openResource(objectResource);
     try (Sharing sharing = beforeLoad(object, pinRoot)) {
+      beforeLoad.accept(object);
       object.load();
       sharing.afterLoad();
       return object;

@@ -5,9 +5,13 @@ import dev.braid.correlator.export.OtlpExport;
 import dev.braid.correlator.otlp.ProfileFile;
 import dev.braid.correlator.otlp.TraceFile;
 import dev.braid.correlator.pprof.PprofDirectory;
+import dev.braid.bpf.BpfMap;
+import dev.braid.profiler.GoroutineLocator;
 import dev.braid.profiler.Sampler;
 import dev.braid.profiler.StackSample;
 import dev.braid.profiler.Symbolizer;
+import dev.braid.tracer.GoField;
+import dev.braid.tracer.GoOffsets;
 import dev.braid.tracer.GoProgram;
 import dev.braid.tracer.Tracer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -96,7 +100,8 @@ public final class Daemon implements AutoCloseable {
 
   private void attach() {
     if (config.mode().traces()) {
-      tracer = Tracer.start(config.pinRoot(), config.propagate(), event -> {
+      boolean sampleTime = config.contextSource() == DaemonConfig.ContextSource.SAMPLE;
+      tracer = Tracer.start(config.pinRoot(), config.propagate(), sampleTime, event -> {
         metrics.spanEvents.increment();
         process(event.pid());
         correlator.onSpanEvent(event);
@@ -120,7 +125,9 @@ public final class Daemon implements AutoCloseable {
     }
     if (config.mode().samples()) {
       boolean everyProcess = config.mode() == DaemonConfig.Mode.READER && config.pids().isEmpty();
-      sampler = Sampler.start(config.pinRoot(), config.sampleHz(), everyProcess, this::onSample);
+      Optional<BpfMap> goroutines =
+          config.contextSource() == DaemonConfig.ContextSource.SAMPLE ? Optional.of(tracer.goroutinesMap()) : Optional.empty();
+      sampler = Sampler.start(config.pinRoot(), config.sampleHz(), everyProcess, goroutines, this::onSample);
       metrics.sampler(sampler);
       if (readerTargets != null) {
         config.pids().forEach(sampler::addProcess);
@@ -222,7 +229,12 @@ public final class Daemon implements AutoCloseable {
     ProcessInfo info = new ProcessInfo(pid, program.path().toString(), config.serviceName().orElse(program.serviceName()), hostName);
     processes.put(pid, info);
     if (sampler != null) {
-      sampler.addProcess(pid);
+      if (tracer.sampleTimeContext(program)) {
+        GoOffsets o = program.offsets();
+        sampler.addProcess(pid, GoroutineLocator.of(program.goroutineTls().orElseThrow(), o.offset(GoField.G_M), o.offset(GoField.M_CURG), o.offset(GoField.G_GOID)));
+      } else {
+        sampler.addProcess(pid);
+      }
     }
     tracer.propagateFor(pid);
     LOG.log(Level.INFO, "tracing " + info.serviceName() + " pid " + pid + " (" + program.goVersion() + ", offsets from " + program.offsetSource() + ")");

@@ -46,6 +46,8 @@ final class DaemonMetrics {
 
   void sampler(Sampler sampler) {
     kernelCounter("braid.samples.lost", sampler, Sampler::lostSamples, "CPU samples lost: the sampler's ring buffer was full");
+    kernelCounter(
+        "braid.samples.goroutine.unreadable", sampler, Sampler::goroutineReadFailures, "samples whose running goroutine could not be read (--ctx-source sample)");
   }
 
   private <T> void kernelCounter(String name, T source, ToDoubleFunction<T> read, String description) {

@@ -31,7 +31,7 @@ class CorrelatorTest {
   }
 
   private static StackSample sample(long t, Optional<TraceContext> ctx) {
-    return new StackSample(PID, 7, t, 0, "shop", ctx, new long[] {0x401000}, new long[0]);
+    return new StackSample(PID, 7, t, 0, "shop", ctx, new long[] {0x401000}, new long[0], 0);
   }
 
   @Test

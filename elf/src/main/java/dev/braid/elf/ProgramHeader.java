@@ -6,6 +6,8 @@ public record ProgramHeader(int type, int flags, long offset, long vaddr, long f
   public static final int PT_LOAD = 1;
   /** {@code p_type}: notes. */
   public static final int PT_NOTE = 4;
+  /** {@code p_type}: the thread-local storage template. */
+  public static final int PT_TLS = 7;
   /** {@code p_flags}: executable. */
   public static final int PF_X = 1;
   /** {@code p_flags}: writable. */

@@ -25,6 +25,12 @@ public final class ExampleService implements AutoCloseable {
 
   /** Starts {@code binary args...} (pass {@code -addr 127.0.0.1:0} for a free port). */
   public static ExampleService start(Path binary, String... args) {
+    ExampleService s = startUntil(binary, "listening on ", args);
+    return new ExampleService(s.process, s.address.substring("listening on ".length()).strip());
+  }
+
+  /** Starts a program that is no server, once it has printed a first line starting with {@code ready}. */
+  public static ExampleService startUntil(Path binary, String ready, String... args) {
     List<String> command = new ArrayList<>();
     command.add(binary.toString());
     command.addAll(List.of(args));
@@ -32,11 +38,11 @@ public final class ExampleService implements AutoCloseable {
       Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       String line = out.readLine();
-      if (line == null || !line.startsWith("listening on ")) {
+      if (line == null || !line.startsWith(ready)) {
         p.destroyForcibly();
         throw new IllegalStateException(binary + " did not start; it said: " + line);
       }
-      return new ExampleService(p, line.substring("listening on ".length()).strip());
+      return new ExampleService(p, line);
     } catch (IOException e) {
       throw new UncheckedIOException("starting " + binary, e);
     }

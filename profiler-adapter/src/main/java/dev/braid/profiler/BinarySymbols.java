@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -47,6 +48,15 @@ final class BinarySymbols implements AutoCloseable {
     return Optional.of(new BinarySymbols(elf, pclntab, elf.functionSymbols(), elf.gnuBuildId().orElse("")));
   }
 
+  /** The GNU build id of an ELF file, read without parsing its symbols; empty when it has none. */
+  static Optional<String> buildIdOf(Path path) {
+    try (ElfFile elf = ElfFile.open(path)) {
+      return elf.gnuBuildId();
+    } catch (ElfException e) {
+      return Optional.empty();
+    }
+  }
+
   String buildId() {
     return buildId;
   }
@@ -54,6 +64,11 @@ final class BinarySymbols implements AutoCloseable {
   /** The link-time address that a file offset maps to. */
   OptionalLong addressOfFileOffset(long fileOffset) {
     return elf.addressOfFileOffset(fileOffset);
+  }
+
+  /** pclntab's stack pointer delta at a link-time address in Go code; empty elsewhere. */
+  OptionalInt spDelta(long address) {
+    return pclntab == null ? OptionalInt.empty() : pclntab.spDelta(address);
   }
 
   /**

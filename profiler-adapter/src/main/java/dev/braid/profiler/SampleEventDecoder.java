@@ -28,6 +28,7 @@ final class SampleEventDecoder {
               JAVA_INT.withName("kernel_len"),
               JAVA_INT.withName("has_context"),
               sequenceLayout(TraceContext.SIZE, JAVA_BYTE).withName("context"),
+              JAVA_LONG.withName("user_sp_word"),
               sequenceLayout(COMM_LEN, JAVA_BYTE).withName("comm"),
               sequenceLayout(MAX_STACK_DEPTH, JAVA_LONG).withName("user_stack"),
               sequenceLayout(MAX_STACK_DEPTH, JAVA_LONG).withName("kernel_stack"))
@@ -39,6 +40,7 @@ final class SampleEventDecoder {
   private static final long KERNEL_LEN = SAMPLE.byteOffset(groupElement("kernel_len"));
   private static final long HAS_CONTEXT = SAMPLE.byteOffset(groupElement("has_context"));
   private static final long CONTEXT = SAMPLE.byteOffset(groupElement("context"));
+  private static final long USER_SP_WORD = SAMPLE.byteOffset(groupElement("user_sp_word"));
   private static final long COMM = SAMPLE.byteOffset(groupElement("comm"));
   private static final long USER_STACK = SAMPLE.byteOffset(groupElement("user_stack"));
   private static final long KERNEL_STACK = SAMPLE.byteOffset(groupElement("kernel_stack"));
@@ -64,7 +66,8 @@ final class SampleEventDecoder {
         comm(r),
         context,
         stack(r, USER_STACK, r.get(JAVA_INT, USER_LEN)),
-        stack(r, KERNEL_STACK, r.get(JAVA_INT, KERNEL_LEN)));
+        stack(r, KERNEL_STACK, r.get(JAVA_INT, KERNEL_LEN)),
+        r.get(JAVA_LONG, USER_SP_WORD));
   }
 
   /** bpf_get_stack() returns bytes written, or a negative errno (then: no stack). */

@@ -11,6 +11,7 @@ import dev.braid.bpf.TracesContextMap;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -24,7 +25,6 @@ import java.util.function.Consumer;
  */
 public final class Sampler implements AutoCloseable {
   static final String OBJECT = "/bpf/sampler.bpf.o";
-  private static final byte[] ONE = {1};
 
   private final BpfObject object;
   private final RingBufferReader samples;
@@ -41,7 +41,26 @@ public final class Sampler implements AutoCloseable {
    * and starts sampling at {@code frequencyHz} on every online CPU.
    */
   public static Sampler start(Path pinRoot, long frequencyHz, boolean allProcesses, Consumer<StackSample> listener) {
-    BpfObject object = TracesContextMap.loadShared(OBJECT, pinRoot);
+    return start(pinRoot, frequencyHz, allProcesses, Optional.empty(), listener);
+  }
+
+  /**
+   * As {@link #start(Path, long, boolean, Consumer)}; with {@code goroutines}, the tracer's map of
+   * goroutine contexts, processes added with a {@link GoroutineLocator} take their samples'
+   * context from the goroutine running at sample time.
+   */
+  public static Sampler start(Path pinRoot, long frequencyHz, boolean allProcesses, Optional<BpfMap> goroutines, Consumer<StackSample> listener) {
+    BpfObject object =
+        TracesContextMap.loadShared(
+            OBJECT,
+            pinRoot,
+            o -> {
+              if (goroutines.isPresent()) {
+                o.map("goroutines").reuseFd(goroutines.get().fd());
+              } else {
+                o.map("goroutines").setMaxEntries(1); // unused: a placeholder
+              }
+            });
     Sampler sampler;
     try {
       object.map("sampler_config").update(LittleEndian.u32(0), LittleEndian.u32(allProcesses ? 1 : 0));
@@ -62,10 +81,19 @@ public final class Sampler implements AutoCloseable {
     return sampler;
   }
 
-  /** Samples this process from now on. */
+  /** Samples this process from now on, with the context of its threads' traces_ctx_v1 entries. */
   public synchronized void addProcess(int pid) {
     requireOpen();
-    object.map("sample_pids").update(LittleEndian.u32(pid), ONE);
+    object.map("sample_pids").update(LittleEndian.u32(pid), GoroutineLocator.NONE.toBytes());
+  }
+
+  /**
+   * Samples this process from now on, with the context of the goroutine running at sample time
+   * (needs the goroutines map given to {@link #start(Path, long, boolean, Optional, Consumer)}).
+   */
+  public synchronized void addProcess(int pid, GoroutineLocator locator) {
+    requireOpen();
+    object.map("sample_pids").update(LittleEndian.u32(pid), locator.toBytes());
   }
 
   public synchronized void removeProcess(int pid) {
@@ -84,6 +112,12 @@ public final class Sampler implements AutoCloseable {
     requireOpen();
     BpfMap stats = object.map("sampler_stats");
     return stats.sumPerCpu(0);
+  }
+
+  /** Samples whose goroutine could not be read (--ctx-source sample): they carry no context. */
+  public synchronized long goroutineReadFailures() {
+    requireOpen();
+    return object.map("sampler_stats").sumPerCpu(1);
   }
 
   /** Stops sampling; samples already taken can still be drained. Idempotent. */

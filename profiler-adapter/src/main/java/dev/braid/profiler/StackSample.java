@@ -10,6 +10,8 @@ import java.util.Optional;
  * @param context the thread's traces_ctx_v1 entry at sample time, when it had a valid one
  * @param userStack user-space program counters, leaf first (do not modify)
  * @param kernelStack kernel program counters, leaf first (do not modify)
+ * @param userSpWord the word at the user stack pointer: the return address when the user leaf is
+ *     a function without a frame, which the frame-pointer walk of the stack cannot see
  */
 public record StackSample(
     int pid,
@@ -19,4 +21,5 @@ public record StackSample(
     String comm,
     Optional<TraceContext> context,
     long[] userStack,
-    long[] kernelStack) {}
+    long[] kernelStack,
+    long userSpWord) {}

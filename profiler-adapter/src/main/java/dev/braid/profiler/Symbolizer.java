@@ -13,7 +13,8 @@ import java.util.OptionalLong;
  * frames from pclntab (with inlined calls), other native frames from ELF symbols.
  *
  * <p>Caches each process's mappings (re-read when an address falls outside them) and each binary's
- * symbols by file (device and inode, which outlive the path). Not thread-safe: one thread
+ * symbols by its GNU build id (by file, device and inode, when it has none): the same binary in
+ * many containers, or copied, is read once. Not thread-safe: one thread
  * symbolizes. Owns the mapped binaries; {@link #close()} releases them.
  */
 public final class Symbolizer implements AutoCloseable {
@@ -35,7 +36,10 @@ public final class Symbolizer implements AutoCloseable {
           return false;
         }
       };
+  /** Which cache key (build id, else file) a file (device:inode) has. */
+  private final Map<String, String> cacheKeys = new HashMap<>();
   private final Map<String, Mapping> mappings = new HashMap<>();
+  private final List<String> read = new ArrayList<>(); // cache keys, in the order read
   private Kallsyms kallsyms;
 
   /** The sample's stack as locations, leaf first: kernel frames, then user frames. */
@@ -49,8 +53,29 @@ public final class Symbolizer implements AutoCloseable {
     for (int i = 0; i < user.length; i++) {
       // Callers' PCs are return addresses: the call itself is the byte before.
       stack.add(userLocation(sample.pid(), user[i], i == 0 && kernel.length == 0));
+      if (i == 0 && sample.userSpWord() != 0 && (user.length == 1 || user[1] != sample.userSpWord())
+          && isFramelessGo(sample.pid(), user[0], kernel.length == 0)) {
+        // The walk follows frame pointers, which a Go function without a frame does not set up:
+        // its caller is missing, and its return address is the word at the stack pointer.
+        stack.add(userLocation(sample.pid(), sample.userSpWord(), false));
+      }
     }
     return stack;
+  }
+
+  /** Whether {@code pc} is in Go code whose stack pointer is where it was at entry (pcsp 0). */
+  private boolean isFramelessGo(int pid, long pc, boolean leaf) {
+    Optional<ProcessMaps.Region> region = region(pid, pc);
+    if (region.isEmpty() || !region.get().isFile()) {
+      return false;
+    }
+    Optional<BinarySymbols> symbols = symbolsOf(pid, region.get());
+    if (symbols.isEmpty()) {
+      return false;
+    }
+    long lookup = leaf ? pc : pc - 1;
+    OptionalLong address = symbols.get().addressOfFileOffset(lookup - region.get().start() + region.get().offset());
+    return address.isPresent() && symbols.get().spDelta(address.getAsLong()).orElse(-1) == 0;
   }
 
   /** Drops what is cached for a process that exited. */
@@ -78,8 +103,8 @@ public final class Symbolizer implements AutoCloseable {
     if (!r.isFile()) {
       return new Location(pc, mapping, List.of(), Location.Kind.NATIVE);
     }
-    Optional<BinarySymbols> symbols = binaries.get(fileKey(r));
-    if (symbols == null || symbols.isEmpty()) {
+    Optional<BinarySymbols> symbols = symbolsOf(pid, r);
+    if (symbols.isEmpty()) {
       return new Location(pc, mapping, List.of(), Location.Kind.NATIVE);
     }
     long lookup = leaf ? pc : pc - 1;
@@ -114,13 +139,40 @@ public final class Symbolizer implements AutoCloseable {
         k -> {
           String buildId = "";
           if (r.isFile()) {
-            // /proc/PID/root/ reaches the file as the process sees it (containers included).
-            Optional<BinarySymbols> symbols =
-                binaries.computeIfAbsent(fileKey(r), f -> BinarySymbols.open(Path.of("/proc", Integer.toString(pid), "root", r.path())));
-            buildId = symbols.map(BinarySymbols::buildId).orElse("");
+            buildId = symbolsOf(pid, r).map(BinarySymbols::buildId).orElse("");
           }
           return new Mapping(r.start(), r.end(), r.offset(), r.path(), buildId);
         });
+  }
+
+  /** The symbols of a mapped file, read once per build id. */
+  private Optional<BinarySymbols> symbolsOf(int pid, ProcessMaps.Region r) {
+    String file = fileKey(r);
+    String key = cacheKeys.get(file);
+    Optional<BinarySymbols> cached = key == null ? null : binaries.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    // /proc/PID/root/ reaches the file as the process sees it (containers included).
+    Path path = Path.of("/proc", Integer.toString(pid), "root", r.path());
+    String cacheKey = BinarySymbols.buildIdOf(path).map(id -> "build-id:" + id).orElse(file);
+    if (cacheKeys.size() > 16 * MAX_BINARIES) {
+      cacheKeys.clear(); // files come and go (deploys): forget the old ones now and then
+    }
+    cacheKeys.put(file, cacheKey);
+    return binaries.computeIfAbsent(
+        cacheKey,
+        k -> {
+          if (read.size() < 1024) {
+            read.add(k);
+          }
+          return BinarySymbols.open(path);
+        });
+  }
+
+  /** The binaries read so far, by cache key ({@code build-id:HEX}, or device:inode), in order. */
+  List<String> binariesRead() {
+    return List.copyOf(read);
   }
 
   private static String fileKey(ProcessMaps.Region r) {

@@ -9,4 +9,9 @@ class LayoutTest {
   void sampleEventMatchesC() {
     BtfLayouts.assertMatches(Sampler.OBJECT, SampleEventDecoder.SAMPLE);
   }
+
+  @Test
+  void sampleTargetMatchesC() {
+    BtfLayouts.assertMatches(Sampler.OBJECT, GoroutineLocator.LAYOUT);
+  }
 }

@@ -9,6 +9,8 @@ public enum GoField {
   G_PARENT_GOID("runtime.g", "parentGoid"), // Go 1.21+
   G_ATOMICSTATUS("runtime.g", "atomicstatus"),
   G_STARTPC("runtime.g", "startpc"),
+  G_M("runtime.g", "m"),
+  M_CURG("runtime.m", "curg"),
   REQUEST_METHOD("net/http.Request", "Method"),
   REQUEST_URL("net/http.Request", "URL"),
   REQUEST_HEADER("net/http.Request", "Header"),

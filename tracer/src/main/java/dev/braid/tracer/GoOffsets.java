@@ -33,6 +33,8 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
   public static final int FEAT_INHERIT = 1 << 3;
   public static final int FEAT_HTTP_CLIENT = 1 << 4;
   public static final int FEAT_PROPAGATE = 1 << 5;
+  /** Keep traces_ctx_v1: the goroutine-switch probes are attached (not --ctx-source sample). */
+  public static final int FEAT_CTX_MAP = 1 << 6;
   public static final int MAP_LAYOUT_BUCKETS = 1;
   public static final int MAP_LAYOUT_SWISS = 2;
   static final int NO_INHERIT_MAX = 4;

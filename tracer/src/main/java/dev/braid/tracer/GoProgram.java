@@ -2,6 +2,8 @@ package dev.braid.tracer;
 
 import dev.braid.elf.ElfException;
 import dev.braid.elf.ElfFile;
+import dev.braid.elf.ElfSymbol;
+import dev.braid.elf.ProgramHeader;
 import dev.braid.elf.go.GoBuildInfo;
 import dev.braid.elf.go.GoDwarf;
 import dev.braid.elf.go.GoFunction;
@@ -15,6 +17,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -25,6 +28,8 @@ import java.util.Set;
  *
  * @param sites the probes to attach, by file offset; probes of features that are off are absent
  * @param offsetSource where the offsets came from: {@code DWARF}, or the offset table's range
+ * @param goroutineTls where a thread's g pointer is, as an offset from its thread pointer (FS
+ *     base); empty when unknown (then {@code --ctx-source sample} is off for the binary)
  */
 public record GoProgram(
     Path path,
@@ -34,6 +39,7 @@ public record GoProgram(
     String offsetSource,
     List<ProbeSite> sites,
     GoOffsets offsets,
+    OptionalInt goroutineTls,
     List<String> warnings) {
 
   /** The oldest Go whose register ABI the probes read (Go 1.17 brought it to amd64). */
@@ -133,6 +139,14 @@ public record GoProgram(
       }
 
       Set<Probe.Feature> on = EnumSet.of(Probe.Feature.CONTEXT, Probe.Feature.PROPAGATE);
+      OptionalInt tls = goroutineTls();
+      if (tls.isEmpty()) {
+        warnings.add("where the runtime keeps g in thread-local storage is unknown (a cgo binary without symbols): --ctx-source sample is off");
+      } else if (offsets.offset(GoField.G_M) < 0 || offsets.offset(GoField.M_CURG) < 0) {
+        warnings.add(source.describe() + " does not describe runtime.g.m and runtime.m.curg: --ctx-source sample is off");
+      } else {
+        on.add(Probe.Feature.SAMPLE_CONTEXT);
+      }
       if (offsets.has(GoOffsets.FEAT_INHERIT)) {
         on.add(Probe.Feature.INHERIT);
       }
@@ -161,7 +175,29 @@ public record GoProgram(
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
         features &= ~GoOffsets.FEAT_HTTP_CLIENT;
       }
-      return new GoProgram(path, identity, version.toString(), elf.isPositionIndependent(), source.describe(), sites, offsets.withFeatures(features), warnings);
+      OptionalInt sampleTls = sites.stream().anyMatch(s -> s.probe().feature == Probe.Feature.SAMPLE_CONTEXT) ? tls : OptionalInt.empty();
+      return new GoProgram(
+          path, identity, version.toString(), elf.isPositionIndependent(), source.describe(), sites, offsets.withFeatures(features), sampleTls, warnings);
+    }
+
+    /**
+     * The g pointer's offset from the thread pointer. amd64 keeps TLS below the thread pointer
+     * (variant II): the executable's TLS block ends there, and runtime.tlsg sits at its symbol
+     * value within the block. Go's own linker makes a block of just that slot (-8); an external
+     * linker (cgo) places it, and only the symbol says where.
+     */
+    private OptionalInt goroutineTls() {
+      Optional<ProgramHeader> tls = elf.programHeaders().stream().filter(h -> h.type() == ProgramHeader.PT_TLS).findFirst();
+      if (tls.isEmpty()) {
+        return OptionalInt.empty();
+      }
+      long align = Math.max(tls.get().align(), 1);
+      long blockSize = (tls.get().memSize() + align - 1) / align * align;
+      Optional<ElfSymbol> tlsg = elf.symbol("runtime.tlsg");
+      if (tlsg.isPresent()) {
+        return OptionalInt.of((int) (tlsg.get().value() - blockSize));
+      }
+      return tls.get().memSize() <= 8 ? OptionalInt.of((int) -blockSize) : OptionalInt.empty();
     }
 
     /**
@@ -240,6 +276,7 @@ public record GoProgram(
     private static String describe(Probe.Feature feature) {
       return switch (feature) {
         case CONTEXT -> "following goroutines";
+        case SAMPLE_CONTEXT -> "--ctx-source sample";
         case INHERIT -> "span inheritance by spawned goroutines";
         case HTTP_SERVER -> "net/http server spans";
         case HTTP_CLIENT -> "net/http client spans";

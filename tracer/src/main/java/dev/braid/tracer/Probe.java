@@ -12,6 +12,8 @@ enum Probe {
    * would wake up still carrying that goroutine's span.
    */
   STOP_THREAD(Site.ENTRY, "runtime.stopm", null, "go_schedule", Feature.CONTEXT),
+  /** runtime.goexit1(): a goroutine exits (--ctx-source sample, where no switch probe finds it). */
+  GOROUTINE_EXIT(Site.ENTRY, "runtime.goexit1", null, "go_goexit", Feature.SAMPLE_CONTEXT),
   /** The CALL of runqput in newproc.func1: a go statement's goroutine is made. */
   SPAWN(Site.CALL, "runtime.newproc.func1", "runtime.runqput", "go_spawn", Feature.INHERIT),
   /** net/http.serverHandler.ServeHTTP: a request's handler starts. */
@@ -37,8 +39,10 @@ enum Probe {
 
   /** What a group of probes gives; a binary lacking one keeps the others. */
   enum Feature {
-    /** traces_ctx_v1 follows goroutines across threads. */
+    /** traces_ctx_v1 follows goroutines across threads (--ctx-source switch). */
     CONTEXT,
+    /** The sampler finds the running goroutine itself (--ctx-source sample). */
+    SAMPLE_CONTEXT,
     /** Goroutines inherit the span of the goroutine that started them. */
     INHERIT,
     /** net/http server spans. */

@@ -48,6 +48,7 @@ public final class Tracer implements AutoCloseable {
   private final Set<String> attachedTo = new HashSet<>(); // identity@pid
   private final Set<Integer> seenPids = new HashSet<>();
   private BpfObject propagation;
+  private boolean sampleTimeContext;
   private boolean closed;
 
   private Tracer(BpfObject object, Consumer<SpanEvent> listener) {
@@ -71,10 +72,20 @@ public final class Tracer implements AutoCloseable {
    * @throws dev.braid.bpf.BpfException when the kernel refuses the programs or maps
    */
   public static Tracer start(Path pinRoot, boolean propagate, Consumer<SpanEvent> listener) {
+    return start(pinRoot, propagate, false, listener);
+  }
+
+  /**
+   * As {@link #start(Path, boolean, Consumer)}; with {@code sampleTimeContext} (--ctx-source
+   * sample) binaries that allow it get no goroutine-switch probes and leave traces_ctx_v1 alone:
+   * the sampler finds the running goroutine's context in {@link #goroutinesMap()} itself.
+   */
+  public static Tracer start(Path pinRoot, boolean propagate, boolean sampleTimeContext, Consumer<SpanEvent> listener) {
     BpfObject object = TracesContextMap.loadShared(OBJECT, pinRoot);
     Tracer tracer;
     try {
       tracer = new Tracer(object, listener);
+      tracer.sampleTimeContext = sampleTimeContext;
     } catch (RuntimeException e) {
       object.close();
       throw e;
@@ -139,6 +150,14 @@ public final class Tracer implements AutoCloseable {
     if (propagate) {
       offsets = offsets.withFeatures(offsets.features() | GoOffsets.FEAT_PROPAGATE);
     }
+    boolean sampleTime = sampleTimeContext(program);
+    if (!sampleTime) {
+      offsets = offsets.withFeatures(offsets.features() | GoOffsets.FEAT_CTX_MAP);
+      if (sampleTimeContext && known == null) {
+        LOG.log(System.Logger.Level.WARNING, program.path() + ": --ctx-source sample is off for it; its goroutine switches are probed instead");
+      }
+    }
+    Probe.Feature skipped = sampleTime ? Probe.Feature.CONTEXT : Probe.Feature.SAMPLE_CONTEXT;
     object.map("binaries").update(LittleEndian.u32(id), offsets.toBytes());
     if (known == null) {
       removeLeftovers(program.identity());
@@ -146,7 +165,7 @@ public final class Tracer implements AutoCloseable {
     List<BpfLink> attached = new ArrayList<>();
     try {
       for (GoProgram.ProbeSite site : program.sites()) {
-        if (site.probe().feature == Probe.Feature.PROPAGATE && !propagate) {
+        if (site.probe().feature == Probe.Feature.PROPAGATE && !propagate || site.probe().feature == skipped) {
           continue;
         }
         BpfProgram prog = object.program(site.probe().program);
@@ -165,6 +184,19 @@ public final class Tracer implements AutoCloseable {
     attachedTo.add(program.identity() + "@" + pid);
     LOG.log(System.Logger.Level.DEBUG, () -> "probed " + program.path() + " (" + program.goVersion() + "): " + attached.size() + " probes");
     return id;
+  }
+
+  /**
+   * Whether the sampler must find this binary's context at sample time: --ctx-source sample, and
+   * the binary allows it. Otherwise its threads' traces_ctx_v1 entries hold it.
+   */
+  public boolean sampleTimeContext(GoProgram program) {
+    return sampleTimeContext && program.has(Probe.Feature.SAMPLE_CONTEXT);
+  }
+
+  /** Goroutine contexts by (tgid, goid), for a sampler that looks them up at sample time. */
+  public BpfMap goroutinesMap() {
+    return object.map("goroutines");
   }
 
   /** With --propagate: the client sockets this process opens from now on take part. */

@@ -15,6 +15,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Inspection of real Go binaries, checked against Go's own tools. Needs no privilege. */
@@ -34,6 +36,25 @@ class GoProgramTest {
     assertThat(o.features())
         .isEqualTo(
             GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_TRACEPARENT | GoOffsets.FEAT_ROUTE | GoOffsets.FEAT_INHERIT | GoOffsets.FEAT_HTTP_CLIENT);
+  }
+
+  /**
+   * Go's linker gives the executable a TLS block of one slot, runtime.tlsg, right below the thread
+   * pointer: readelf shows the PT_TLS segment it comes from.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"shop", "shop-pie", "shop-stripped"})
+  void gSitsInTheLastSlotBelowTheThreadPointer(String name) {
+    Path binary = Examples.binary(name);
+    String tls = Commands.run(List.of("readelf", "-lW", binary.toString())).lines().filter(l -> l.trim().startsWith("TLS")).findFirst().orElseThrow();
+    String[] cols = tls.trim().split("\\s+");
+    long memSize = Long.decode(cols[5]);
+    assertThat(memSize).isEqualTo(8);
+    GoProgram p = GoProgram.inspect(binary);
+    assertThat(p.goroutineTls()).hasValue(-8);
+    assertThat(p.has(Probe.Feature.SAMPLE_CONTEXT)).isTrue();
+    assertThat(p.offsets().offset(GoField.G_M)).isPositive();
+    assertThat(p.offsets().offset(GoField.M_CURG)).isPositive();
   }
 
   @Test

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 
 /**
@@ -42,11 +43,19 @@ public final class TracedRun {
   private final List<JsonNode> sent;
   private final Map<String, Integer> pids;
   private final Map<String, Long> entriesWhenIdle;
+  private final long entriesDuringLoad;
   private final MeterRegistry metrics;
   private final Path outputDir;
 
   private TracedRun(
-      List<Batch> batches, List<JsonNode> sent, Map<String, Integer> pids, Map<String, Long> entriesWhenIdle, MeterRegistry metrics, Path outputDir) {
+      List<Batch> batches,
+      List<JsonNode> sent,
+      Map<String, Integer> pids,
+      Map<String, Long> entriesWhenIdle,
+      long entriesDuringLoad,
+      MeterRegistry metrics,
+      Path outputDir) {
+    this.entriesDuringLoad = entriesDuringLoad;
     this.batches = batches;
     this.sent = sent;
     this.pids = pids;
@@ -106,6 +115,7 @@ public final class TracedRun {
               DaemonConfig.forExecutable(services.getFirst().binary(), out, pins.path()).withSampleHz(499).withFlushInterval(Duration.ofSeconds(2)));
       List<JsonNode> sent = new ArrayList<>();
       Map<String, Long> entriesWhenIdle;
+      long entriesDuringLoad;
       MeterRegistry metrics;
       try (Daemon daemon = Daemon.start(config, batches::add)) {
         metrics = daemon.metrics();
@@ -125,8 +135,23 @@ public final class TracedRun {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
+        // What another profiler would read meanwhile: the services' entries, looked at every 50 ms.
+        AtomicLong mostEntries = new AtomicLong();
+        Thread watcher =
+            Thread.ofPlatform().daemon().start(() -> {
+              while (loadgen.isAlive()) {
+                mostEntries.accumulateAndGet(entriesOf(pins.path(), pids).values().stream().mapToLong(Long::longValue).sum(), Math::max);
+                try {
+                  Thread.sleep(50);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            });
         duringLoad.run();
         assertThat(loadgen.waitFor(load.duration().toSeconds() + 60, TimeUnit.SECONDS)).isTrue();
+        watcher.join();
+        entriesDuringLoad = mostEntries.get();
         assertThat(loadgen.exitValue()).isZero();
         // Work a handler left behind (a spawned goroutine) finishes before braid stops.
         Thread.sleep(300);
@@ -136,7 +161,7 @@ public final class TracedRun {
         entriesWhenIdle = entriesOf(pins.path(), pids);
         assertThat(daemon.pipelineErrors()).isZero();
       }
-      return new TracedRun(List.copyOf(batches), sent, pids, entriesWhenIdle, metrics, out);
+      return new TracedRun(List.copyOf(batches), sent, pids, entriesWhenIdle, entriesDuringLoad, metrics, out);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -186,6 +211,11 @@ public final class TracedRun {
    */
   public Map<String, Long> entriesWhenIdle() {
     return entriesWhenIdle;
+  }
+
+  /** The most traces_ctx_v1 entries of the services' threads seen at once while the load ran. */
+  public long entriesDuringLoad() {
+    return entriesDuringLoad;
   }
 
   /** The daemon's metrics, as they stood once it had stopped. */

@@ -30,6 +30,10 @@ final class FuncRecord {
     return pclntable.getInt(at + 4);
   }
 
+  long pcsp() {
+    return u32(16);
+  }
+
   long pcfile() {
     return u32(20);
   }

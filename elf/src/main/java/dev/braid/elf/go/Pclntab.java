@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -242,6 +243,21 @@ public final class Pclntab {
     return List.copyOf(frames);
   }
 
+  /**
+   * How far the stack pointer is below its value at the function's entry when the function is at
+   * {@code pc} (the pcsp table): 0 in a function without a frame, and at any function's entry,
+   * where the return address is the word at the stack pointer. Empty when no function holds
+   * {@code pc} or the table does not cover it.
+   */
+  public OptionalInt spDelta(long pc) {
+    int i = indexAt(pc);
+    if (i < 0) {
+      return OptionalInt.empty();
+    }
+    int delta = tables(i).sp().valueAt(pc - entries[i]);
+    return delta < 0 ? OptionalInt.empty() : OptionalInt.of(delta);
+  }
+
   /** The bytes of {@code data} from {@code offset} on, little-endian (slices start out big-endian). */
   private static ByteBuffer tail(ByteBuffer data, int offset) {
     return data.slice(offset, data.limit() - offset).order(ByteOrder.LITTLE_ENDIAN);
@@ -268,7 +284,7 @@ public final class Pclntab {
       t = new FuncTables(PcValueTable.decode(pctab, r.pcfile(), q, size),
           PcValueTable.decode(pctab, r.pcln(), q, size),
           PcValueTable.decode(pctab, r.pcdata(FuncRecord.PCDATA_INL_TREE_INDEX), q, size), r.cuOffset(),
-          r.funcdata(FuncRecord.FUNCDATA_INL_TREE));
+          r.funcdata(FuncRecord.FUNCDATA_INL_TREE), PcValueTable.decode(pctab, r.pcsp(), q, size));
       tables.compareAndSet(i, null, t);
     }
     return t;

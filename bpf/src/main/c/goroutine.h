@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * What the writer keeps per goroutine, shared with the sampler: with
+ * --ctx-source sample, it looks up the goroutine running at sample time here
+ * (user space hands it the tracer's map, bpf_map__reuse_fd).
+ */
+#ifndef BRAID_GOROUTINE_H
+#define BRAID_GOROUTINE_H
+
+#define G_DEAD 6 /* runtime._Gdead: the goroutine has exited (every Go release) */
+
+struct goroutine_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 goid;
+};
+
+/* A span open on a goroutine: server or client. */
+struct open_span {
+	struct trace_context ctx;
+	struct trace_context prev; /* the goroutine's context before the span */
+	__u64 req;                 /* *http.Request; 0: no span open */
+	__u8 has_prev;
+	__u8 trace_flags;
+	__u8 _pad[6];
+};
+
+/*
+ * Everything braid keeps of one goroutine, in one map entry: one lookup per
+ * probe, changed in place (only the thread running the goroutine touches it).
+ */
+struct goroutine {
+	struct trace_context ctx; /* what a thread running it shows, when has_ctx */
+	__u8 has_ctx;
+	__u8 _pad[7];
+	struct open_span server;
+	struct open_span client;
+};
+
+/* By (tgid, goid): goroutines with a context or an open span. */
+#define GOROUTINES_MAP                                  \
+	struct {                                        \
+		__uint(type, BPF_MAP_TYPE_HASH);        \
+		__uint(max_entries, 65536);             \
+		__type(key, struct goroutine_key);      \
+		__type(value, struct goroutine);        \
+	} goroutines SEC(".maps")
+
+#endif /* BRAID_GOROUTINE_H */
