@@ -32,7 +32,8 @@ struct open_span {
 struct goroutine {
 	struct trace_context ctx; /* what a thread running it shows, when has_ctx */
 	__u8 has_ctx;
-	__u8 _pad[7];
+	__u8 pending_send; /* --propagate: it left its thread before sending a request */
+	__u8 _pad[6];
 	struct open_span server;
 	struct open_span client;
 };

@@ -41,24 +41,30 @@ int go_execute(struct pt_regs *ctx)
 		return 0;
 	struct thread_state *ts = thread_state(1);
 	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &key);
+	if (g && g->pending_send) {
+		pending_send_arrives(pid_tgid, &key, g, ts);
+		if (goroutine_is_empty(g)) {
+			bpf_map_delete_elem(&goroutines, &key);
+			g = 0;
+		}
+	}
 	if (ts) {
 		ts->g = gp;
 		ts->goid = key.goid;
-		ts->has_state = g != 0;
 	}
 	show_on(ts, pid_tgid, g && g->has_ctx ? &g->ctx : 0);
 	return 0;
 }
 
 /*
- * runtime.schedule(): the thread stopped running a goroutine and looks for
- * the next one (on g0: scheduler, GC and idle work). Nothing runs a span
- * here, so the thread's entry goes until execute sets the next one; and if
- * the goroutine that stopped has exited, its state goes too (one probe less
- * than one on goexit).
+ * The scheduler takes the goroutine off this thread (park_m, goschedImpl,
+ * preemptPark, goyield_m, goexit0, exitsyscallNoP, coroswitch_m; on g0).
+ * Its context leaves the thread here, before the goroutine can be made
+ * runnable elsewhere: runtime.schedule() comes later, and a thread that the
+ * kernel preempts in between would show a span that has moved on, or ended.
  */
 SEC("uprobe")
-int go_schedule(struct pt_regs *ctx)
+int go_switch_out(struct pt_regs *ctx)
 {
 	struct thread_state *ts = thread_state(0);
 	if (!ts)
@@ -68,15 +74,14 @@ int go_schedule(struct pt_regs *ctx)
 		bpf_map_delete_elem(&traces_ctx_v1, &pid_tgid);
 		ts->has_entry = 0;
 	}
-	/* Only a goroutine with state needs the check: most switches read nothing more. */
-	if (ts->g && ts->has_state) {
-		__u32 binary_id = (__u32)bpf_get_attach_cookie(ctx);
-		struct go_offsets *off = bpf_map_lookup_elem(&binaries, &binary_id);
-		if (off && off->g_goid)
-			check_exited(off, pid_tgid, ts, binary_id);
+	if (ts->pending_send) {
+		ts->pending_send = 0;
+		if (ts->g)
+			pending_send_leaves(pid_tgid, ts);
+		else
+			bpf_map_delete_elem(&pending_sends, &pid_tgid);
 	}
 	ts->g = 0;
-	ts->has_state = 0;
 	return 0;
 }
 
@@ -120,9 +125,8 @@ int go_spawn(struct pt_regs *ctx)
 
 /*
  * runtime.goexit1(): a goroutine returns (or calls Goexit), on its own stack,
- * so g is in R14. Attached instead of the switch probes (--ctx-source
- * sample), which otherwise find exited goroutines: one hit per goroutine,
- * not per switch.
+ * so g is in R14: what it left open ends, its state goes. One hit per
+ * goroutine, not per switch.
  */
 SEC("uprobe")
 int go_goexit(struct pt_regs *ctx)
@@ -340,6 +344,10 @@ int http_request_write(struct pt_regs *ctx)
 		}
 	}
 	bpf_map_update_elem(&pending_sends, &r.pid_tgid, &p, BPF_ANY);
+	/* Marks the thread, so that a switch-out before the send hands the entry over. */
+	struct thread_state *ts = thread_state(1);
+	if (ts)
+		ts->pending_send = 1;
 	return 0;
 }
 

@@ -11,7 +11,7 @@
 #define PATH_MAX_LEN 128
 #define HOST_MAX 64
 #define ROUTE_MAX 96
-#define NO_INHERIT_MAX 4
+#define NO_INHERIT_MAX 12
 
 /* Feature bits of struct go_offsets.features. */
 #define FEAT_HTTP_SERVER (1 << 0) /* server request/response offsets are known */

@@ -16,7 +16,7 @@ struct thread_state {
 	__u64 g;
 	__u64 goid;
 	__u32 has_entry; /* this thread has an entry in traces_ctx_v1 */
-	__u32 has_state; /* the goroutine has state to clean up when it exits */
+	__u32 pending_send; /* --propagate: it may have a pending_sends entry */
 };
 
 /* The client span of a request, for --propagate. */
@@ -73,6 +73,19 @@ struct {
 	__type(key, __u64);
 	__type(value, struct pending_send);
 } pending_sends SEC(".maps");
+
+/*
+ * Requests whose goroutine left its thread between Request.write and the
+ * send (preempted, or parked on a full socket): the entry follows the
+ * goroutine to the thread that runs it next, so that the header lands in
+ * this request and in no other request that thread sends meanwhile.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct goroutine_key);
+	__type(value, struct pending_send);
+} pending_by_goroutine SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -247,11 +260,57 @@ static __always_inline void end_client_span(const struct running *r, struct goro
 	close_span(r, g, &g->client, status, reason, 0);
 }
 
-/* Forgets a goroutine that has nothing left: no context, no open span. */
+/* Forgets a goroutine that has nothing left: no context, no open span, no pending send. */
+static __always_inline int goroutine_is_empty(const struct goroutine *g)
+{
+	return !g->has_ctx && !g->server.req && !g->client.req && !g->pending_send;
+}
+
 static __always_inline void drop_if_empty(const struct running *r, struct goroutine *g)
 {
-	if (!g->has_ctx && !g->server.req && !g->client.req)
+	if (goroutine_is_empty(g))
 		bpf_map_delete_elem(&goroutines, &r->key);
+}
+
+/*
+ * --propagate, at a switch-out: the request this thread's goroutine was
+ * about to send is not sent yet. It goes with the goroutine (marked in its
+ * state, which the next execute looks up anyway), and this thread forgets it.
+ */
+static __always_inline void pending_send_leaves(__u64 pid_tgid, const struct thread_state *ts)
+{
+	struct pending_send *p = bpf_map_lookup_elem(&pending_sends, &pid_tgid);
+	if (!p)
+		return; /* sent already: the usual case */
+	struct goroutine_key key = {.tgid = pid_tgid >> 32, .goid = ts->goid};
+	if (bpf_map_update_elem(&pending_by_goroutine, &key, p, BPF_ANY))
+		goto forget;
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &key);
+	if (g) {
+		g->pending_send = 1;
+	} else {
+		struct goroutine fresh = {.pending_send = 1};
+		if (bpf_map_update_elem(&goroutines, &key, &fresh, BPF_ANY)) {
+			count(STAT_GOROUTINE_MAP_FULL);
+			bpf_map_delete_elem(&pending_by_goroutine, &key);
+		}
+	}
+forget:
+	bpf_map_delete_elem(&pending_sends, &pid_tgid);
+}
+
+/* --propagate, at a switch-in: the goroutine's pending send is this thread's now. */
+static __always_inline void pending_send_arrives(__u64 pid_tgid, const struct goroutine_key *key,
+						 struct goroutine *g, struct thread_state *ts)
+{
+	struct pending_send *p = bpf_map_lookup_elem(&pending_by_goroutine, key);
+	if (p) {
+		bpf_map_update_elem(&pending_sends, &pid_tgid, p, BPF_ANY);
+		bpf_map_delete_elem(&pending_by_goroutine, key);
+		if (ts)
+			ts->pending_send = 1;
+	}
+	g->pending_send = 0;
 }
 
 /*
@@ -289,10 +348,7 @@ static __always_inline void open_span(const struct running *r, struct goroutine 
 		}
 	}
 	if (r->off->features & FEAT_CTX_MAP) {
-		struct thread_state *ts = thread_state(1);
-		if (ts)
-			ts->has_state = 1;
-		show_on(ts, r->pid_tgid, &span.ctx);
+		show(r->pid_tgid, &span.ctx);
 	}
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
@@ -327,28 +383,9 @@ static __always_inline void goroutine_exited(const struct running *r)
 	}
 	if (g->server.req)
 		emit_end(r, &g->server, 0, END_GOROUTINE_EXIT, 0);
+	if (g->pending_send)
+		bpf_map_delete_elem(&pending_by_goroutine, &r->key);
 	bpf_map_delete_elem(&goroutines, &r->key);
 }
-
-/*
- * The goroutine this thread ran last has stopped running here. If it is dead
- * (or its g already serves another goroutine), it exited: clean up after it.
- */
-static __always_inline void check_exited(const struct go_offsets *off, __u64 pid_tgid,
-					 const struct thread_state *ts, __u32 binary_id)
-{
-	__u32 status = 0;
-	__u64 goid = 0;
-	if (bpf_probe_read_user(&status, sizeof(status), (void *)(ts->g + off->g_atomicstatus)) ||
-	    bpf_probe_read_user(&goid, sizeof(goid), (void *)(ts->g + off->g_goid)))
-		return;
-	if (status != G_DEAD && goid == ts->goid)
-		return;
-	struct running r = {.off = (struct go_offsets *)off, .pid_tgid = pid_tgid, .binary_id = binary_id};
-	r.key.tgid = pid_tgid >> 32;
-	r.key.goid = ts->goid;
-	goroutine_exited(&r);
-}
-
 
 #endif /* BRAID_TRACER_MAPS_H */

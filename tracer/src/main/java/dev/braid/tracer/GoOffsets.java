@@ -22,7 +22,7 @@ import java.util.Map;
  * @param fields member offsets
  * @param mapLayout {@link #MAP_LAYOUT_SWISS} or {@link #MAP_LAYOUT_BUCKETS}
  * @param spawnSite link-time address of the spawn probe (how the probe finds a PIE's load bias)
- * @param noInheritPcs link-time entries of functions whose goroutines do not inherit (at most 4)
+ * @param noInheritPcs link-time entries of functions whose goroutines do not inherit (at most 12)
  */
 public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayout, long spawnSite, List<Long> noInheritPcs) {
 
@@ -37,7 +37,7 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
   public static final int FEAT_CTX_MAP = 1 << 6;
   public static final int MAP_LAYOUT_BUCKETS = 1;
   public static final int MAP_LAYOUT_SWISS = 2;
-  static final int NO_INHERIT_MAX = 4;
+  static final int NO_INHERIT_MAX = 12;
 
   /** The C struct, member for member (the order of the u32 fields is tracer.h's). */
   static final StructLayout LAYOUT =

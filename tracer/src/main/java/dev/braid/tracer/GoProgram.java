@@ -45,11 +45,26 @@ public record GoProgram(
   /** The oldest Go whose register ABI the probes read (Go 1.17 brought it to amd64). */
   static final GoVersion OLDEST = new GoVersion(1, 17, 0);
 
-  /** Start functions of goroutines that never inherit a span (see withSpawnSite). */
-  static final List<String> NO_INHERIT = List.of("net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop");
+  /**
+   * A goroutine that never inherits a span: its start function, and the function whose go
+   * statement starts it (its compiler-made wrappers are named after that one).
+   */
+  record NoInherit(String start, String startedIn) {}
 
-  /** The function whose closures start them. */
-  static final String NO_INHERIT_WRAPPERS = "net/http.(*Transport).dialConn.";
+  /**
+   * Goroutines that outlive the request that happened to start them: a pooled connection's
+   * readLoop and writeLoop, and the runtime's own workers (GC mark workers start at the first GC,
+   * in whichever goroutine allocated; the finalizer and cleanup runners, at the first
+   * SetFinalizer or AddCleanup). Inheriting would show that span on all of their later work.
+   */
+  static final List<NoInherit> NO_INHERIT =
+      List.of(
+          new NoInherit("net/http.(*persistConn).readLoop", "net/http.(*Transport).dialConn"),
+          new NoInherit("net/http.(*persistConn).writeLoop", "net/http.(*Transport).dialConn"),
+          new NoInherit("runtime.gcBgMarkWorker", "runtime.gcBgMarkStartWorkers"),
+          new NoInherit("runtime.runfinq", "runtime.createfing"),
+          new NoInherit("runtime.runFinalizers", "runtime.createfing"),
+          new NoInherit("runtime.runCleanups", "runtime.(*cleanupQueue).createGs"));
 
   /** Where one probe goes. */
   public record ProbeSite(Probe probe, long address, long fileOffset) {}
@@ -65,6 +80,9 @@ public record GoProgram(
   }
 
   public boolean has(Probe.Feature feature) {
+    if (feature == Probe.Feature.SAMPLE_CONTEXT) {
+      return goroutineTls.isPresent();
+    }
     return sites.stream().anyMatch(s -> s.probe().feature == feature);
   }
 
@@ -138,7 +156,7 @@ public record GoProgram(
         throw new UnsupportedBinaryException(path, source.describe() + " does not describe runtime.g.goid: goroutines cannot be followed");
       }
 
-      Set<Probe.Feature> on = EnumSet.of(Probe.Feature.CONTEXT, Probe.Feature.PROPAGATE);
+      Set<Probe.Feature> on = EnumSet.of(Probe.Feature.CONTEXT, Probe.Feature.EXITS, Probe.Feature.PROPAGATE);
       OptionalInt tls = goroutineTls();
       if (tls.isEmpty()) {
         warnings.add("where the runtime keeps g in thread-local storage is unknown (a cgo binary without symbols): --ctx-source sample is off");
@@ -175,7 +193,7 @@ public record GoProgram(
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
         features &= ~GoOffsets.FEAT_HTTP_CLIENT;
       }
-      OptionalInt sampleTls = sites.stream().anyMatch(s -> s.probe().feature == Probe.Feature.SAMPLE_CONTEXT) ? tls : OptionalInt.empty();
+      OptionalInt sampleTls = on.contains(Probe.Feature.SAMPLE_CONTEXT) ? tls : OptionalInt.empty();
       return new GoProgram(
           path, identity, version.toString(), elf.isPositionIndependent(), source.describe(), sites, offsets.withFeatures(features), sampleTls, warnings);
     }
@@ -200,27 +218,24 @@ public record GoProgram(
       return tls.get().memSize() <= 8 ? OptionalInt.of((int) -blockSize) : OptionalInt.empty();
     }
 
-    /**
-     * Goroutines that serve a pooled connection for its whole life (net/http's readLoop and
-     * writeLoop) are started inside the request that opened the connection; they do not inherit
-     * that request's span, or every later request on the connection would show it.
-     */
+    /** The spawn probe's site, and the start PCs of the goroutines of {@link #NO_INHERIT}. */
     private GoOffsets withSpawnSite(GoOffsets offsets, List<ProbeSite> sites) {
       Optional<ProbeSite> spawn = sites.stream().filter(s -> s.probe() == Probe.SPAWN).findFirst();
       if (spawn.isEmpty()) {
         return offsets;
       }
       List<Long> noInherit = new ArrayList<>();
-      for (String name : NO_INHERIT) {
-        Optional<GoFunction> fn = pclntab.function(name);
+      for (NoInherit n : NO_INHERIT) {
+        Optional<GoFunction> fn = pclntab.function(n.start());
         if (fn.isEmpty()) {
           continue;
         }
         noInherit.add(fn.get().entry());
         // `go pconn.readLoop()` starts a compiler-made wrapper (dialConn.gowrap2 in Go 1.22+):
         // the goroutine's start PC is the wrapper's, so the wrappers that call it count too.
+        String wrappers = n.startedIn() + ".";
         for (GoFunction w : pclntab.functions()) {
-          if (w.name().startsWith(NO_INHERIT_WRAPPERS) && noInherit.size() < GoOffsets.NO_INHERIT_MAX) {
+          if (w.name().startsWith(wrappers)) {
             Optional<ByteBuffer> code = elf.bytesAt(w.entry(), w.end() - w.entry());
             if (code.isPresent() && !CallSites.callsTo(code.get(), w.entry(), fn.get().entry()).isEmpty()) {
               noInherit.add(w.entry());
@@ -228,7 +243,12 @@ public record GoProgram(
           }
         }
       }
-      return offsets.withSpawn(spawn.get().address(), noInherit.subList(0, Math.min(noInherit.size(), GoOffsets.NO_INHERIT_MAX)));
+      if (noInherit.size() > GoOffsets.NO_INHERIT_MAX) {
+        warnings.add("more long-lived goroutine starts than braid keeps (" + noInherit.size() + " > " + GoOffsets.NO_INHERIT_MAX
+            + "): some of them may show the span of the request that started them");
+        noInherit = noInherit.subList(0, GoOffsets.NO_INHERIT_MAX);
+      }
+      return offsets.withSpawn(spawn.get().address(), noInherit);
     }
 
     /** The binary's DWARF, else the table's range for its version, else a refusal that says why. */
@@ -259,6 +279,9 @@ public record GoProgram(
           continue;
         }
         List<ProbeSite> found = place(probe);
+        if (found.isEmpty() && probe.optional) {
+          continue;
+        }
         if (found.isEmpty()) {
           if (feature == Probe.Feature.CONTEXT) {
             throw new UnsupportedBinaryException(path, "braid cannot place its probe on " + probe.function + ": not a Go runtime braid knows");
@@ -277,6 +300,7 @@ public record GoProgram(
       return switch (feature) {
         case CONTEXT -> "following goroutines";
         case SAMPLE_CONTEXT -> "--ctx-source sample";
+        case EXITS -> "ending the spans of goroutines that exit mid-request";
         case INHERIT -> "span inheritance by spawned goroutines";
         case HTTP_SERVER -> "net/http server spans";
         case HTTP_CLIENT -> "net/http client spans";
@@ -285,7 +309,7 @@ public record GoProgram(
     }
 
     private List<ProbeSite> place(Probe probe) {
-      Optional<GoFunction> fn = pclntab.function(probe.function);
+      Optional<GoFunction> fn = probe.functions.stream().map(pclntab::function).flatMap(Optional::stream).findFirst();
       if (fn.isEmpty()) {
         return List.of();
       }

@@ -1,19 +1,36 @@
 package dev.braid.tracer;
 
+import java.util.List;
+
 /** The places the tracer probes, and the program of tracer.bpf.c that runs at each. */
 enum Probe {
   /** runtime.execute(gp, inheritTime): gp switches in on this thread. */
   EXECUTE(Site.ENTRY, "runtime.execute", null, "go_execute", Feature.CONTEXT),
-  /** runtime.schedule(): the thread left a goroutine and runs scheduler code. */
-  SCHEDULE(Site.ENTRY, "runtime.schedule", null, "go_schedule", Feature.CONTEXT),
-  /**
-   * runtime.stopm(): the thread goes idle. A goroutine back from a syscall that finds no P is
-   * queued and its thread parks here before it reaches schedule; without this probe the thread
-   * would wake up still carrying that goroutine's span.
+  /*
+   * The switch-outs: the scheduler functions that take the running goroutine off its thread, on
+   * g0, before they make it runnable (or let it be readied) elsewhere. The thread's entry goes
+   * here, not later in schedule(): a thread the kernel preempts in between would show a span
+   * that has moved on to another thread, or ended.
    */
-  STOP_THREAD(Site.ENTRY, "runtime.stopm", null, "go_schedule", Feature.CONTEXT),
-  /** runtime.goexit1(): a goroutine exits (--ctx-source sample, where no switch probe finds it). */
-  GOROUTINE_EXIT(Site.ENTRY, "runtime.goexit1", null, "go_goexit", Feature.SAMPLE_CONTEXT),
+  /** runtime.park_m(gp): gp parks (channels, locks, sleeps, network waits). */
+  PARK(Site.ENTRY, "runtime.park_m", null, "go_switch_out", Feature.CONTEXT),
+  /** runtime.goschedImpl(gp, preempted): gp yields, or is preempted (Gosched, sysmon, stack checks). */
+  YIELD(Site.ENTRY, "runtime.goschedImpl", null, "go_switch_out", Feature.CONTEXT),
+  /** runtime.preemptPark(gp): gp is preempted for a GC stack scan. */
+  PREEMPT_PARK(Site.ENTRY, "runtime.preemptPark", null, "go_switch_out", Feature.CONTEXT),
+  /** runtime.goyield_m(gp): gp yields to the goroutine it just readied. */
+  GO_YIELD(Site.ENTRY, "runtime.goyield_m", null, "go_switch_out", Feature.CONTEXT),
+  /** runtime.goexit0(gp): gp has exited. */
+  EXITED(Site.ENTRY, "runtime.goexit0", null, "go_switch_out", Feature.CONTEXT),
+  /**
+   * runtime.exitsyscallNoP(gp) (runtime.exitsyscall0 before Go 1.26): gp is back from a syscall
+   * and finds no P; it is queued and its thread parks.
+   */
+  SYSCALL_NO_P(Site.ENTRY, List.of("runtime.exitsyscallNoP", "runtime.exitsyscall0"), "go_switch_out", Feature.CONTEXT, false),
+  /** runtime.coroswitch_m(gp): gp hands its thread to a coroutine (iter.Pull); linked only when used. */
+  COROUTINE_SWITCH(Site.ENTRY, List.of("runtime.coroswitch_m"), "go_switch_out", Feature.CONTEXT, true),
+  /** runtime.goexit1(): a goroutine exits; what it left open ends. */
+  GOROUTINE_EXIT(Site.ENTRY, "runtime.goexit1", null, "go_goexit", Feature.EXITS),
   /** The CALL of runqput in newproc.func1: a go statement's goroutine is made. */
   SPAWN(Site.CALL, "runtime.newproc.func1", "runtime.runqput", "go_spawn", Feature.INHERIT),
   /** net/http.serverHandler.ServeHTTP: a request's handler starts. */
@@ -41,8 +58,10 @@ enum Probe {
   enum Feature {
     /** traces_ctx_v1 follows goroutines across threads (--ctx-source switch). */
     CONTEXT,
-    /** The sampler finds the running goroutine itself (--ctx-source sample). */
+    /** The sampler finds the running goroutine itself (--ctx-source sample); it needs no probe. */
     SAMPLE_CONTEXT,
+    /** A goroutine that exits mid-span ends its spans and leaves no state behind. */
+    EXITS,
     /** Goroutines inherit the span of the goroutine that started them. */
     INHERIT,
     /** net/http server spans. */
@@ -54,16 +73,30 @@ enum Probe {
   }
 
   final Site site;
+  /** The function probed: the first of {@link #functions} the binary has. */
   final String function;
+  final List<String> functions;
   final String callee;
   final String program;
   final Feature feature;
+  /** A binary may lack the function (dead code the linker dropped): no probe, no loss. */
+  final boolean optional;
 
   Probe(Site site, String function, String callee, String program, Feature feature) {
+    this(site, List.of(function), callee, program, feature, false);
+  }
+
+  Probe(Site site, List<String> functions, String program, Feature feature, boolean optional) {
+    this(site, functions, null, program, feature, optional);
+  }
+
+  Probe(Site site, List<String> functions, String callee, String program, Feature feature, boolean optional) {
     this.site = site;
-    this.function = function;
+    this.function = functions.getFirst();
+    this.functions = functions;
     this.callee = callee;
     this.program = program;
     this.feature = feature;
+    this.optional = optional;
   }
 }

@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
  * check that opens every function with a stack frame (Go 1.17+, amd64 register ABI):
  *
  * <pre>
- *   CMPQ SP, 0x10(R14)              49 3b 66 10
+ *   CMPQ SP, 0x10(R14)              49 3b 66 10   (0x18: stackguard1, on g0-only functions)
  *   JBE  morestack                  76 xx | 0f 86 xx xx xx xx
  * or, for bigger frames,
  *   LEAQ -N(SP), R12                4c 8d 64 24 xx | 4c 8d a4 24 xx xx xx xx
@@ -23,6 +23,8 @@ import java.nio.ByteOrder;
 final class Prologue {
   private static final byte[] CMP_SP_R14 = {0x49, 0x3b, 0x66, 0x10};
   private static final byte[] CMP_R12_R14 = {0x4d, 0x3b, 0x66, 0x10};
+  /** Functions that must run on the system stack check g.stackguard1 instead. */
+  private static final byte[] CMP_SP_R14_GUARD1 = {0x49, 0x3b, 0x66, 0x18};
 
   private Prologue() {}
 
@@ -30,7 +32,7 @@ final class Prologue {
   static int jbeOffset(ByteBuffer code) {
     ByteBuffer c = code.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     int at;
-    if (startsWith(c, 0, CMP_SP_R14)) {
+    if (startsWith(c, 0, CMP_SP_R14) || startsWith(c, 0, CMP_SP_R14_GUARD1)) {
       at = 4;
     } else if (startsWith(c, 0, new byte[] {0x4c, (byte) 0x8d, 0x64, 0x24}) && startsWith(c, 5, CMP_R12_R14)) {
       at = 9; // LEAQ with an 8-bit displacement

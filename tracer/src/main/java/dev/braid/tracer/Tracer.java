@@ -36,10 +36,10 @@ public final class Tracer implements AutoCloseable {
   /** Maps of tracer.bpf.o that propagate.bpf.o uses too (tracer_maps.h). */
   private static final List<String> SHARED_MAPS =
       List.of(
-          TracesContextMap.NAME, "binaries", "goroutines", "outgoing_by_request", "pending_sends", "threads", "events",
-          "tracer_stats", "header_scratch");
+          TracesContextMap.NAME, "binaries", "goroutines", "outgoing_by_request", "pending_sends", "pending_by_goroutine",
+          "threads", "events", "tracer_stats", "header_scratch");
   /** Maps keyed by a struct whose first u32 is the tgid. */
-  private static final List<String> PER_PROCESS_MAPS = List.of("goroutines", "outgoing_by_request");
+  private static final List<String> PER_PROCESS_MAPS = List.of("goroutines", "outgoing_by_request", "pending_by_goroutine");
 
   private final BpfObject object;
   private final RingBufferReader events;

@@ -21,6 +21,12 @@ class PrologueTest {
   }
 
   @Test
+  void aSystemStackFunctionChecksStackguard1() {
+    // CMPQ SP, 0x18(R14); JBE rel32  (runtime.preemptPark, Go 1.26)
+    assertThat(jbe(0x49, 0x3b, 0x66, 0x18, 0x0f, 0x86, 0xc1, 0x02, 0x00, 0x00, 0x55)).isEqualTo(4);
+  }
+
+  @Test
   void smallFrameShortJump() {
     assertThat(jbe(0x49, 0x3b, 0x66, 0x10, 0x76, 0x20, 0x55)).isEqualTo(4);
   }
