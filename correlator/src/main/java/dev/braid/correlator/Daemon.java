@@ -318,6 +318,7 @@ public final class Daemon implements AutoCloseable {
       guarded("final drain", this::drain);
       flush(true);
     } finally {
+      guarded("last reading of the kernel's counters", metrics::freezeKernelReadings);
       closeQuietly(sampler);
       closeQuietly(tracer);
       closeQuietly(symbolizer);

@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
@@ -21,6 +23,7 @@ final class DaemonMetrics {
   private final AtomicLong openSpans = new AtomicLong();
   private final AtomicLong waitingSamples = new AtomicLong();
   private final AtomicLong processes = new AtomicLong();
+  private final List<KernelReading<?>> kernelReadings = new ArrayList<>();
   private final MeterRegistry registry;
 
   DaemonMetrics(MeterRegistry registry) {
@@ -39,7 +42,8 @@ final class DaemonMetrics {
     kernelCounter("braid.spans.not.started", tracer, t -> t.stats().goroutineMapFull(), "spans not started: the goroutine state map was full");
     kernelCounter("braid.probe.read.failures", tracer, t -> t.stats().readFailed(), "probe reads of process memory that failed");
     kernelCounter("braid.traceparent.propagated", tracer, t -> t.stats().propagated(), "outgoing requests given a traceparent");
-    Gauge.builder("braid.traces_ctx.entries", tracer, t -> t.tracesContextMap().keys().size())
+    KernelReading<Tracer> entries = reading(tracer, t -> t.tracesContextMap().keys().size());
+    Gauge.builder("braid.traces_ctx.entries", entries, KernelReading::value)
         .description("entries in the pinned traces_ctx_v1 map (all writers')")
         .register(registry);
   }
@@ -51,7 +55,36 @@ final class DaemonMetrics {
   }
 
   private <T> void kernelCounter(String name, T source, ToDoubleFunction<T> read, String description) {
-    FunctionCounter.builder(name, source, read).description(description).register(registry);
+    FunctionCounter.builder(name, reading(source, read), KernelReading::value).description(description).register(registry);
+  }
+
+  private <T> KernelReading<T> reading(T source, ToDoubleFunction<T> read) {
+    KernelReading<T> reading = new KernelReading<>(source, read);
+    synchronized (kernelReadings) {
+      kernelReadings.add(reading);
+    }
+    return reading;
+  }
+
+  /**
+   * Takes a last reading of everything the kernel keeps, before the tracer and sampler close:
+   * from then on the metrics keep those values (a final scrape, or a caller that reads them
+   * once the daemon has stopped, sees the totals rather than an error).
+   */
+  void freezeKernelReadings() {
+    synchronized (kernelReadings) {
+      RuntimeException failed = null;
+      for (KernelReading<?> r : kernelReadings) {
+        try {
+          r.freeze();
+        } catch (RuntimeException e) {
+          failed = failed == null ? e : failed;
+        }
+      }
+      if (failed != null) {
+        throw failed;
+      }
+    }
   }
 
   /** Published by the pipeline thread after each drain. */
@@ -59,5 +92,34 @@ final class DaemonMetrics {
     openSpans.set(open);
     waitingSamples.set(waiting);
     processes.set(traced);
+  }
+
+  /** A value read from the kernel on demand until frozen, then the last value read. */
+  private static final class KernelReading<T> {
+    private final T source;
+    private final ToDoubleFunction<T> read;
+    private volatile boolean frozen;
+    private volatile double last;
+
+    KernelReading(T source, ToDoubleFunction<T> read) {
+      this.source = source;
+      this.read = read;
+    }
+
+    synchronized double value() {
+      if (!frozen) {
+        last = read.applyAsDouble(source);
+      }
+      return last;
+    }
+
+    /** Keeps the last value even when this reading fails: the daemon is closing regardless. */
+    synchronized void freeze() {
+      try {
+        value();
+      } finally {
+        frozen = true;
+      }
+    }
   }
 }

@@ -19,7 +19,10 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class SignalExporter implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(SignalExporter.class.getName());
   static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
-  static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  /** As OpenTelemetry's SDK exporters: data flows again at most this long after the collector is back. */
+  static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+  /** Between the tries of the grace period when braid stops. */
+  static final Duration CLOSING_BACKOFF = Duration.ofMillis(200);
 
   private final OtlpEndpoint.Signal signal;
   private final OtlpTransport transport;
@@ -32,6 +35,7 @@ public final class SignalExporter implements AutoCloseable {
   private final Thread sender;
   private Pending inFlight;
   private boolean closing;
+  private boolean closingWoken;
   private long lastWarning;
 
   private record Pending(Message request, int items) {}
@@ -104,7 +108,7 @@ public final class SignalExporter implements AutoCloseable {
           continue;
         }
         warn(signal.label() + " export failed, retrying in " + backoff.toMillis() + " ms: " + e.getMessage());
-        if (!sleep(jittered(backoff))) {
+        if (!backOff(closing() ? CLOSING_BACKOFF : jittered(backoff))) {
           return;
         }
         synchronized (this) {
@@ -124,14 +128,25 @@ public final class SignalExporter implements AutoCloseable {
     return Duration.ofMillis((long) (d.toMillis() * ThreadLocalRandom.current().nextDouble(0.8, 1.2)));
   }
 
-  /** Sleeps, or returns false when interrupted (close gave up waiting). */
-  private static boolean sleep(Duration d) {
+  /**
+   * Waits before a retry, or less: {@link #close} wakes the sender for a last try at once.
+   * Returns false when interrupted (close gave up waiting).
+   */
+  private synchronized boolean backOff(Duration d) {
+    long until = System.nanoTime() + d.toNanos();
     try {
-      Thread.sleep(d);
+      for (long left = d.toNanos(); left > 0 && !closingWoken; left = until - System.nanoTime()) {
+        wait(Math.max(1, left / 1_000_000));
+      }
+      closingWoken = false;
       return true;
     } catch (InterruptedException e) {
       return false;
     }
+  }
+
+  private synchronized boolean closing() {
+    return closing;
   }
 
   private String unit() {
@@ -153,6 +168,7 @@ public final class SignalExporter implements AutoCloseable {
   public void close(Duration grace) {
     synchronized (this) {
       closing = true;
+      closingWoken = true;
       notifyAll();
     }
     try {
