@@ -74,7 +74,7 @@ trap 'sysctl -qw kernel.bpf_stats_enabled='"$STATS_BEFORE"' 2>/dev/null || true;
 
 echo "bench: $URL, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each way (braid warmed up ${WARMUP}s), $(nproc) CPUs"
 wrk_rps 3 >/dev/null # warm-up
-without=() with=() cpu_without=() cpu_with=()
+without=() with=() cpu_without=() cpu_with=() daemon_share=() daemon_rss=()
 for r in $(seq "$ROUNDS"); do
   s0="$(ticks "$SHOP_PID")"
   a="$(wrk_rps "$SECONDS_PER_ROUND")"
@@ -86,15 +86,17 @@ for r in $(seq "$ROUNDS"); do
   t0="$(ticks "$SHOP_PID")" b0="$(ticks "$BRAID_PID")"
   b="$(wrk_rps "$SECONDS_PER_ROUND")"
   t1="$(ticks "$SHOP_PID")" b1="$(ticks "$BRAID_PID")"
+  rss="$(awk '/^VmRSS:/ { print $2 / 1024 }' "/proc/$BRAID_PID/status" 2>/dev/null || echo 0)"
   bpftool -j prog show 2>/dev/null >"$WORK/progs.json" || true
   stop_braid
   # CPU per request: the shop alone; then the shop (probes included) plus braid's daemon.
   cw="$(echo "($s1 - $s0) * 1000000 / $HZ / ($a * $SECONDS_PER_ROUND)" | bc -l)"
   cb="$(echo "($t1 - $t0 + $b1 - $b0) * 1000000 / $HZ / ($b * $SECONDS_PER_ROUND)" | bc -l)"
   cd="$(echo "($b1 - $b0) * 1000000 / $HZ / ($b * $SECONDS_PER_ROUND)" | bc -l)"
-  without+=("$a") with+=("$b") cpu_without+=("$cw") cpu_with+=("$cb")
-  printf 'round %d: without %8.0f req/s %6.1f us CPU/request   with braid %8.0f req/s %6.1f us CPU/request (daemon %.1f)\n' \
-    "$r" "$a" "$cw" "$b" "$cb" "$cd"
+  share="$(echo "($b1 - $b0) * 100 / $HZ / $SECONDS_PER_ROUND" | bc -l)"
+  without+=("$a") with+=("$b") cpu_without+=("$cw") cpu_with+=("$cb") daemon_share+=("$share") daemon_rss+=("$rss")
+  printf 'round %d: without %8.0f req/s %6.1f us CPU/request   with braid %8.0f req/s %6.1f us CPU/request (daemon %.1f us, %.1f%% of a CPU, RSS %.0f MiB)\n' \
+    "$r" "$a" "$cw" "$b" "$cb" "$cd" "$share" "$rss"
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -103,6 +105,7 @@ cw="$(median "${cpu_without[@]}")" cb="$(median "${cpu_with[@]}")"
 printf 'median:  without %8.0f req/s %6.1f us CPU/request   with braid %8.0f req/s %6.1f us CPU/request\n' "$mw" "$cw" "$mb" "$cb"
 printf 'ratio:   throughput %.3f   CPU per request %.3f (the second is steadier on a shared machine)\n' \
   "$(echo "$mb / $mw" | bc -l)" "$(echo "$cw / $cb" | bc -l)"
+printf 'daemon:  %.1f%% of a CPU, RSS %.0f MiB (medians; braid run %s)\n' "$(median "${daemon_share[@]}")" "$(median "${daemon_rss[@]}")" "${BRAID_ARGS[*]:-with defaults}"
 
 # Probe cost in the last round: hits per request and nanoseconds per hit.
 if [[ -s $WORK/progs.json ]] && command -v python3 >/dev/null; then

@@ -40,27 +40,66 @@ public final class Symbolizer implements AutoCloseable {
   private final Map<String, String> cacheKeys = new HashMap<>();
   private final Map<String, Mapping> mappings = new HashMap<>();
   private final List<String> read = new ArrayList<>(); // cache keys, in the order read
+  /** Frames already symbolized, per process, by address (and whether it was a leaf). */
+  private final Map<Integer, Map<Long, Frame>> frames = new HashMap<>();
+  private final Map<Long, Location> kernelFrames = new HashMap<>();
   private Kallsyms kallsyms;
+
+  /** A symbolized user frame; {@code framelessGo}: see {@link #isFramelessGo}. */
+  private record Frame(Location location, boolean framelessGo) {}
+
+  /** Frames cached per process (and kernel frames) at most; the cache starts over beyond. */
+  private static final int MAX_CACHED_FRAMES = 1 << 16;
 
   /** The sample's stack as locations, leaf first: kernel frames, then user frames. */
   public List<Location> symbolize(StackSample sample) {
     List<Location> stack = new ArrayList<>(sample.kernelStack().length + sample.userStack().length);
     long[] kernel = sample.kernelStack();
     for (int i = 0; i < kernel.length; i++) {
-      stack.add(kernelLocation(kernel[i], i == 0));
+      stack.add(kernelFrame(kernel[i], i == 0));
     }
     long[] user = sample.userStack();
+    Map<Long, Frame> cache = frames.computeIfAbsent(sample.pid(), p -> new HashMap<>());
     for (int i = 0; i < user.length; i++) {
       // Callers' PCs are return addresses: the call itself is the byte before.
-      stack.add(userLocation(sample.pid(), user[i], i == 0 && kernel.length == 0));
-      if (i == 0 && sample.userSpWord() != 0 && (user.length == 1 || user[1] != sample.userSpWord())
-          && isFramelessGo(sample.pid(), user[0], kernel.length == 0)) {
+      Frame frame = userFrame(cache, sample.pid(), user[i], i == 0 && kernel.length == 0);
+      stack.add(frame.location());
+      if (i == 0 && frame.framelessGo() && sample.userSpWord() != 0 && (user.length == 1 || user[1] != sample.userSpWord())) {
         // The walk follows frame pointers, which a Go function without a frame does not set up:
         // its caller is missing, and its return address is the word at the stack pointer.
-        stack.add(userLocation(sample.pid(), sample.userSpWord(), false));
+        stack.add(userFrame(cache, sample.pid(), sample.userSpWord(), false).location());
       }
     }
     return stack;
+  }
+
+  /** A user frame, from the cache; one that could not be symbolized is looked at again next time. */
+  private Frame userFrame(Map<Long, Frame> cache, int pid, long pc, boolean leaf) {
+    long key = leaf ? pc : ~pc;
+    Frame f = cache.get(key);
+    if (f == null) {
+      f = new Frame(userLocation(pid, pc, leaf), isFramelessGo(pid, pc, leaf));
+      if (!f.location().lines().isEmpty()) {
+        if (cache.size() >= MAX_CACHED_FRAMES) {
+          cache.clear();
+        }
+        cache.put(key, f);
+      }
+    }
+    return f;
+  }
+
+  private Location kernelFrame(long pc, boolean leaf) {
+    long key = leaf ? pc : ~pc;
+    Location l = kernelFrames.get(key);
+    if (l == null) {
+      l = kernelLocation(pc, leaf);
+      if (kernelFrames.size() >= MAX_CACHED_FRAMES) {
+        kernelFrames.clear();
+      }
+      kernelFrames.put(key, l);
+    }
+    return l;
   }
 
   /** Whether {@code pc} is in Go code whose stack pointer is where it was at entry (pcsp 0). */
@@ -80,6 +119,7 @@ public final class Symbolizer implements AutoCloseable {
 
   /** Drops what is cached for a process that exited. */
   public void forgetProcess(int pid) {
+    frames.remove(pid);
     processes.remove(pid);
     readAt.remove(pid);
     mappings.keySet().removeIf(k -> k.startsWith(pid + ":"));

@@ -20,7 +20,7 @@ import io.opentelemetry.proto.profiles.v1development.ScopeProfiles;
 import io.opentelemetry.proto.profiles.v1development.Stack;
 import io.opentelemetry.proto.profiles.v1development.ValueType;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,14 +82,34 @@ public final class ProfilesEncoder {
   private static final class Dictionary {
     private final Map<String, Integer> strings = new HashMap<>();
     private final Map<Mapping, Integer> mappings = new HashMap<>();
-    private final Map<Location, Integer> locations = new HashMap<>();
+    // A location is its address in its mapping (the symbols at an address do not change).
+    private final Map<LocationKey, Integer> locations = new HashMap<>(4096);
     private final Map<Line, Integer> functions = new HashMap<>();
     private final Map<TraceContext, Integer> links = new HashMap<>();
     private final Map<AttributeKey, Integer> attributes = new HashMap<>();
-    private final Map<List<Integer>, Integer> stacks = new HashMap<>();
+    private final Map<StackKey, Integer> stacks = new HashMap<>(1024);
     private final ProfilesDictionary.Builder tables = ProfilesDictionary.newBuilder();
 
     private record AttributeKey(String key, String value) {}
+
+    private record LocationKey(long address, long mappingStart, String path) {}
+
+    /** Location indices, leaf first, compared by content. */
+    private record StackKey(int[] locations, int hash) {
+      StackKey(int[] locations) {
+        this(locations, Arrays.hashCode(locations));
+      }
+
+      @Override
+      public boolean equals(Object o) {
+        return o instanceof StackKey k && hash == k.hash && Arrays.equals(locations, k.locations);
+      }
+
+      @Override
+      public int hashCode() {
+        return hash;
+      }
+    }
 
     Dictionary() {
       string("");
@@ -135,20 +155,25 @@ public final class ProfilesEncoder {
 
     /** Leaf first, as the samples hold them. */
     int stack(List<Location> frames) {
-      List<Integer> indices = new ArrayList<>(frames.size());
-      for (Location l : frames) {
-        indices.add(location(l));
+      int[] indices = new int[frames.size()];
+      for (int i = 0; i < indices.length; i++) {
+        indices[i] = location(frames.get(i));
       }
       return stacks.computeIfAbsent(
-          indices,
+          new StackKey(indices),
           k -> {
-            tables.addStackTable(Stack.newBuilder().addAllLocationIndices(k));
+            Stack.Builder stack = Stack.newBuilder();
+            for (int index : k.locations()) {
+              stack.addLocationIndices(index);
+            }
+            tables.addStackTable(stack);
             return stacks.size() + 1;
           });
     }
 
     private int location(Location l) {
-      Integer known = locations.get(l);
+      LocationKey key = new LocationKey(l.address(), l.mapping().start(), l.mapping().path());
+      Integer known = locations.get(key);
       if (known != null) {
         return known;
       }
@@ -162,7 +187,7 @@ public final class ProfilesEncoder {
       }
       tables.addLocationTable(location);
       int index = locations.size() + 1;
-      locations.put(l, index);
+      locations.put(key, index);
       return index;
     }
 
