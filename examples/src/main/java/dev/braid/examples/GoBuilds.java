@@ -6,10 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -105,18 +102,7 @@ public final class GoBuilds {
 
   /** A digest of the program's Go sources: a changed example is built again. */
   private static String hash(Path source) {
-    try (Stream<Path> files = Files.list(source)) {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (Path f : files.filter(f -> f.toString().endsWith(".go")).sorted().toList()) {
-        sha.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
-        sha.update(Files.readAllBytes(f));
-      }
-      return HexFormat.of().formatHex(sha.digest(), 0, 8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading " + source, e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return GoTools.hash(source, 1, f -> f.toString().endsWith(".go"));
   }
 
   private static void deleteTree(Path dir) throws IOException {

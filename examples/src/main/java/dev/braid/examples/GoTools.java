@@ -11,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -63,9 +64,14 @@ public final class GoTools {
 
   /** A digest of every file under {@code source} but {@code config.yaml}: a changed one is built again. */
   static String hash(Path source) {
-    try (Stream<Path> files = Files.walk(source)) {
+    return hash(source, Integer.MAX_VALUE, f -> !f.getFileName().toString().equals("config.yaml"));
+  }
+
+  /** A digest of the names and contents of the files under {@code source} that {@code include} takes. */
+  static String hash(Path source, int depth, Predicate<Path> include) {
+    try (Stream<Path> files = Files.walk(source, depth)) {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().equals("config.yaml")).sorted().toList()) {
+      for (Path f : files.filter(Files::isRegularFile).filter(include).sorted().toList()) {
         sha.update(source.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
         sha.update(Files.readAllBytes(f));
       }

@@ -74,22 +74,17 @@ final class LogFormat extends Formatter {
     return l.intValue() >= Level.FINE.intValue() ? "DEBUG" : "TRACE";
   }
 
+  /** logfmt's quoted value. */
   private static void quoted(StringBuilder out, String s) {
-    out.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\t' -> out.append("\\t");
-        default -> out.append(c);
-      }
-    }
-    out.append('"');
+    escaped(out, s, false);
   }
 
+  /** A JSON string (RFC 8259: control characters escaped too). */
   private static void jsonString(StringBuilder out, String s) {
+    escaped(out, s, true);
+  }
+
+  private static void escaped(StringBuilder out, String s, boolean json) {
     out.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -100,7 +95,7 @@ final class LogFormat extends Formatter {
         case '\r' -> out.append("\\r");
         case '\t' -> out.append("\\t");
         default -> {
-          if (c < 0x20) {
+          if (json && c < 0x20) {
             out.append(String.format("\\u%04x", (int) c));
           } else {
             out.append(c);
