@@ -63,13 +63,8 @@ int go_execute(struct pt_regs *ctx)
  * runnable elsewhere: runtime.schedule() comes later, and a thread that the
  * kernel preempts in between would show a span that has moved on, or ended.
  */
-SEC("uprobe")
-int go_switch_out(struct pt_regs *ctx)
+static __always_inline void switch_out(struct thread_state *ts, __u64 pid_tgid)
 {
-	struct thread_state *ts = thread_state(0);
-	if (!ts)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (ts->has_entry) {
 		bpf_map_delete_elem(&traces_ctx_v1, &pid_tgid);
 		ts->has_entry = 0;
@@ -82,6 +77,36 @@ int go_switch_out(struct pt_regs *ctx)
 			bpf_map_delete_elem(&pending_sends, &pid_tgid);
 	}
 	ts->g = 0;
+}
+
+SEC("uprobe")
+int go_switch_out(struct pt_regs *ctx)
+{
+	struct thread_state *ts = thread_state(0);
+	if (ts)
+		switch_out(ts, bpf_get_current_pid_tgid());
+	return 0;
+}
+
+/*
+ * runtime.goexit0(gp) (on g0, gp in RAX): gp has exited. It leaves the
+ * thread, and what it left open ends (a panic, a hijacked connection).
+ */
+SEC("uprobe")
+int go_exited(struct pt_regs *ctx)
+{
+	struct running r = {.pid_tgid = bpf_get_current_pid_tgid()};
+	struct thread_state *ts = thread_state(0);
+	if (ts)
+		switch_out(ts, r.pid_tgid);
+	r.binary_id = (__u32)bpf_get_attach_cookie(ctx);
+	r.off = bpf_map_lookup_elem(&binaries, &r.binary_id);
+	if (!r.off || !r.off->g_goid)
+		return 0;
+	r.key.tgid = r.pid_tgid >> 32;
+	if (read_u64(&r.key.goid, GO_PARAM1(ctx) + r.off->g_goid))
+		return 0;
+	goroutine_exited(&r);
 	return 0;
 }
 
@@ -125,8 +150,8 @@ int go_spawn(struct pt_regs *ctx)
 
 /*
  * runtime.goexit1(): a goroutine returns (or calls Goexit), on its own stack,
- * so g is in R14: what it left open ends, its state goes. One hit per
- * goroutine, not per switch.
+ * so g is in R14: what it left open ends, its state goes. Attached instead of
+ * the switch probes (--ctx-source sample): one hit per goroutine.
  */
 SEC("uprobe")
 int go_goexit(struct pt_regs *ctx)

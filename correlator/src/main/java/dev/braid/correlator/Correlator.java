@@ -121,6 +121,11 @@ public final class Correlator {
     return open.size();
   }
 
+  /** Spans that ended and wait for the next flush. */
+  public int completedSpans() {
+    return completed.size();
+  }
+
   /** Samples held until their span ends (or the wait runs out). */
   public int waitingSamples() {
     int n = 0;
@@ -154,6 +159,17 @@ public final class Correlator {
     completed.clear();
     ready.clear();
     windowStart = windowEnd;
+    return batch;
+  }
+
+  /**
+   * Hands out the first {@code max} spans that ended (fewer if fewer did), ahead of the next
+   * flush; samples wait for that one.
+   */
+  public Batch flushSpans(long nowMonotonic, int max) {
+    List<CompletedSpan> first = completed.subList(0, Math.min(max, completed.size()));
+    Batch batch = new Batch(windowStart, clock.toEpochNanos(nowMonotonic), first, List.of(), false);
+    first.clear();
     return batch;
   }
 

@@ -178,6 +178,8 @@ public final class Daemon implements AutoCloseable {
       if (now - lastFlush >= config.flushInterval().toNanos()) {
         lastFlush = now;
         guarded("flush", () -> flush(false));
+      } else {
+        guarded("flush", this::flushFullBatches);
       }
     }
   }
@@ -256,12 +258,34 @@ public final class Daemon implements AutoCloseable {
   }
 
   private synchronized void flush(boolean last) {
-    Batch batch = correlator.flush(System.nanoTime(), last);
-    for (Output o : outputs) {
-      guarded("writing " + o.name(), () -> o.write(batch));
+    write(correlator.flush(System.nanoTime(), last));
+  }
+
+  /** A busy service's spans go out before the interval is over, in full batches (MAX_BATCH_SPANS). */
+  private synchronized void flushFullBatches() {
+    while (correlator.completedSpans() >= DaemonConfig.MAX_BATCH_SPANS) {
+      write(correlator.flushSpans(System.nanoTime(), DaemonConfig.MAX_BATCH_SPANS));
     }
-    for (Consumer<Batch> o : observers) {
-      guarded("batch observer", () -> o.accept(batch));
+  }
+
+  /** Writes a batch, in parts of at most MAX_BATCH_SPANS spans (the samples go with the last). */
+  private void write(Batch whole) {
+    List<CompletedSpan> spans = whole.spans();
+    int max = DaemonConfig.MAX_BATCH_SPANS;
+    for (int from = 0; from == 0 || from < spans.size(); from += max) {
+      boolean lastPart = from + max >= spans.size();
+      Batch batch =
+          lastPart && from == 0
+              ? whole
+              : new Batch(
+                  whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(from, Math.min(from + max, spans.size())),
+                  lastPart ? whole.samples() : List.of(), lastPart && whole.last());
+      for (Output o : outputs) {
+        guarded("writing " + o.name(), () -> o.write(batch));
+      }
+      for (Consumer<Batch> o : observers) {
+        guarded("batch observer", () -> o.accept(batch));
+      }
     }
   }
 

@@ -44,6 +44,11 @@ public record DaemonConfig(
   public static final long DEFAULT_SAMPLE_HZ = 99;
   public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofSeconds(10);
   static final Duration DRAIN_INTERVAL = Duration.ofMillis(100);
+  /**
+   * A flush comes early once this many spans are ready: memory stays bounded at any request
+   * rate, and an OTLP request stays well under a receiver's usual 4 MiB limit (~1 MiB).
+   */
+  public static final int MAX_BATCH_SPANS = 4096;
   static final Duration SCAN_INTERVAL = Duration.ofSeconds(1);
 
   /** Which of braid's parts run. */

@@ -80,9 +80,6 @@ public record GoProgram(
   }
 
   public boolean has(Probe.Feature feature) {
-    if (feature == Probe.Feature.SAMPLE_CONTEXT) {
-      return goroutineTls.isPresent();
-    }
     return sites.stream().anyMatch(s -> s.probe().feature == feature);
   }
 
@@ -156,7 +153,7 @@ public record GoProgram(
         throw new UnsupportedBinaryException(path, source.describe() + " does not describe runtime.g.goid: goroutines cannot be followed");
       }
 
-      Set<Probe.Feature> on = EnumSet.of(Probe.Feature.CONTEXT, Probe.Feature.EXITS, Probe.Feature.PROPAGATE);
+      Set<Probe.Feature> on = EnumSet.of(Probe.Feature.CONTEXT, Probe.Feature.PROPAGATE);
       OptionalInt tls = goroutineTls();
       if (tls.isEmpty()) {
         warnings.add("where the runtime keeps g in thread-local storage is unknown (a cgo binary without symbols): --ctx-source sample is off");
@@ -193,7 +190,7 @@ public record GoProgram(
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
         features &= ~GoOffsets.FEAT_HTTP_CLIENT;
       }
-      OptionalInt sampleTls = on.contains(Probe.Feature.SAMPLE_CONTEXT) ? tls : OptionalInt.empty();
+      OptionalInt sampleTls = sites.stream().anyMatch(s -> s.probe().feature == Probe.Feature.SAMPLE_CONTEXT) ? tls : OptionalInt.empty();
       return new GoProgram(
           path, identity, version.toString(), elf.isPositionIndependent(), source.describe(), sites, offsets.withFeatures(features), sampleTls, warnings);
     }
@@ -300,7 +297,6 @@ public record GoProgram(
       return switch (feature) {
         case CONTEXT -> "following goroutines";
         case SAMPLE_CONTEXT -> "--ctx-source sample";
-        case EXITS -> "ending the spans of goroutines that exit mid-request";
         case INHERIT -> "span inheritance by spawned goroutines";
         case HTTP_SERVER -> "net/http server spans";
         case HTTP_CLIENT -> "net/http client spans";

@@ -20,8 +20,8 @@ enum Probe {
   PREEMPT_PARK(Site.ENTRY, "runtime.preemptPark", null, "go_switch_out", Feature.CONTEXT),
   /** runtime.goyield_m(gp): gp yields to the goroutine it just readied. */
   GO_YIELD(Site.ENTRY, "runtime.goyield_m", null, "go_switch_out", Feature.CONTEXT),
-  /** runtime.goexit0(gp): gp has exited. */
-  EXITED(Site.ENTRY, "runtime.goexit0", null, "go_switch_out", Feature.CONTEXT),
+  /** runtime.goexit0(gp): gp has exited; what it left open ends. */
+  EXITED(Site.ENTRY, "runtime.goexit0", null, "go_exited", Feature.CONTEXT),
   /**
    * runtime.exitsyscallNoP(gp) (runtime.exitsyscall0 before Go 1.26): gp is back from a syscall
    * and finds no P; it is queued and its thread parks.
@@ -29,8 +29,8 @@ enum Probe {
   SYSCALL_NO_P(Site.ENTRY, List.of("runtime.exitsyscallNoP", "runtime.exitsyscall0"), "go_switch_out", Feature.CONTEXT, false),
   /** runtime.coroswitch_m(gp): gp hands its thread to a coroutine (iter.Pull); linked only when used. */
   COROUTINE_SWITCH(Site.ENTRY, List.of("runtime.coroswitch_m"), "go_switch_out", Feature.CONTEXT, true),
-  /** runtime.goexit1(): a goroutine exits; what it left open ends. */
-  GOROUTINE_EXIT(Site.ENTRY, "runtime.goexit1", null, "go_goexit", Feature.EXITS),
+  /** runtime.goexit1(): a goroutine exits (--ctx-source sample, where no switch probe sees it). */
+  GOROUTINE_EXIT(Site.ENTRY, "runtime.goexit1", null, "go_goexit", Feature.SAMPLE_CONTEXT),
   /** The CALL of runqput in newproc.func1: a go statement's goroutine is made. */
   SPAWN(Site.CALL, "runtime.newproc.func1", "runtime.runqput", "go_spawn", Feature.INHERIT),
   /** net/http.serverHandler.ServeHTTP: a request's handler starts. */
@@ -58,10 +58,8 @@ enum Probe {
   enum Feature {
     /** traces_ctx_v1 follows goroutines across threads (--ctx-source switch). */
     CONTEXT,
-    /** The sampler finds the running goroutine itself (--ctx-source sample); it needs no probe. */
+    /** The sampler finds the running goroutine itself (--ctx-source sample). */
     SAMPLE_CONTEXT,
-    /** A goroutine that exits mid-span ends its spans and leaves no state behind. */
-    EXITS,
     /** Goroutines inherit the span of the goroutine that started them. */
     INHERIT,
     /** net/http server spans. */

@@ -192,6 +192,11 @@ public final class TracedRun {
     return cmd;
   }
 
+  /** What the daemon handed its outputs, in order. */
+  public List<Batch> batches() {
+    return batches;
+  }
+
   public List<CompletedSpan> spans() {
     return batches.stream().flatMap(b -> b.spans().stream()).toList();
   }
