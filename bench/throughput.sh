@@ -59,6 +59,8 @@ HZ="$(getconf CLK_TCK)"
 
 start_braid() {
   : >"$WORK/braid.out"
+  # BRAID_JAVA_OPTS: the daemon's JVM options, as ./braid run uses them.
+  # shellcheck disable=SC2086
   "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow ${BRAID_JAVA_OPTS:-} -jar "$JAR" run \
     --exe "$SHOP" --pin-path "$PINS" --out "$WORK/out" --log-level warn "${BRAID_ARGS[@]}" >"$WORK/braid.out" 2>"$WORK/braid.err" &
   BRAID_PID=$!

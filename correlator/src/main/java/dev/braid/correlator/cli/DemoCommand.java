@@ -81,6 +81,7 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println();
       System.out.println("written to " + out.toAbsolutePath() + ":");
       System.out.println("  traces.jsonl     OTLP/JSON spans (one ExportTraceServiceRequest per line)");
+      System.out.println("  profiles.jsonl   OTLP/JSON profiles, samples linked to their spans (one ExportProfilesServiceRequest per line)");
       System.out.println("  pprof/*.pb.gz    CPU profiles; samples in spans carry trace_id, span_id, span_name labels");
       System.out.println("  requests.jsonl   what the load generator sent (the ground truth)");
       System.out.println("try: go tool pprof -tags " + out.resolve("pprof") + "/shop-*.pb.gz");
