@@ -23,7 +23,6 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define SK_PASS 1
-#define PENDING_MAX_AGE_NS 1000000000ULL /* a send later than this is not that request's */
 #define REQUEST_LINE_MAX 1024
 #define TRACEPARENT_LINE (13 + TRACEPARENT_LEN + 2) /* "Traceparent: " value "\r\n" */
 

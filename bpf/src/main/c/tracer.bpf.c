@@ -52,13 +52,15 @@ int go_execute(struct pt_regs *ctx)
 		ts->g = gp;
 		ts->goid = key.goid;
 	}
-	show_on(ts, pid_tgid, g && g->has_ctx ? &g->ctx : 0);
+	/* Without the map (--ctx-source sample with --propagate), this probe only follows sends. */
+	if (off->features & FEAT_CTX_MAP)
+		show_on(ts, pid_tgid, g && g->has_ctx ? &g->ctx : 0);
 	return 0;
 }
 
 /*
  * The scheduler takes the goroutine off this thread (park_m, goschedImpl,
- * preemptPark, goyield_m, goexit0, exitsyscallNoP, coroswitch_m; on g0).
+ * preemptPark, goyield_m, goexit0, exitsyscallNoP; on g0).
  * Its context leaves the thread here, before the goroutine can be made
  * runnable elsewhere: runtime.schedule() comes later, and a thread that the
  * kernel preempts in between would show a span that has moved on, or ended.

@@ -27,6 +27,7 @@ struct outgoing {
 };
 
 #define REQUEST_LINE_PREFIX 32
+#define PENDING_MAX_AGE_NS 1000000000ULL /* a send later than this is not that request's */
 
 /*
  * A request a thread is about to send (--propagate): its traceparent, and the
@@ -282,6 +283,8 @@ static __always_inline void pending_send_leaves(__u64 pid_tgid, const struct thr
 	struct pending_send *p = bpf_map_lookup_elem(&pending_sends, &pid_tgid);
 	if (!p)
 		return; /* sent already: the usual case */
+	if (bpf_ktime_get_ns() - p->since_ns > PENDING_MAX_AGE_NS)
+		goto forget; /* never sent where braid sees it (a socket from before braid) */
 	struct goroutine_key key = {.tgid = pid_tgid >> 32, .goid = ts->goid};
 	if (bpf_map_update_elem(&pending_by_goroutine, &key, p, BPF_ANY))
 		goto forget;

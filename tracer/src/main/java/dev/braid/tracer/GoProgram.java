@@ -276,9 +276,6 @@ public record GoProgram(
           continue;
         }
         List<ProbeSite> found = place(probe);
-        if (found.isEmpty() && probe.optional) {
-          continue;
-        }
         if (found.isEmpty()) {
           if (feature == Probe.Feature.CONTEXT) {
             throw new UnsupportedBinaryException(path, "braid cannot place its probe on " + probe.function + ": not a Go runtime braid knows");

@@ -26,9 +26,7 @@ enum Probe {
    * runtime.exitsyscallNoP(gp) (runtime.exitsyscall0 before Go 1.26): gp is back from a syscall
    * and finds no P; it is queued and its thread parks.
    */
-  SYSCALL_NO_P(Site.ENTRY, List.of("runtime.exitsyscallNoP", "runtime.exitsyscall0"), "go_switch_out", Feature.CONTEXT, false),
-  /** runtime.coroswitch_m(gp): gp hands its thread to a coroutine (iter.Pull); linked only when used. */
-  COROUTINE_SWITCH(Site.ENTRY, List.of("runtime.coroswitch_m"), "go_switch_out", Feature.CONTEXT, true),
+  SYSCALL_NO_P(Site.ENTRY, List.of("runtime.exitsyscallNoP", "runtime.exitsyscall0"), null, "go_switch_out", Feature.CONTEXT),
   /** runtime.goexit1(): a goroutine exits (--ctx-source sample, where no switch probe sees it). */
   GOROUTINE_EXIT(Site.ENTRY, "runtime.goexit1", null, "go_goexit", Feature.SAMPLE_CONTEXT),
   /** The CALL of runqput in newproc.func1: a go statement's goroutine is made. */
@@ -77,24 +75,17 @@ enum Probe {
   final String callee;
   final String program;
   final Feature feature;
-  /** A binary may lack the function (dead code the linker dropped): no probe, no loss. */
-  final boolean optional;
 
   Probe(Site site, String function, String callee, String program, Feature feature) {
-    this(site, List.of(function), callee, program, feature, false);
+    this(site, List.of(function), callee, program, feature);
   }
 
-  Probe(Site site, List<String> functions, String program, Feature feature, boolean optional) {
-    this(site, functions, null, program, feature, optional);
-  }
-
-  Probe(Site site, List<String> functions, String callee, String program, Feature feature, boolean optional) {
+  Probe(Site site, List<String> functions, String callee, String program, Feature feature) {
     this.site = site;
     this.function = functions.getFirst();
     this.functions = functions;
     this.callee = callee;
     this.program = program;
     this.feature = feature;
-    this.optional = optional;
   }
 }

@@ -158,6 +158,9 @@ public final class Tracer implements AutoCloseable {
       }
     }
     Probe.Feature skipped = sampleTime ? Probe.Feature.CONTEXT : Probe.Feature.SAMPLE_CONTEXT;
+    // --propagate follows the goroutine that writes a request from thread to thread until it sends
+    // it: with --ctx-source sample too, the switch probes are attached (they leave the map alone).
+    boolean switchesFollowed = sampleTime && propagate;
     object.map("binaries").update(LittleEndian.u32(id), offsets.toBytes());
     if (known == null) {
       removeLeftovers(program.identity());
@@ -165,7 +168,7 @@ public final class Tracer implements AutoCloseable {
     List<BpfLink> attached = new ArrayList<>();
     try {
       for (GoProgram.ProbeSite site : program.sites()) {
-        if (site.probe().feature == Probe.Feature.PROPAGATE && !propagate || site.probe().feature == skipped) {
+        if (site.probe().feature == Probe.Feature.PROPAGATE && !propagate || site.probe().feature == skipped && !switchesFollowed) {
           continue;
         }
         BpfProgram prog = object.program(site.probe().program);

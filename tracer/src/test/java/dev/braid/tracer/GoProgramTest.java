@@ -94,13 +94,10 @@ class GoProgramTest {
     assertThat(p.offsets().spawnSite()).isEqualTo(p.sites(Probe.SPAWN).getFirst().address());
   }
 
-  /** Every probe but those on functions the linker drops when unused (shop has no iter.Pull). */
-  private static final List<Probe> REQUIRED_PROBES = java.util.Arrays.stream(Probe.values()).filter(p -> !p.optional).toList();
-
   @Test
   void everyProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
     GoProgram p = GoProgram.inspect(SHOP);
-    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).containsExactlyInAnyOrderElementsOf(REQUIRED_PROBES);
+    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).containsExactlyInAnyOrder(Probe.values());
     for (GoProgram.ProbeSite site : p.sites()) {
       Probe probe = site.probe();
       List<String> dump = Commands.run(List.of("go", "tool", "objdump", "-s", "^" + quoteMeta(probe.function) + "$", SHOP.toString())).lines().toList();
@@ -132,7 +129,7 @@ class GoProgramTest {
     GoProgram full = GoProgram.inspect(SHOP);
     assertThat(stripped.offsetSource()).startsWith("the go1.26.").endsWith(" offset table");
     assertThat(stripped.offsets().fields()).isEqualTo(full.offsets().fields());
-    assertThat(stripped.sites()).extracting(GoProgram.ProbeSite::probe).containsExactlyInAnyOrderElementsOf(REQUIRED_PROBES);
+    assertThat(stripped.sites()).extracting(GoProgram.ProbeSite::probe).containsExactlyInAnyOrder(Probe.values());
   }
 
   @Test

@@ -10,14 +10,17 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import dev.braid.correlator.DaemonConfig;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Two services chained over HTTP, braid with --propagate: one trace through both. */
 @Tag("kernel")
 class PropagationTest {
-  @Test
-  void serverClientServerIsOneTraceWithTheRightParents() {
+  @ParameterizedTest(name = "--ctx-source {0}")
+  @EnumSource(DaemonConfig.ContextSource.class)
+  void serverClientServerIsOneTraceWithTheRightParents(DaemonConfig.ContextSource source) {
     Kernel.requireBpf();
     TracedRun.Service frontend = TracedRun.Service.shop(Examples.binary("shop")).named("frontend");
     TracedRun.Service backend = TracedRun.Service.shop(Examples.binary("shop")).named("backend");
@@ -25,7 +28,7 @@ class PropagationTest {
         TracedRun.run(
             List.of(frontend, backend),
             new TracedRun.Load("frontend", "/chain?ms=2&to=http://{{backend}}/checkout", Duration.ofSeconds(4), 2),
-            config -> config.withPropagation(true));
+            config -> config.withPropagation(true).withContextSource(source));
     assertThat(run.sent()).hasSizeGreaterThan(50);
     Map<String, List<CompletedSpan>> byTrace = run.spans().stream().collect(Collectors.groupingBy(s -> s.context().traceId()));
     for (var sent : run.sent()) {
@@ -43,6 +46,10 @@ class PropagationTest {
     // The backend's CPU in the chained request is attributed to the backend's span of that trace.
     Attribution.noSampleCarriesAWrongOrStaleSpan(run);
     Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, 10);
+    if (source == DaemonConfig.ContextSource.SAMPLE) {
+      // The switch probes that --propagate needs follow the writer goroutines, and leave the map alone.
+      assertThat(run.entriesDuringLoad()).as("traces_ctx_v1 entries with --ctx-source sample").isZero();
+    }
   }
 
   private static CompletedSpan only(List<CompletedSpan> trace, SpanKind kind, int pid) {
