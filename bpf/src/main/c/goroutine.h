@@ -7,7 +7,6 @@
 #ifndef BRAID_GOROUTINE_H
 #define BRAID_GOROUTINE_H
 
-#define G_DEAD 6 /* runtime._Gdead: the goroutine has exited (every Go release) */
 
 struct goroutine_key {
 	__u32 tgid;

@@ -97,18 +97,12 @@ int go_switch_out(struct pt_regs *ctx)
 SEC("uprobe")
 int go_exited(struct pt_regs *ctx)
 {
-	struct running r = {.pid_tgid = bpf_get_current_pid_tgid()};
 	struct thread_state *ts = thread_state(0);
 	if (ts)
-		switch_out(ts, r.pid_tgid);
-	r.binary_id = (__u32)bpf_get_attach_cookie(ctx);
-	r.off = bpf_map_lookup_elem(&binaries, &r.binary_id);
-	if (!r.off || !r.off->g_goid)
-		return 0;
-	r.key.tgid = r.pid_tgid >> 32;
-	if (read_u64(&r.key.goid, GO_PARAM1(ctx) + r.off->g_goid))
-		return 0;
-	goroutine_exited(&r);
+		switch_out(ts, bpf_get_current_pid_tgid());
+	struct running r;
+	if (!goroutine_of(ctx, GO_PARAM1(ctx), &r))
+		goroutine_exited(&r);
 	return 0;
 }
 

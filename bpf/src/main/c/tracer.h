@@ -34,7 +34,6 @@ struct go_offsets {
 	__u32 features;
 	__u32 g_goid;
 	__u32 g_parent_goid;
-	__u32 g_atomicstatus;
 	__u32 g_startpc;
 	__u32 request_method;
 	__u32 request_url;
@@ -55,11 +54,12 @@ struct go_offsets {
 	__u32 swiss_dir_ptr;
 	__u32 swiss_dir_len;
 	__u32 swiss_table_groups;
+	__u32 _pad;
 	/* Link-time address of the go_spawn probe: its runtime address minus this is the
 	 * load bias of a PIE, to compare runtime PCs with the link-time ones below. */
 	__u64 spawn_site;
-	/* Goroutines that start at these PCs serve a pooled connection for its whole
-	 * life (net/http's readLoop, writeLoop): they do not inherit a request's span. */
+	/* Goroutines that start at these PCs outlive the request that starts them
+	 * (pooled connections' loops, the runtime's workers): they inherit no span. */
 	__u64 no_inherit_pc[NO_INHERIT_MAX];
 };
 

@@ -167,8 +167,8 @@ struct running {
 	struct goroutine_key key;
 };
 
-/* Fills r for the goroutine running this Go function (g is in R14); 0 on success. */
-static __always_inline int running_goroutine(struct pt_regs *ctx, struct running *r)
+/* Fills r for goroutine gp in the probed binary, on this thread; 0 on success. */
+static __always_inline int goroutine_of(struct pt_regs *ctx, __u64 gp, struct running *r)
 {
 	r->binary_id = (__u32)bpf_get_attach_cookie(ctx);
 	r->off = bpf_map_lookup_elem(&binaries, &r->binary_id);
@@ -177,7 +177,13 @@ static __always_inline int running_goroutine(struct pt_regs *ctx, struct running
 	r->pid_tgid = bpf_get_current_pid_tgid();
 	r->key.tgid = r->pid_tgid >> 32;
 	r->key._pad = 0;
-	return read_u64(&r->key.goid, GO_G(ctx) + r->off->g_goid);
+	return read_u64(&r->key.goid, gp + r->off->g_goid);
+}
+
+/* Fills r for the goroutine running this Go function (g is in R14); 0 on success. */
+static __always_inline int running_goroutine(struct pt_regs *ctx, struct running *r)
+{
+	return goroutine_of(ctx, GO_G(ctx), r);
 }
 
 static __always_inline void fill_header(struct event_header *h, __u32 kind, const struct running *r)

@@ -272,20 +272,19 @@ public final class Daemon implements AutoCloseable {
   private void write(Batch whole) {
     List<CompletedSpan> spans = whole.spans();
     int max = DaemonConfig.MAX_BATCH_SPANS;
-    for (int from = 0; from == 0 || from < spans.size(); from += max) {
-      boolean lastPart = from + max >= spans.size();
-      Batch batch =
-          lastPart && from == 0
-              ? whole
-              : new Batch(
-                  whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(from, Math.min(from + max, spans.size())),
-                  lastPart ? whole.samples() : List.of(), lastPart && whole.last());
-      for (Output o : outputs) {
-        guarded("writing " + o.name(), () -> o.write(batch));
-      }
-      for (Consumer<Batch> o : observers) {
-        guarded("batch observer", () -> o.accept(batch));
-      }
+    int from = 0;
+    for (; spans.size() - from > max; from += max) {
+      deliver(new Batch(whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(from, from + max), List.of(), false));
+    }
+    deliver(from == 0 ? whole : new Batch(whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(from, spans.size()), whole.samples(), whole.last()));
+  }
+
+  private void deliver(Batch batch) {
+    for (Output o : outputs) {
+      guarded("writing " + o.name(), () -> o.write(batch));
+    }
+    for (Consumer<Batch> o : observers) {
+      guarded("batch observer", () -> o.accept(batch));
     }
   }
 

@@ -7,7 +7,6 @@ package dev.braid.tracer;
 public enum GoField {
   G_GOID("runtime.g", "goid"),
   G_PARENT_GOID("runtime.g", "parentGoid"), // Go 1.21+
-  G_ATOMICSTATUS("runtime.g", "atomicstatus"),
   G_STARTPC("runtime.g", "startpc"),
   G_M("runtime.g", "m"),
   M_CURG("runtime.m", "curg"),

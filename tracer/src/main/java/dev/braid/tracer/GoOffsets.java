@@ -1,10 +1,12 @@
 package dev.braid.tracer;
 
+import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
 import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.StructLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,7 +47,6 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
               JAVA_INT.withName("features"),
               JAVA_INT.withName("g_goid"),
               JAVA_INT.withName("g_parent_goid"),
-              JAVA_INT.withName("g_atomicstatus"),
               JAVA_INT.withName("g_startpc"),
               JAVA_INT.withName("request_method"),
               JAVA_INT.withName("request_url"),
@@ -66,6 +67,7 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
               JAVA_INT.withName("swiss_dir_ptr"),
               JAVA_INT.withName("swiss_dir_len"),
               JAVA_INT.withName("swiss_table_groups"),
+              paddingLayout(4),
               JAVA_LONG.withName("spawn_site"),
               sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"))
           .withName("go_offsets");
@@ -73,7 +75,7 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
   /** The GoFields in the order of the C struct's u32 members after map_layout-free ones. */
   private static final List<GoField> BEFORE_MAP_LAYOUT =
       List.of(
-          GoField.G_GOID, GoField.G_PARENT_GOID, GoField.G_ATOMICSTATUS, GoField.G_STARTPC,
+          GoField.G_GOID, GoField.G_PARENT_GOID, GoField.G_STARTPC,
           GoField.REQUEST_METHOD, GoField.REQUEST_URL, GoField.REQUEST_HEADER, GoField.REQUEST_HOST,
           GoField.REQUEST_PATTERN, GoField.URL_HOST, GoField.URL_PATH, GoField.SERVER_RESPONSE_STATUS,
           GoField.SERVER_RESPONSE_REQ, GoField.CLIENT_RESPONSE_STATUS_CODE, GoField.CLIENT_RESPONSE_REQUEST);
@@ -124,6 +126,7 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
       int extra = f == GoField.SWISS_TABLE_GROUPS ? Math.max(offset(GoField.SWISS_GROUPS_DATA), 0) : 0;
       b.putInt(Math.max(offset(f), 0) + extra);
     }
+    b.position((int) LAYOUT.byteOffset(PathElement.groupElement("spawn_site"))); // after the padding
     b.putLong(spawnSite);
     List<Long> pcs = new ArrayList<>(noInheritPcs);
     while (pcs.size() < NO_INHERIT_MAX) {

@@ -26,10 +26,10 @@ final class OffsetResolver {
     boolean swiss = usesSwissMaps(version, buildSettings);
     int features = 0;
 
-    if (known(fields, GoField.G_PARENT_GOID, GoField.G_ATOMICSTATUS, GoField.G_STARTPC)) {
+    if (known(fields, GoField.G_PARENT_GOID, GoField.G_STARTPC)) {
       features |= GoOffsets.FEAT_INHERIT;
     } else {
-      warnings.add("runtime.g lacks parentGoid (Go < 1.21) or atomicstatus: goroutines do not inherit their parent's span");
+      warnings.add("runtime.g lacks parentGoid (Go < 1.21) or startpc: goroutines do not inherit their parent's span");
     }
     boolean request = known(fields, GoField.REQUEST_METHOD, GoField.REQUEST_URL, GoField.URL_PATH);
     if (request && known(fields, GoField.SERVER_RESPONSE_STATUS, GoField.SERVER_RESPONSE_REQ)) {

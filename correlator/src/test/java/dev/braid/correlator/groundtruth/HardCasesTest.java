@@ -42,21 +42,22 @@ class HardCasesTest {
   @ValueSource(ints = {1, 2})
   void everyGomaxprocs(int procs) {
     TracedRun run = shop(Map.of("GOMAXPROCS", Integer.toString(procs)), List.of("-spinners", "2"), "/checkout?ms=4,/search?ms=4");
-    Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
-    Attribution.noSampleCarriesAWrongOrStaleSpan(run);
-    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, 50);
-    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 0.99, 50);
-    Attribution.untracedWorkCarriesNoSpan(run, 50);
+    checkoutAndSearchBesideSpinners(run, 50, 50);
   }
 
   @Test
   void manyBusyUntracedGoroutinesShareThreadsWithTracedOnes() {
     TracedRun run = shop(Map.of("GOMAXPROCS", "2"), List.of("-spinners", "16"), "/checkout?ms=6,/search?ms=6");
+    checkoutAndSearchBesideSpinners(run, 30, 200);
+  }
+
+  /** /checkout and /search exactly attributed, with at least so many samples, and the spinners' work in no span. */
+  private static void checkoutAndSearchBesideSpinners(TracedRun run, int burnSamples, int spinnerSamples) {
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
     Attribution.noSampleCarriesAWrongOrStaleSpan(run);
-    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, 30);
-    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 0.99, 30);
-    Attribution.untracedWorkCarriesNoSpan(run, 200);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, burnSamples);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 0.99, burnSamples);
+    Attribution.untracedWorkCarriesNoSpan(run, spinnerSamples);
   }
 
   @Test
