@@ -27,6 +27,7 @@ type Record struct {
 	Status       int    `json:"status"`
 	StartUnixNs  int64  `json:"start_unix_ns"`
 	EndUnixNs    int64  `json:"end_unix_ns"`
+	Reply        string `json:"reply,omitempty"` // the -reply-header of the response
 }
 
 func main() {
@@ -37,6 +38,7 @@ func main() {
 	count := flag.Int("n", 0, "stop after this many requests in all (0: only -d counts)")
 	withParent := flag.Bool("traceparent", true, "send a traceparent header with each request")
 	out := flag.String("out", "", "file for the JSON-lines record (default: none)")
+	replyHeader := flag.String("reply-header", "", "a response header to record as the request's reply")
 	flag.Parse()
 
 	paths := strings.Split(*routes, ",")
@@ -64,7 +66,7 @@ func main() {
 						return
 					}
 				}
-				records <- send(client, *target, paths[i%len(paths)], *withParent)
+				records <- send(client, *target, paths[i%len(paths)], *withParent, *replyHeader)
 			}
 		}(c)
 	}
@@ -98,7 +100,7 @@ func main() {
 	fmt.Fprintf(os.Stderr, "loadgen: %d requests, %d failed\n", total, failed)
 }
 
-func send(client *http.Client, target, route string, withParent bool) Record {
+func send(client *http.Client, target, route string, withParent bool, replyHeader string) Record {
 	rec := Record{Route: strings.SplitN(route, "?", 2)[0]}
 	req, err := http.NewRequest(http.MethodGet, target+route, nil)
 	if err != nil {
@@ -114,6 +116,9 @@ func send(client *http.Client, target, route string, withParent bool) Record {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		rec.Status = resp.StatusCode
+		if replyHeader != "" {
+			rec.Reply = resp.Header.Get(replyHeader)
+		}
 	}
 	rec.EndUnixNs = time.Now().UnixNano()
 	return rec

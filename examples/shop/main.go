@@ -15,6 +15,8 @@
 //	GET /wait/socket?ms=N   waits for a socket read, then burns in afterSocketRead
 //	GET /locked?ms=N        burns in lockedBurn on a thread locked to the goroutine
 //	GET /spawn?ms=N         returns at once; a goroutine it started burns in spawnedBurn
+//	GET /dispatch, /receive hand a request's trace id to another request over a channel
+//	GET /pool?items=N       prices N items on a worker pool over channels (handoff.go)
 //
 // With -spinners K it also runs K goroutines that burn CPU in compactIndex
 // forever without serving any request: no sample of theirs may carry a span.
@@ -48,6 +50,8 @@ func main() {
 	ticks := make(chan struct{})
 	go tick(ticks)
 	echo := startSlowEcho()
+	paths := newHandoffPaths()
+	jobs := startPricingPool(4)
 
 	// Step 2: one route per burn function.
 	mux := http.NewServeMux()
@@ -121,6 +125,10 @@ func main() {
 		}()
 		fmt.Fprintln(w, "spawned")
 	})
+
+	mux.HandleFunc("/dispatch", paths.dispatch)
+	mux.HandleFunc("/receive", paths.receive)
+	mux.HandleFunc("/pool", pool(jobs))
 
 	// Step 3: listen, then tell the caller where (tests and the demo read this line).
 	ln, err := net.Listen("tcp", *addr)

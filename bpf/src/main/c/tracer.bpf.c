@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
  * The writer: uprobes on Go binaries that create net/http server and client
- * spans, hand a goroutine's context to the goroutines it starts, and keep
+ * spans, hand a goroutine's context to the goroutines it starts, pair
+ * channel hand-offs between spanned goroutines (channels.h), and keep
  * traces_ctx_v1 equal, for every thread, to the context of the goroutine the
  * thread runs right now (spec/traces_ctx_v1.md, clauses 3.x).
  *
@@ -19,6 +20,7 @@
 #include "go_abi.h"
 #include "tracer.h"
 #include "tracer_maps.h"
+#include "channels.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -378,7 +380,8 @@ int http_request_write(struct pt_regs *ctx)
  * compares them with the Java decoders.
  */
 __attribute__((used)) int layouts_of_tracer_events(struct event_header *h, struct span_start_event *s,
-						struct span_end_event *e, struct go_offsets *o)
+						struct span_end_event *e, struct go_offsets *o,
+						struct handoff_event *c)
 {
 	return 0;
 }

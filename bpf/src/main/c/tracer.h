@@ -12,6 +12,7 @@
 #define HOST_MAX 64
 #define ROUTE_MAX 96
 #define NO_INHERIT_MAX 12
+#define SELECT_CASES_MAX 16 /* buffered cases of a select past this many sends, or receives, are not paired */
 
 /* Feature bits of struct go_offsets.features. */
 #define FEAT_HTTP_SERVER (1 << 0) /* server request/response offsets are known */
@@ -21,6 +22,7 @@
 #define FEAT_HTTP_CLIENT (1 << 4) /* client spans */
 #define FEAT_PROPAGATE (1 << 5)   /* write traceparent into outgoing requests (--propagate) */
 #define FEAT_CTX_MAP (1 << 6)     /* keep traces_ctx_v1: the goroutine-switch probes are attached */
+#define FEAT_CHAN_LINKS (1 << 7)  /* pair channel sends with receives: the channel probes are attached */
 
 /* How the Go runtime lays out a map[string][]string. */
 #define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */
@@ -54,7 +56,15 @@ struct go_offsets {
 	__u32 swiss_dir_ptr;
 	__u32 swiss_dir_len;
 	__u32 swiss_table_groups;
-	__u32 _pad;
+	__u32 hchan_dataqsiz;
+	__u32 hchan_buf;
+	__u32 hchan_elemsize; /* a u16 */
+	__u32 hchan_sendx;
+	__u32 hchan_recvx;
+	__u32 sudog_g;
+	__u32 sudog_is_select; /* a bool */
+	__u32 scase_c;
+	__u32 scase_size;
 	/* Link-time address of the go_spawn probe: its runtime address minus this is the
 	 * load bias of a PIE, to compare runtime PCs with the link-time ones below. */
 	__u64 spawn_site;
@@ -66,6 +76,7 @@ struct go_offsets {
 /* Event kinds; every event starts with struct event_header. */
 #define EVENT_SPAN_START 1
 #define EVENT_SPAN_END 2
+#define EVENT_HANDOFF 3
 
 #define SPAN_KIND_SERVER 2
 #define SPAN_KIND_CLIENT 3
@@ -111,6 +122,31 @@ struct span_end_event {
 	char route[ROUTE_MAX];
 };
 
+/* How a value went from a sender to a receiver (struct handoff_event.phase). */
+#define HANDOFF_DIRECT 0   /* one goroutine waited, the other copied the value to or from it */
+#define HANDOFF_QUEUED 1   /* a spanned sender's value entered a buffer slot; no receiver yet */
+#define HANDOFF_DEQUEUED 2 /* a value a spanned sender queued reached its receiver */
+
+/*
+ * A Go channel hand-off between two goroutines. DIRECT is sent only when both
+ * have a span; QUEUED and DEQUEUED whenever the sender has one (the receiver's
+ * context is all zero when it has none), so that user space knows when no
+ * receiver is left to wait for.
+ */
+struct handoff_event {
+	struct event_header header; /* goid: the goroutine that ran the probe */
+	__u64 chan;                 /* the *hchan */
+	__u64 capacity;             /* its buffer size; 0: unbuffered */
+	__u64 sender_goid;
+	__u64 receiver_goid;
+	struct trace_context sender;
+	struct trace_context receiver;
+	__u32 phase;
+	__u8 sender_select;   /* the side used a select statement */
+	__u8 receiver_select;
+	__u8 _pad[2];
+};
+
 /* Counters in the per-CPU array "tracer_stats". */
 #define STAT_RINGBUF_FULL 0
 #define STAT_GOROUTINE_MAP_FULL 1
@@ -119,6 +155,7 @@ struct span_end_event {
 #define STAT_PROPAGATE_SKIPPED 4 /* no room in the buffer, or the request had a traceparent */
 #define STAT_INHERITED 5
 #define STAT_HEADERS_TOO_MANY 6 /* a header map too big to walk whole: traceparent may be missed */
-#define STAT_COUNT 7
+#define STAT_SELECT_TOO_BIG 7 /* a buffered send of a select of more than SELECT_CASES_MAX sends: maybe not paired */
+#define STAT_COUNT 8
 
 #endif /* BRAID_TRACER_H */

@@ -8,7 +8,10 @@ import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.trace.data.StatusData;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 
 /**
  * A span whose start and end the probes saw (or whose end braid had to supply: {@code
@@ -20,6 +23,7 @@ import java.util.Locale;
  * @param host the Host of a server request, or the host:port a client request went to
  * @param statusCode the HTTP status, or 0 when there is none
  * @param startTid the thread the span started on (its goroutine may run on others later)
+ * @param links links to the spans this one handed values to, or got them from, over channels
  */
 public record CompletedSpan(
     ProcessInfo process,
@@ -35,7 +39,23 @@ public record CompletedSpan(
     SpanEvent.EndReason endReason,
     long startEpochNanos,
     long endEpochNanos,
-    int startTid) {
+    int startTid,
+    List<SpanLink> links) {
+
+  public CompletedSpan {
+    links = List.copyOf(links);
+  }
+
+  /** The same span with more links. */
+  public CompletedSpan withLinks(List<SpanLink> more) {
+    if (more.isEmpty()) {
+      return this;
+    }
+    List<SpanLink> all = new ArrayList<>(links);
+    all.addAll(more);
+    return new CompletedSpan(
+        process, context, parentSpanId, traceFlags, kind, method, path, route, host, statusCode, endReason, startEpochNanos, endEpochNanos, startTid, all);
+  }
 
   // OpenTelemetry semantic conventions (HTTP, v1.26+), and braid's own.
   public static final AttributeKey<String> HTTP_REQUEST_METHOD = AttributeKey.stringKey("http.request.method");
@@ -51,6 +71,8 @@ public record CompletedSpan(
     void string(AttributeKey<String> key, String value);
 
     void number(AttributeKey<Long> key, long value);
+
+    void flag(AttributeKey<Boolean> key, boolean value);
   }
 
   /** {@code GET /checkout}, or {@code GET} when the route is unknown. */
@@ -81,8 +103,13 @@ public record CompletedSpan(
 
   /** The attributes as OpenTelemetry's API holds them. */
   public Attributes attributes() {
+    return collect(this::visitAttributes);
+  }
+
+  /** What a visit yields, as OpenTelemetry's API holds attributes. */
+  static Attributes collect(Consumer<AttributeVisitor> visit) {
     AttributesBuilder b = Attributes.builder();
-    visitAttributes(
+    visit.accept(
         new AttributeVisitor() {
           @Override
           public void string(AttributeKey<String> key, String value) {
@@ -91,6 +118,11 @@ public record CompletedSpan(
 
           @Override
           public void number(AttributeKey<Long> key, long value) {
+            b.put(key, value);
+          }
+
+          @Override
+          public void flag(AttributeKey<Boolean> key, boolean value) {
             b.put(key, value);
           }
         });

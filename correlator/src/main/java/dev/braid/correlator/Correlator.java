@@ -1,6 +1,8 @@
 package dev.braid.correlator;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.braid.bpf.MonotonicClock;
+import dev.braid.bpf.TraceContext;
 import dev.braid.profiler.Location;
 import dev.braid.profiler.StackSample;
 import dev.braid.tracer.SpanEvent;
@@ -46,14 +48,15 @@ public final class Correlator {
   private Map<SpanKey, CompletedSpan> endedNow = new HashMap<>();
   private Map<SpanKey, CompletedSpan> endedBefore = new HashMap<>();
   private final Map<SpanKey, List<Waiting>> waiting = new HashMap<>();
-  private final List<CompletedSpan> completed = new ArrayList<>();
+  private final Map<SpanKey, CompletedSpan> completed = new LinkedHashMap<>(); // ended, not handed out yet
+  private final HandOffLinks links;
   private final List<ProfiledSample> ready = new ArrayList<>();
   private long windowStart;
   private long unmatchedEnds;
   private long expiredSpans;
-
-  /** A span is named by its process and span id. */
-  private record SpanKey(int pid, long spanId) {}
+  private long linkPairs;
+  private long selfHandOffs;
+  private long lateLinks;
 
   private record Waiting(ProfiledSample sample, long sinceMonotonic) {}
 
@@ -61,9 +64,15 @@ public final class Correlator {
    * @param processes what is known of a pid (never null: an unknown pid gets a placeholder)
    */
   public Correlator(MonotonicClock clock, IntFunction<ProcessInfo> processes) {
+    this(clock, processes, Ticker.systemTicker());
+  }
+
+  /** With the ticker that times the waits of channel links (tests move it by hand). */
+  Correlator(MonotonicClock clock, IntFunction<ProcessInfo> processes, Ticker ticker) {
     this.clock = clock;
     this.processes = processes;
     this.windowStart = clock.toEpochNanos(System.nanoTime());
+    this.links = new HandOffLinks(ticker, s -> completed.put(new SpanKey(s.process().pid(), s.context().span()), s));
   }
 
   public void onSpanEvent(SpanEvent event) {
@@ -77,6 +86,58 @@ public final class Correlator {
           unmatchedEnds++; // its start was lost (ring buffer full) or came before braid
         }
       }
+      case SpanEvent.HandOff h -> onHandOff(h);
+    }
+  }
+
+  /**
+   * A channel hand-off: both spans get a link to the other. A value left in a buffer by a spanned
+   * goroutine holds that span's end until a receiver takes it (or the wait runs out).
+   */
+  private void onHandOff(SpanEvent.HandOff h) {
+    Optional<SpanKey> sender = h.sender().context().map(c -> new SpanKey(h.pid(), c.span()));
+    if (sender.isEmpty()) {
+      return; // the probes report only hand-offs from spanned senders
+    }
+    switch (h.phase()) {
+      case QUEUED -> {
+        if (open.containsKey(sender.get()) || links.holds(sender.get())) {
+          links.queued(sender.get());
+        }
+      }
+      case DEQUEUED -> {
+        link(h, sender.get());
+        links.dequeued(sender.get());
+      }
+      case DIRECT -> link(h, sender.get());
+    }
+  }
+
+  private void link(SpanEvent.HandOff h, SpanKey sender) {
+    if (h.receiver().context().isEmpty()) {
+      return;
+    }
+    TraceContext to = h.receiver().context().get();
+    TraceContext from = h.sender().context().get();
+    if (to.equals(from)) {
+      selfHandOffs++; // one span on both sides (a goroutine it started, or itself): nothing to link
+      return;
+    }
+    boolean buffered = h.phase() != SpanEvent.Phase.DIRECT;
+    addLink(sender, new SpanLink(to, SpanLink.Side.SENDER, h.channel(), h.capacity(), buffered, h.sender().select()));
+    addLink(new SpanKey(h.pid(), to.span()), new SpanLink(from, SpanLink.Side.RECEIVER, h.channel(), h.capacity(), buffered, h.receiver().select()));
+    linkPairs++;
+  }
+
+  /** A link goes with its span: waiting for its end, or added to it before it is handed out. */
+  private void addLink(SpanKey span, SpanLink link) {
+    CompletedSpan done = completed.get(span);
+    if (done != null) {
+      completed.put(span, done.withLinks(List.of(link)));
+    } else if (!open.containsKey(span) && !links.holds(span) && recentlyEnded(span) != null) {
+      lateLinks++; // its span went out already (a goroutine that outlived the span it inherited)
+    } else {
+      links.add(span, link);
     }
   }
 
@@ -126,6 +187,36 @@ public final class Correlator {
     return completed.size();
   }
 
+  /** Channel hand-offs between two spans: each gave both spans a link. */
+  public long linkPairs() {
+    return linkPairs;
+  }
+
+  /** Hand-offs between goroutines that showed the same span: no link. */
+  public long selfHandOffs() {
+    return selfHandOffs;
+  }
+
+  /** Links not added: their span had gone out already. */
+  public long lateLinks() {
+    return lateLinks;
+  }
+
+  /** Links lost because their span did not end in time, or too many waited. */
+  public long droppedLinks() {
+    return links.linksExpired() + links.linksOverflowed();
+  }
+
+  /** Spans that went out without the link of a value they left in a buffer: no receiver in time, or the store was full. */
+  public long spansReleasedUnlinked() {
+    return links.heldExpired() + links.heldOverflowed();
+  }
+
+  /** Spans with links waiting for their end, or ended spans waiting for a receiver. */
+  public long pendingLinkSpans() {
+    return links.size();
+  }
+
   /** Samples held until their span ends (or the wait runs out). */
   public int waitingSamples() {
     int n = 0;
@@ -142,8 +233,10 @@ public final class Correlator {
   public Batch flush(long nowMonotonic, boolean last) {
     if (last) {
       endOpenSpans(s -> true, nowMonotonic, SpanEvent.EndReason.FINISHED_BY_BRAID);
+      links.releaseAll();
     }
     expireOpenSpans(nowMonotonic);
+    links.cleanUp();
     // Samples that waited long enough go out with their IDs only: another writer's span, or one
     // still open at the deadline.
     for (Iterator<Map.Entry<SpanKey, List<Waiting>>> it = waiting.entrySet().iterator(); it.hasNext(); ) {
@@ -155,7 +248,7 @@ public final class Correlator {
       }
     }
     long windowEnd = clock.toEpochNanos(nowMonotonic);
-    Batch batch = new Batch(windowStart, windowEnd, completed, ready, last);
+    Batch batch = new Batch(windowStart, windowEnd, new ArrayList<>(completed.values()), ready, last);
     completed.clear();
     ready.clear();
     windowStart = windowEnd;
@@ -167,10 +260,12 @@ public final class Correlator {
    * flush; samples wait for that one.
    */
   public Batch flushSpans(long nowMonotonic, int max) {
-    List<CompletedSpan> first = completed.subList(0, Math.min(max, completed.size()));
-    Batch batch = new Batch(windowStart, clock.toEpochNanos(nowMonotonic), first, List.of(), false);
-    first.clear();
-    return batch;
+    List<CompletedSpan> first = new ArrayList<>(Math.min(max, completed.size()));
+    for (Iterator<CompletedSpan> it = completed.values().iterator(); it.hasNext() && first.size() < max; ) {
+      first.add(it.next());
+      it.remove();
+    }
+    return new Batch(windowStart, clock.toEpochNanos(nowMonotonic), first, List.of(), false);
   }
 
   private CompletedSpan recentlyEnded(SpanKey key) {
@@ -232,9 +327,13 @@ public final class Correlator {
             reason,
             clock.toEpochNanos(s.monotonicNanos()),
             clock.toEpochNanos(endMonotonic),
-            s.tid());
-    completed.add(span);
+            s.tid(),
+            List.of());
     SpanKey key = new SpanKey(s.pid(), s.context().span());
+    CompletedSpan linked = links.ended(key, span);
+    if (linked != null) {
+      completed.put(key, linked);
+    }
     endedNow.put(key, span);
     List<Waiting> samples = waiting.remove(key);
     if (samples != null) {

@@ -101,7 +101,8 @@ public final class Daemon implements AutoCloseable {
   private void attach() {
     if (config.mode().traces()) {
       boolean sampleTime = config.contextSource() == DaemonConfig.ContextSource.SAMPLE;
-      tracer = Tracer.start(config.pinRoot(), config.propagate(), sampleTime, event -> {
+      Tracer.Options options = new Tracer.Options(config.propagate(), sampleTime, config.channelLinks());
+      tracer = Tracer.start(config.pinRoot(), options, event -> {
         metrics.spanEvents.increment();
         process(event.pid());
         correlator.onSpanEvent(event);
@@ -193,7 +194,7 @@ public final class Daemon implements AutoCloseable {
       sampler.drain();
     }
     correlator.tick();
-    metrics.pipeline(correlator.openSpans(), correlator.waitingSamples(), processes.size());
+    metrics.pipeline(correlator, processes.size());
   }
 
   private synchronized void scanProcesses() {
@@ -259,6 +260,7 @@ public final class Daemon implements AutoCloseable {
 
   private synchronized void flush(boolean last) {
     write(correlator.flush(System.nanoTime(), last));
+    metrics.pipeline(correlator, processes.size()); // a flush releases held spans, or drops links
   }
 
   /** A busy service's spans go out before the interval is over, in full batches (MAX_BATCH_SPANS). */

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
  * @param flushInterval how often spans and profiles are written and exported
  * @param serviceName overrides {@code service.name} (OTEL_SERVICE_NAME), else the binary's name
  * @param propagate add traceparent to the outgoing HTTP requests of client spans
+ * @param channelLinks link the spans of goroutines that hand values over Go channels
  * @param mode which of braid's parts run
  * @param contextSource how a sample finds its span
  * @param otlp where spans and profiles are exported, if anywhere
@@ -36,6 +37,7 @@ public record DaemonConfig(
     Duration flushInterval,
     Optional<String> serviceName,
     boolean propagate,
+    boolean channelLinks,
     Mode mode,
     ContextSource contextSource,
     Optional<OtlpEndpoint> otlp,
@@ -128,6 +130,7 @@ public record DaemonConfig(
     b.flushInterval = flushInterval;
     b.serviceName = serviceName;
     b.propagate = propagate;
+    b.channelLinks = channelLinks;
     b.mode = mode;
     b.contextSource = contextSource;
     b.otlp = otlp;
@@ -159,6 +162,10 @@ public record DaemonConfig(
     return toBuilder().propagate(on).build();
   }
 
+  public DaemonConfig withChannelLinks(boolean on) {
+    return toBuilder().channelLinks(on).build();
+  }
+
   public DaemonConfig withMode(Mode m) {
     return toBuilder().mode(m).build();
   }
@@ -186,6 +193,7 @@ public record DaemonConfig(
     private Duration flushInterval = DEFAULT_FLUSH_INTERVAL;
     private Optional<String> serviceName = Optional.empty();
     private boolean propagate;
+    private boolean channelLinks = true;
     private Mode mode = Mode.STANDALONE;
     private ContextSource contextSource = ContextSource.SWITCH;
     private Optional<OtlpEndpoint> otlp = Optional.empty();
@@ -231,6 +239,11 @@ public record DaemonConfig(
       return this;
     }
 
+    public Builder channelLinks(boolean v) {
+      channelLinks = v;
+      return this;
+    }
+
     public Builder mode(Mode v) {
       mode = v;
       return this;
@@ -253,7 +266,8 @@ public record DaemonConfig(
 
     public DaemonConfig build() {
       return new DaemonConfig(
-          executable, pids, exclude, outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate, mode, contextSource, otlp, metricsAddress);
+          executable, pids, exclude, outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate, channelLinks, mode, contextSource, otlp,
+          metricsAddress);
     }
   }
 }

@@ -23,6 +23,11 @@ final class DaemonMetrics {
   private final AtomicLong openSpans = new AtomicLong();
   private final AtomicLong waitingSamples = new AtomicLong();
   private final AtomicLong processes = new AtomicLong();
+  private final Total linkPairs;
+  private final Total linksDropped;
+  private final Total linksLate;
+  private final Total spansUnlinked;
+  private final AtomicLong linksPending = new AtomicLong();
   private final List<KernelReading<?>> kernelReadings = new ArrayList<>();
   private final MeterRegistry registry;
 
@@ -31,9 +36,37 @@ final class DaemonMetrics {
     spanEvents = Counter.builder("braid.span.events").description("span starts and ends read from the tracer's ring buffer").register(registry);
     samples = Counter.builder("braid.samples").description("CPU samples read from the sampler's ring buffer").register(registry);
     pipelineErrors = Counter.builder("braid.pipeline.errors").description("errors the pipeline logged and survived").register(registry);
-    Gauge.builder("braid.spans.open", openSpans, AtomicLong::get).description("spans started and not yet ended").register(registry);
-    Gauge.builder("braid.samples.waiting", waitingSamples, AtomicLong::get).description("samples waiting for their span to end").register(registry);
-    Gauge.builder("braid.processes", processes, AtomicLong::get).description("processes braid traces or samples").register(registry);
+    gauge("braid.spans.open", openSpans, "spans started and not yet ended");
+    gauge("braid.samples.waiting", waitingSamples, "samples waiting for their span to end");
+    gauge("braid.processes", processes, "processes braid traces or samples");
+    linkPairs = new Total(registry, "braid.links", "Go channel hand-offs between two spans; each gave both spans a link");
+    linksDropped =
+        new Total(registry, "braid.links.dropped", "channel links lost: their span did not end within 10 minutes, or 100k spans had links waiting");
+    linksLate =
+        new Total(registry, "braid.links.late", "channel links not added: their span had been exported (a goroutine outlived the span it inherited)");
+    spansUnlinked =
+        new Total(registry, "braid.spans.released.unlinked", "spans exported without the link of a value they left in a channel buffer: no receiver in 30 s");
+    gauge("braid.links.pending", linksPending, "spans with channel links waiting for their end, or for a receiver");
+  }
+
+  /** A gauge that keeps its value's holder alive (Micrometer's default reference is weak). */
+  private void gauge(String name, AtomicLong value, String description) {
+    Gauge.builder(name, value, AtomicLong::get).description(description).strongReference(true).register(registry);
+  }
+
+  /** A counter of a total that the pipeline owns and publishes after each drain. */
+  private static final class Total {
+    private final Counter counter;
+    private long last;
+
+    Total(MeterRegistry registry, String name, String description) {
+      counter = Counter.builder(name).description(description).register(registry);
+    }
+
+    void set(long total) {
+      counter.increment(total - last);
+      last = total;
+    }
   }
 
   /** The tracer's counters, read from its per-CPU map at each scrape. */
@@ -42,6 +75,7 @@ final class DaemonMetrics {
     kernelCounter("braid.spans.not.started", tracer, t -> t.stats().goroutineMapFull(), "spans not started: the goroutine state map was full");
     kernelCounter("braid.probe.read.failures", tracer, t -> t.stats().readFailed(), "probe reads of process memory that failed");
     kernelCounter("braid.traceparent.propagated", tracer, t -> t.stats().propagated(), "outgoing requests given a traceparent");
+    kernelCounter("braid.select.unpaired", tracer, t -> t.stats().selectTooBig(), "buffered select operations not paired: more cases than the probes search");
     KernelReading<Tracer> entries = reading(tracer, t -> t.tracesContextMap().keys().size());
     Gauge.builder("braid.traces_ctx.entries", entries, KernelReading::value)
         .description("entries in the pinned traces_ctx_v1 map (all writers')")
@@ -88,10 +122,15 @@ final class DaemonMetrics {
   }
 
   /** Published by the pipeline thread after each drain. */
-  void pipeline(int open, int waiting, int traced) {
-    openSpans.set(open);
-    waitingSamples.set(waiting);
+  void pipeline(Correlator c, int traced) {
+    openSpans.set(c.openSpans());
+    waitingSamples.set(c.waitingSamples());
     processes.set(traced);
+    linkPairs.set(c.linkPairs());
+    linksDropped.set(c.droppedLinks());
+    linksLate.set(c.lateLinks());
+    spansUnlinked.set(c.spansReleasedUnlinked());
+    linksPending.set(c.pendingLinkSpans());
   }
 
   /** A value read from the kernel on demand until frozen, then the last value read. */

@@ -1,5 +1,8 @@
 package dev.braid.tracer;
 
+import dev.braid.elf.go.GoDwarf;
+import java.util.OptionalLong;
+
 /**
  * A struct member the probes read, named as Go's DWARF names it. The offset table for stripped
  * binaries ({@code go-offsets.tsv}) has one row per constant.
@@ -28,7 +31,19 @@ public enum GoField {
   SWISS_DIR_PTR("internal/runtime/maps.Map", "dirPtr"), // Go 1.24+
   SWISS_DIR_LEN("internal/runtime/maps.Map", "dirLen"),
   SWISS_TABLE_GROUPS("internal/runtime/maps.table", "groups"),
-  SWISS_GROUPS_DATA("internal/runtime/maps.groupsReference", "data");
+  SWISS_GROUPS_DATA("internal/runtime/maps.groupsReference", "data"),
+  HCHAN_DATAQSIZ("runtime.hchan", "dataqsiz"),
+  HCHAN_BUF("runtime.hchan", "buf"),
+  HCHAN_ELEMSIZE("runtime.hchan", "elemsize"),
+  HCHAN_SENDX("runtime.hchan", "sendx"),
+  HCHAN_RECVX("runtime.hchan", "recvx"),
+  SUDOG_G("runtime.sudog", "g"),
+  SUDOG_IS_SELECT("runtime.sudog", "isSelect"),
+  SCASE_C("runtime.scase", "c"),
+  SCASE_SIZE("runtime.scase", GoField.SIZE); // the stride of selectgo's case array
+
+  /** The member name that stands for the struct's own size. */
+  static final String SIZE = "(size)";
 
   private final String struct;
   private final String member;
@@ -44,6 +59,11 @@ public enum GoField {
 
   public String member() {
     return member;
+  }
+
+  /** The member's offset (or the struct's size, for {@link #SIZE}) in a binary's DWARF. */
+  public OptionalLong readFrom(GoDwarf dwarf) {
+    return member.equals(SIZE) ? dwarf.structSize(struct) : dwarf.memberOffset(struct, member);
   }
 
   /** {@code runtime.g.goid}: how the offset table names the row. */

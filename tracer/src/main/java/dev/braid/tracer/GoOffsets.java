@@ -1,12 +1,10 @@
 package dev.braid.tracer;
 
-import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
 import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.StructLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,6 +35,8 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
   public static final int FEAT_PROPAGATE = 1 << 5;
   /** Keep traces_ctx_v1: the goroutine-switch probes are attached (not --ctx-source sample). */
   public static final int FEAT_CTX_MAP = 1 << 6;
+  /** Pair channel sends with receives: the channel probes are attached. */
+  public static final int FEAT_CHAN_LINKS = 1 << 7;
   public static final int MAP_LAYOUT_BUCKETS = 1;
   public static final int MAP_LAYOUT_SWISS = 2;
   static final int NO_INHERIT_MAX = 12;
@@ -67,7 +67,15 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
               JAVA_INT.withName("swiss_dir_ptr"),
               JAVA_INT.withName("swiss_dir_len"),
               JAVA_INT.withName("swiss_table_groups"),
-              paddingLayout(4),
+              JAVA_INT.withName("hchan_dataqsiz"),
+              JAVA_INT.withName("hchan_buf"),
+              JAVA_INT.withName("hchan_elemsize"),
+              JAVA_INT.withName("hchan_sendx"),
+              JAVA_INT.withName("hchan_recvx"),
+              JAVA_INT.withName("sudog_g"),
+              JAVA_INT.withName("sudog_is_select"),
+              JAVA_INT.withName("scase_c"),
+              JAVA_INT.withName("scase_size"),
               JAVA_LONG.withName("spawn_site"),
               sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"))
           .withName("go_offsets");
@@ -82,7 +90,8 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
   private static final List<GoField> AFTER_MAP_LAYOUT =
       List.of(
           GoField.HMAP_FLAGS, GoField.HMAP_B, GoField.HMAP_BUCKETS, GoField.HMAP_OLDBUCKETS, GoField.SWISS_DIR_PTR,
-          GoField.SWISS_DIR_LEN, GoField.SWISS_TABLE_GROUPS);
+          GoField.SWISS_DIR_LEN, GoField.SWISS_TABLE_GROUPS, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE,
+          GoField.HCHAN_SENDX, GoField.HCHAN_RECVX, GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE);
 
   public GoOffsets {
     Map<GoField, Integer> copy = new EnumMap<>(GoField.class);
@@ -126,7 +135,6 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
       int extra = f == GoField.SWISS_TABLE_GROUPS ? Math.max(offset(GoField.SWISS_GROUPS_DATA), 0) : 0;
       b.putInt(Math.max(offset(f), 0) + extra);
     }
-    b.position((int) LAYOUT.byteOffset(PathElement.groupElement("spawn_site"))); // after the padding
     b.putLong(spawnSite);
     List<Long> pcs = new ArrayList<>(noInheritPcs);
     while (pcs.size() < NO_INHERIT_MAX) {

@@ -66,8 +66,26 @@ public record GoProgram(
           new NoInherit("runtime.runFinalizers", "runtime.createfing"),
           new NoInherit("runtime.runCleanups", "runtime.(*cleanupQueue).createGs"));
 
-  /** Where one probe goes. */
-  public record ProbeSite(Probe probe, long address, long fileOffset) {}
+  /**
+   * Where one probe goes.
+   *
+   * @param argumentSlots the offsets from SP, there, of the arguments the probe reads from their
+   *     spill slots ({@link Probe#spilledArguments()}, at most two)
+   */
+  public record ProbeSite(Probe probe, long address, long fileOffset, List<Integer> argumentSlots) {
+    public ProbeSite {
+      argumentSlots = List.copyOf(argumentSlots);
+    }
+
+    /** The attach cookie: the binary's id, then each argument slot in 16 bits. */
+    long cookie(int binaryId) {
+      long cookie = Integer.toUnsignedLong(binaryId);
+      for (int i = 0; i < argumentSlots.size(); i++) {
+        cookie |= (long) argumentSlots.get(i) << (32 + 16 * i);
+      }
+      return cookie;
+    }
+  }
 
   public GoProgram {
     sites = List.copyOf(sites);
@@ -168,6 +186,9 @@ public record GoProgram(
       if (offsets.has(GoOffsets.FEAT_HTTP_SERVER)) {
         on.add(Probe.Feature.HTTP_SERVER);
       }
+      if (offsets.has(GoOffsets.FEAT_CHAN_LINKS)) {
+        on.add(Probe.Feature.CHANNEL_LINKS);
+      }
       if (offsets.has(GoOffsets.FEAT_HTTP_CLIENT)) {
         on.add(Probe.Feature.HTTP_CLIENT);
       } else {
@@ -189,6 +210,9 @@ public record GoProgram(
       }
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
         features &= ~GoOffsets.FEAT_HTTP_CLIENT;
+      }
+      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.CHANNEL_LINKS)) {
+        features &= ~GoOffsets.FEAT_CHAN_LINKS;
       }
       OptionalInt sampleTls = sites.stream().anyMatch(s -> s.probe().feature == Probe.Feature.SAMPLE_CONTEXT) ? tls : OptionalInt.empty();
       return new GoProgram(
@@ -298,6 +322,7 @@ public record GoProgram(
         case HTTP_SERVER -> "net/http server spans";
         case HTTP_CLIENT -> "net/http client spans";
         case PROPAGATE -> "--propagate";
+        case CHANNEL_LINKS -> "channel links";
       };
     }
 
@@ -327,7 +352,17 @@ public record GoProgram(
         if (fileOffset.isEmpty()) {
           throw new UnsupportedBinaryException(path, probe.function + " at 0x" + Long.toHexString(address) + " lies in no loadable segment");
         }
-        sites.add(new ProbeSite(probe, address, fileOffset.getAsLong()));
+        List<Integer> slots = new ArrayList<>();
+        for (int argument : probe.spilledArguments()) {
+          Optional<ByteBuffer> code = elf.bytesAt(f.entry(), f.end() - f.entry());
+          OptionalInt found = code.isPresent() ? ArgumentSpill.slot(code.get(), f.entry(), address, argument, pclntab) : OptionalInt.empty();
+          if (found.isEmpty()) {
+            warnings.add(probe.function + " does not keep its argument " + argument + " on the stack where braid looks");
+            return List.of(); // the feature goes off, with a warning
+          }
+          slots.add(found.getAsInt());
+        }
+        sites.add(new ProbeSite(probe, address, fileOffset.getAsLong(), slots));
       }
       return sites;
     }

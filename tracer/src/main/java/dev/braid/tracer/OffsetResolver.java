@@ -57,6 +57,12 @@ final class OffsetResolver {
                 + ": incoming traceparent headers are ignored (every server span starts a trace) and --propagate is off");
       }
     }
+    if (known(fields, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE, GoField.HCHAN_SENDX, GoField.HCHAN_RECVX,
+        GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE)) {
+      features |= GoOffsets.FEAT_CHAN_LINKS;
+    } else {
+      warnings.add(source.describe() + " does not describe runtime.hchan, runtime.sudog and runtime.scase: channel links are off");
+    }
     return new Resolution(
         new GoOffsets(features, fields, swiss ? GoOffsets.MAP_LAYOUT_SWISS : GoOffsets.MAP_LAYOUT_BUCKETS, 0, List.of()),
         source.describe(),

@@ -16,7 +16,7 @@ sealed interface OffsetSource permits OffsetSource.Dwarf, OffsetSource.Table {
   record Dwarf(GoDwarf dwarf) implements OffsetSource {
     @Override
     public OptionalInt offset(GoField field) {
-      OptionalLong off = dwarf.memberOffset(field.struct(), field.member());
+      OptionalLong off = field.readFrom(dwarf);
       return off.isPresent() ? OptionalInt.of((int) off.getAsLong()) : OptionalInt.empty();
     }
 

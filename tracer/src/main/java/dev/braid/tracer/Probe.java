@@ -40,7 +40,25 @@ enum Probe {
   /** Right after (*Client).do's CALL of (*Client).send returns: the response (or error) is there. */
   HTTP_CLIENT_END(Site.AFTER_CALL, "net/http.(*Client).do", "net/http.(*Client).send", "http_client_end", Feature.HTTP_CLIENT),
   /** net/http.(*Request).write: the connection's writer goroutine is about to send a request. */
-  HTTP_REQUEST_WRITE(Site.ENTRY, "net/http.(*Request).write", null, "http_request_write", Feature.PROPAGATE);
+  HTTP_REQUEST_WRITE(Site.ENTRY, "net/http.(*Request).write", null, "http_request_write", Feature.PROPAGATE),
+  /*
+   * Channel links (channels.h). The CALL sites run with the channel locked: a direct hand-off to
+   * or from a waiting goroutine, or a copy into or out of a buffer slot. chansend and chanrecv
+   * cover every send and receive (chansend1, chanrecv1/2, selectnbsend/recv, reflect); selectgo
+   * every select of two cases or more.
+   */
+  CHAN_SEND_DIRECT(Site.CALL, "runtime.chansend", "runtime.send", "chan_send_direct", Feature.CHANNEL_LINKS),
+  CHAN_RECV_DIRECT(Site.CALL, "runtime.chanrecv", "runtime.recv", "chan_recv_direct", Feature.CHANNEL_LINKS),
+  SELECT_SEND_DIRECT(Site.CALL, "runtime.selectgo", "runtime.send", "select_send_direct", Feature.CHANNEL_LINKS),
+  SELECT_RECV_DIRECT(Site.CALL, "runtime.selectgo", "runtime.recv", "select_recv_direct", Feature.CHANNEL_LINKS),
+  /** The copy into a slot; the channel is chansend's first argument. */
+  CHAN_BUFFER_SEND(Site.CALL, "runtime.chansend", "runtime.typedmemmove", "chan_buffer_send", Feature.CHANNEL_LINKS),
+  /** The clearing of a slot (or of the receiver's variable); the channel is chanrecv's first argument. */
+  CHAN_BUFFER_RECV(Site.CALL, "runtime.chanrecv", "runtime.typedmemclr", "chan_buffer_recv", Feature.CHANNEL_LINKS),
+  /** A send case's copy into a slot; the cases and their number of sends are selectgo's arguments 0 and 3. */
+  SELECT_BUFFER_SEND(Site.CALL, "runtime.selectgo", "runtime.typedmemmove", "select_buffer_send", Feature.CHANNEL_LINKS),
+  /** A receive case's clearing of a slot; the cases as above. */
+  SELECT_BUFFER_RECV(Site.CALL, "runtime.selectgo", "runtime.typedmemclr", "select_buffer_recv", Feature.CHANNEL_LINKS);
 
   /** Where in the function the probe goes. */
   enum Site {
@@ -65,7 +83,9 @@ enum Probe {
     /** net/http client spans. */
     HTTP_CLIENT,
     /** traceparent in outgoing requests (--propagate). */
-    PROPAGATE
+    PROPAGATE,
+    /** Span links between goroutines that hand values over channels. */
+    CHANNEL_LINKS
   }
 
   final Site site;
@@ -75,6 +95,15 @@ enum Probe {
   final String callee;
   final String program;
   final Feature feature;
+
+  /** The probed function's arguments that the program reads from their spill slots, by index. */
+  List<Integer> spilledArguments() {
+    return switch (this) {
+      case CHAN_BUFFER_SEND, CHAN_BUFFER_RECV -> List.of(0);
+      case SELECT_BUFFER_SEND, SELECT_BUFFER_RECV -> List.of(0, 3);
+      default -> List.of();
+    };
+  }
 
   Probe(Site site, String function, String callee, String program, Feature feature) {
     this(site, List.of(function), callee, program, feature);

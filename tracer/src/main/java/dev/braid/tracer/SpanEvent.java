@@ -1,12 +1,11 @@
 package dev.braid.tracer;
 
 import dev.braid.bpf.TraceContext;
+import java.util.Optional;
 
 /** What the tracer's probes report, decoded. Times are CLOCK_MONOTONIC nanoseconds. */
-public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended {
+public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, SpanEvent.HandOff {
   int pid();
-
-  TraceContext context();
 
   long monotonicNanos();
 
@@ -50,6 +49,35 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended {
       EndReason reason,
       String route)
       implements SpanEvent {}
+
+  /**
+   * A value went over a Go channel from one goroutine to another, with the lock held: see {@link
+   * Phase} for which of these the probes report.
+   *
+   * @param tid the thread that ran the probe
+   * @param channel the {@code *hchan}, for attributes and diagnostics
+   * @param capacity the channel's buffer size; 0 when unbuffered
+   */
+  record HandOff(int pid, int tid, long monotonicNanos, long channel, long capacity, Phase phase, Party sender, Party receiver)
+      implements SpanEvent {}
+
+  /**
+   * One side of a hand-off.
+   *
+   * @param context its goroutine's span (its own, or inherited); empty when it had none
+   * @param select whether it used a select statement
+   */
+  record Party(long goid, Optional<TraceContext> context, boolean select) {}
+
+  /** HANDOFF_* of tracer.h. */
+  enum Phase {
+    /** One side waited; both have a span. */
+    DIRECT,
+    /** A spanned sender's value entered a buffer slot; the receiver is not known yet. */
+    QUEUED,
+    /** A value that a spanned sender queued reached its receiver (which may have no span). */
+    DEQUEUED
+  }
 
   /** Kinds as OpenTelemetry defines them; the probes make only server spans so far. */
   enum SpanKind {

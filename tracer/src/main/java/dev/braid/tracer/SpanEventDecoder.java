@@ -1,6 +1,7 @@
 package dev.braid.tracer;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
 import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -12,11 +13,13 @@ import dev.braid.bpf.TraceContext;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.util.HexFormat;
+import java.util.Optional;
 
 /** Decodes the ring buffer records of tracer.bpf.c (layouts of bpf/src/main/c/tracer.h). */
 final class SpanEventDecoder {
   static final int EVENT_SPAN_START = 1;
   static final int EVENT_SPAN_END = 2;
+  static final int EVENT_HANDOFF = 3;
   static final int SPAN_KIND_SERVER = 2;
   static final int SPAN_KIND_CLIENT = 3;
   static final int METHOD_MAX = 16;
@@ -60,6 +63,32 @@ final class SpanEventDecoder {
               JAVA_INT.withName("route_len"),
               sequenceLayout(ROUTE_MAX, JAVA_BYTE).withName("route"))
           .withName("span_end_event");
+
+  static final StructLayout HANDOFF =
+      structLayout(
+              HEADER.withName("header"),
+              JAVA_LONG.withName("chan"),
+              JAVA_LONG.withName("capacity"),
+              JAVA_LONG.withName("sender_goid"),
+              JAVA_LONG.withName("receiver_goid"),
+              sequenceLayout(TraceContext.SIZE, JAVA_BYTE).withName("sender"),
+              sequenceLayout(TraceContext.SIZE, JAVA_BYTE).withName("receiver"),
+              JAVA_INT.withName("phase"),
+              JAVA_BYTE.withName("sender_select"),
+              JAVA_BYTE.withName("receiver_select"),
+              paddingLayout(2))
+          .withName("handoff_event");
+
+  private static final long HANDOFF_CHAN = HANDOFF.byteOffset(groupElement("chan"));
+  private static final long HANDOFF_CAPACITY = HANDOFF.byteOffset(groupElement("capacity"));
+  private static final long SENDER_GOID = HANDOFF.byteOffset(groupElement("sender_goid"));
+  private static final long RECEIVER_GOID = HANDOFF.byteOffset(groupElement("receiver_goid"));
+  private static final long SENDER = HANDOFF.byteOffset(groupElement("sender"));
+  private static final long RECEIVER = HANDOFF.byteOffset(groupElement("receiver"));
+  private static final long PHASE = HANDOFF.byteOffset(groupElement("phase"));
+  private static final long SENDER_SELECT = HANDOFF.byteOffset(groupElement("sender_select"));
+  private static final long RECEIVER_SELECT = HANDOFF.byteOffset(groupElement("receiver_select"));
+  private static final SpanEvent.Phase[] PHASES = SpanEvent.Phase.values(); // in HANDOFF_* order
 
   private static final long TRACE_ID = SPAN_START.byteOffset(groupElement("trace_id"));
   private static final long PARENT = SPAN_START.byteOffset(groupElement("parent_span_id"));
@@ -124,8 +153,29 @@ final class SpanEventDecoder {
             reason(reason),
             text(strings, r, ROUTE, r.get(JAVA_INT, ROUTE_LEN), ROUTE_MAX));
       }
+      case EVENT_HANDOFF -> {
+        requireSize(r, HANDOFF);
+        int phase = r.get(JAVA_INT, PHASE);
+        if (phase < 0 || phase >= PHASES.length) {
+          throw new IllegalArgumentException("unknown hand-off phase " + phase);
+        }
+        yield new SpanEvent.HandOff(
+            pid,
+            tid,
+            time,
+            r.get(JAVA_LONG, HANDOFF_CHAN),
+            r.get(JAVA_LONG, HANDOFF_CAPACITY),
+            PHASES[phase],
+            party(r, SENDER_GOID, SENDER, SENDER_SELECT),
+            party(r, RECEIVER_GOID, RECEIVER, RECEIVER_SELECT));
+      }
       default -> throw new IllegalArgumentException("unknown tracer event kind " + kind);
     };
+  }
+
+  private static SpanEvent.Party party(MemorySegment r, long goid, long context, long select) {
+    TraceContext ctx = TraceContext.read(r, context);
+    return new SpanEvent.Party(r.get(JAVA_LONG, goid), ctx.isValid() ? Optional.of(ctx) : Optional.empty(), r.get(JAVA_BYTE, select) != 0);
   }
 
   private static SpanEvent.SpanKind kind(int kind) {

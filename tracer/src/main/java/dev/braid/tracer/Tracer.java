@@ -39,7 +39,7 @@ public final class Tracer implements AutoCloseable {
           TracesContextMap.NAME, "binaries", "goroutines", "outgoing_by_request", "pending_sends", "pending_by_goroutine",
           "threads", "events", "tracer_stats", "header_scratch");
   /** Maps keyed by a struct whose first u32 is the tgid. */
-  private static final List<String> PER_PROCESS_MAPS = List.of("goroutines", "outgoing_by_request", "pending_by_goroutine");
+  private static final List<String> PER_PROCESS_MAPS = List.of("goroutines", "outgoing_by_request", "pending_by_goroutine", "chan_slots");
 
   private final BpfObject object;
   private final RingBufferReader events;
@@ -49,6 +49,7 @@ public final class Tracer implements AutoCloseable {
   private final Set<Integer> seenPids = new HashSet<>();
   private BpfObject propagation;
   private boolean sampleTimeContext;
+  private boolean channelLinks;
   private boolean closed;
 
   private Tracer(BpfObject object, Consumer<SpanEvent> listener) {
@@ -72,27 +73,35 @@ public final class Tracer implements AutoCloseable {
    * @throws dev.braid.bpf.BpfException when the kernel refuses the programs or maps
    */
   public static Tracer start(Path pinRoot, boolean propagate, Consumer<SpanEvent> listener) {
-    return start(pinRoot, propagate, false, listener);
+    return start(pinRoot, new Options(propagate, false, true), listener);
   }
 
   /**
-   * As {@link #start(Path, boolean, Consumer)}; with {@code sampleTimeContext} (--ctx-source
-   * sample) binaries that allow it get no goroutine-switch probes and leave traces_ctx_v1 alone:
-   * the sampler finds the running goroutine's context in {@link #goroutinesMap()} itself.
+   * What the tracer does besides spans and traces_ctx_v1.
+   *
+   * @param propagate add traceparent to the outgoing HTTP/1.1 requests of client spans
+   * @param sampleTimeContext --ctx-source sample: binaries that allow it get no goroutine-switch
+   *     probes and leave traces_ctx_v1 alone; the sampler finds the running goroutine's context in
+   *     {@link #goroutinesMap()} itself
+   * @param channelLinks probe channel operations and report hand-offs between spanned goroutines
    */
-  public static Tracer start(Path pinRoot, boolean propagate, boolean sampleTimeContext, Consumer<SpanEvent> listener) {
+  public record Options(boolean propagate, boolean sampleTimeContext, boolean channelLinks) {}
+
+  /** As {@link #start(Path, boolean, Consumer)}, with every option. */
+  public static Tracer start(Path pinRoot, Options options, Consumer<SpanEvent> listener) {
     BpfObject object = TracesContextMap.loadShared(OBJECT, pinRoot);
     Tracer tracer;
     try {
       tracer = new Tracer(object, listener);
-      tracer.sampleTimeContext = sampleTimeContext;
+      tracer.sampleTimeContext = options.sampleTimeContext();
+      tracer.channelLinks = options.channelLinks();
     } catch (RuntimeException e) {
       object.close();
       throw e;
     }
     try {
       tracer.links.add(object.program("thread_exit").attach());
-      if (propagate) {
+      if (options.propagate()) {
         tracer.startPropagation();
       }
     } catch (RuntimeException e) {
@@ -157,6 +166,9 @@ public final class Tracer implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, program.path() + ": --ctx-source sample is off for it; its goroutine switches are probed instead");
       }
     }
+    if (!channelLinks) {
+      offsets = offsets.withFeatures(offsets.features() & ~GoOffsets.FEAT_CHAN_LINKS);
+    }
     Probe.Feature skipped = sampleTime ? Probe.Feature.CONTEXT : Probe.Feature.SAMPLE_CONTEXT;
     // --propagate follows the goroutine that writes a request from thread to thread until it sends
     // it: with --ctx-source sample too, the switch probes are attached (they leave the map alone).
@@ -168,11 +180,14 @@ public final class Tracer implements AutoCloseable {
     List<BpfLink> attached = new ArrayList<>();
     try {
       for (GoProgram.ProbeSite site : program.sites()) {
-        if (site.probe().feature == Probe.Feature.PROPAGATE && !propagate || site.probe().feature == skipped && !switchesFollowed) {
+        Probe.Feature feature = site.probe().feature;
+        if (feature == Probe.Feature.PROPAGATE && !propagate
+            || feature == skipped && !switchesFollowed
+            || feature == Probe.Feature.CHANNEL_LINKS && !channelLinks) {
           continue;
         }
         BpfProgram prog = object.program(site.probe().program);
-        attached.add(prog.attachUprobe(program.path(), site.fileOffset(), pid, id));
+        attached.add(prog.attachUprobe(program.path(), site.fileOffset(), pid, site.cookie(id)));
       }
     } catch (RuntimeException e) {
       attached.forEach(BpfLink::close);
@@ -247,7 +262,7 @@ public final class Tracer implements AutoCloseable {
   public synchronized Stats stats() {
     requireOpen();
     BpfMap s = object.map("tracer_stats");
-    return new Stats(s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6));
+    return new Stats(s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6), s.sumPerCpu(7));
   }
 
   /**
@@ -261,11 +276,19 @@ public final class Tracer implements AutoCloseable {
    *     or their bytes did not match)
    * @param inherited goroutines that inherited their parent's context
    * @param headersTooMany requests whose header map was too big to search whole for traceparent
+   * @param selectTooBig buffered select operations not paired: more cases than the probes search
    */
   public record Stats(
-      long ringBufferFull, long goroutineMapFull, long readFailed, long propagated, long propagationSkipped, long inherited, long headersTooMany) {
+      long ringBufferFull,
+      long goroutineMapFull,
+      long readFailed,
+      long propagated,
+      long propagationSkipped,
+      long inherited,
+      long headersTooMany,
+      long selectTooBig) {
     /** No tracer, nothing counted. */
-    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0);
+    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0);
   }
 
   /** traces_ctx_v1 as this tracer shares it (for tests and the reader in standalone mode). */

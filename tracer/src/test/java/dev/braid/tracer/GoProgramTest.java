@@ -35,7 +35,8 @@ class GoProgramTest {
     assertThat(o.mapLayout()).isEqualTo(GoOffsets.MAP_LAYOUT_SWISS);
     assertThat(o.features())
         .isEqualTo(
-            GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_TRACEPARENT | GoOffsets.FEAT_ROUTE | GoOffsets.FEAT_INHERIT | GoOffsets.FEAT_HTTP_CLIENT);
+            GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_TRACEPARENT | GoOffsets.FEAT_ROUTE | GoOffsets.FEAT_INHERIT | GoOffsets.FEAT_HTTP_CLIENT
+                | GoOffsets.FEAT_CHAN_LINKS);
   }
 
   /**
@@ -97,7 +98,15 @@ class GoProgramTest {
   @Test
   void everyProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
     GoProgram p = GoProgram.inspect(SHOP);
-    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).containsExactlyInAnyOrder(Probe.values());
+    assertThat(p.sites().stream().map(GoProgram.ProbeSite::probe).distinct()).containsExactlyInAnyOrder(Probe.values());
+    for (Probe probe : Probe.values()) {
+      if (probe.site != Probe.Site.ENTRY) {
+        // Every CALL of the callee in the function has its site (chanrecv clears memory three times).
+        long calls = Commands.run(List.of("go", "tool", "objdump", "-s", "^" + quoteMeta(probe.function) + "$", SHOP.toString())).lines()
+            .filter(l -> l.contains("CALL " + probe.callee + "(SB)")).count();
+        assertThat(p.sites(probe)).as("sites of %s", probe).hasSize((int) calls);
+      }
+    }
     for (GoProgram.ProbeSite site : p.sites()) {
       Probe probe = site.probe();
       List<String> dump = Commands.run(List.of("go", "tool", "objdump", "-s", "^" + quoteMeta(probe.function) + "$", SHOP.toString())).lines().toList();
@@ -114,6 +123,13 @@ class GoProgramTest {
         case CALL -> assertThat(instruction).contains("CALL " + probe.callee + "(SB)");
         case AFTER_CALL -> assertThat(dump.get(at - 1)).contains("CALL " + probe.callee + "(SB)");
       }
+      // The function stores each argument the probe reads into the slot it reads (same frame).
+      List<String> registers = List.of("AX", "BX", "CX", "DI", "SI");
+      assertThat(site.argumentSlots()).hasSameSizeAs(probe.spilledArguments());
+      for (int i = 0; i < site.argumentSlots().size(); i++) {
+        String store = String.format("MOVQ %s, 0x%x(SP)", registers.get(probe.spilledArguments().get(i)), site.argumentSlots().get(i));
+        assertThat(dump).as("%s in %s", store, probe.function).anyMatch(l -> l.contains(store));
+      }
       // The file offset holds the same bytes as the address.
       try (RandomAccessFile f = new RandomAccessFile(SHOP.toFile(), "r")) {
         f.seek(site.fileOffset());
@@ -129,7 +145,8 @@ class GoProgramTest {
     GoProgram full = GoProgram.inspect(SHOP);
     assertThat(stripped.offsetSource()).startsWith("the go1.26.").endsWith(" offset table");
     assertThat(stripped.offsets().fields()).isEqualTo(full.offsets().fields());
-    assertThat(stripped.sites()).extracting(GoProgram.ProbeSite::probe).containsExactlyInAnyOrder(Probe.values());
+    assertThat(stripped.sites()).extracting(GoProgram.ProbeSite::probe)
+        .containsExactlyInAnyOrderElementsOf(full.sites().stream().map(GoProgram.ProbeSite::probe).toList());
   }
 
   @Test
@@ -183,6 +200,8 @@ class GoProgramTest {
       String[] f = line.split(" "); // member STRUCT MEMBER OFFSET
       if (f[0].equals("member")) {
         offsets.put(f[1] + "." + f[2], Integer.parseInt(f[3]));
+      } else if (f[0].equals("size")) {
+        offsets.put(f[1] + "." + GoField.SIZE, Integer.parseInt(f[2]));
       }
     }
     return offsets;

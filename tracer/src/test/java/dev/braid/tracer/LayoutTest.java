@@ -23,6 +23,11 @@ class LayoutTest {
   }
 
   @Test
+  void handOffEventMatchesC() {
+    BtfLayouts.assertMatches(Tracer.OBJECT, SpanEventDecoder.HANDOFF);
+  }
+
+  @Test
   void goOffsetsMatchC() {
     BtfLayouts.assertMatches(Tracer.OBJECT, GoOffsets.LAYOUT);
     GoOffsets empty = new GoOffsets(0, java.util.Map.of(), GoOffsets.MAP_LAYOUT_SWISS, 0, java.util.List.of());

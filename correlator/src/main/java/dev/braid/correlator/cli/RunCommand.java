@@ -36,6 +36,14 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--propagate", description = "add a traceparent header to outgoing HTTP/1.1 requests of client spans (see README: it changes the bytes sent)")
   boolean propagate;
 
+  @Option(
+      names = "--channel-links",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description = "link the spans of goroutines that hand values over Go channels (default: on; --no-channel-links saves the channel probes)")
+  boolean channelLinks;
+
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "braid-out", description = "output directory (default: ${DEFAULT-VALUE})")
   Path out;
 
@@ -112,6 +120,7 @@ final class RunCommand implements Callable<Integer> {
                     .flushInterval(flushInterval)
                     .serviceName(Optional.ofNullable(System.getenv("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank()))
                     .propagate(propagate)
+                    .channelLinks(channelLinks)
                     .mode(mode)
                     .contextSource(contextSource)
                     .otlp(

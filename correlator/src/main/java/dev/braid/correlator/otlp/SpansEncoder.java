@@ -2,7 +2,9 @@ package dev.braid.correlator.otlp;
 
 import com.google.protobuf.ByteString;
 import dev.braid.correlator.CompletedSpan;
+import dev.braid.bpf.TraceContext;
 import dev.braid.correlator.ProcessInfo;
+import dev.braid.correlator.SpanLink;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
@@ -19,6 +21,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Spans as an OTLP {@code ExportTraceServiceRequest}, for export over the wire: the same content
@@ -45,8 +48,8 @@ public final class SpansEncoder {
   private static Span span(CompletedSpan s) {
     Span.Builder b =
         Span.newBuilder()
-            .setTraceId(ByteString.copyFrom(ByteBuffer.allocate(16).putLong(s.context().traceHigh()).putLong(s.context().traceLow()).array()))
-            .setSpanId(ByteString.copyFrom(ByteBuffer.allocate(8).putLong(s.context().span()).array()))
+            .setTraceId(traceId(s.context()))
+            .setSpanId(spanId(s.context()))
             .setFlags(TraceFile.flags(s))
             .setName(s.name())
             .setKindValue(TraceFile.kind(s.kind()))
@@ -55,22 +58,46 @@ public final class SpansEncoder {
     if (!s.parentSpanId().isEmpty()) {
       b.setParentSpanId(ByteString.copyFrom(HexFormat.of().parseHex(s.parentSpanId())));
     }
-    s.visitAttributes(
-        new CompletedSpan.AttributeVisitor() {
-          @Override
-          public void string(AttributeKey<String> key, String value) {
-            b.addAttributes(KeyValue.newBuilder().setKey(key.getKey()).setValue(AnyValue.newBuilder().setStringValue(value)));
-          }
-
-          @Override
-          public void number(AttributeKey<Long> key, long value) {
-            b.addAttributes(KeyValue.newBuilder().setKey(key.getKey()).setValue(AnyValue.newBuilder().setIntValue(value)));
-          }
-        });
+    s.visitAttributes(new KeyValues(b::addAttributes));
+    for (SpanLink link : s.links()) {
+      Span.Link.Builder l =
+          Span.Link.newBuilder()
+              .setTraceId(traceId(link.to()))
+              .setSpanId(spanId(link.to()))
+              .setFlags(TraceFile.LINK_FLAGS);
+      link.visitAttributes(new KeyValues(l::addAttributes));
+      b.addLinks(l);
+    }
     StatusData status = s.status();
     if (status.getStatusCode() == StatusCode.ERROR) {
       b.setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_ERROR).setMessage(status.getDescription()));
     }
     return b.build();
+  }
+
+  private static ByteString traceId(TraceContext c) {
+    return ByteString.copyFrom(ByteBuffer.allocate(16).putLong(c.traceHigh()).putLong(c.traceLow()).array());
+  }
+
+  private static ByteString spanId(TraceContext c) {
+    return ByteString.copyFrom(ByteBuffer.allocate(8).putLong(c.span()).array());
+  }
+
+  /** Hands each attribute on as an OTLP KeyValue. */
+  private record KeyValues(Consumer<KeyValue> out) implements CompletedSpan.AttributeVisitor {
+    @Override
+    public void string(AttributeKey<String> key, String value) {
+      out.accept(KeyValue.newBuilder().setKey(key.getKey()).setValue(AnyValue.newBuilder().setStringValue(value)).build());
+    }
+
+    @Override
+    public void number(AttributeKey<Long> key, long value) {
+      out.accept(KeyValue.newBuilder().setKey(key.getKey()).setValue(AnyValue.newBuilder().setIntValue(value)).build());
+    }
+
+    @Override
+    public void flag(AttributeKey<Boolean> key, boolean value) {
+      out.accept(KeyValue.newBuilder().setKey(key.getKey()).setValue(AnyValue.newBuilder().setBoolValue(value)).build());
+    }
   }
 }

@@ -4,6 +4,7 @@ import dev.braid.correlator.Batch;
 import dev.braid.correlator.CompletedSpan;
 import dev.braid.correlator.Output;
 import dev.braid.correlator.ProcessInfo;
+import dev.braid.correlator.SpanLink;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.SpanKind;
@@ -29,6 +30,8 @@ public final class TraceFile implements Output {
   // OTLP SpanFlags: the parent's remoteness is known (bit 8), and it is remote (bit 9).
   private static final int HAS_IS_REMOTE = 0x100;
   private static final int IS_REMOTE = 0x200;
+  /** OTLP's Span.Link.flags of a channel link: the linked span is known to be local. */
+  static final int LINK_FLAGS = HAS_IS_REMOTE;
 
   private final JsonLinesFile file;
   private JsonOut json;
@@ -105,7 +108,21 @@ public final class TraceFile implements Output {
     json.raw(",\"attributes\":[");
     first = true;
     s.visitAttributes(spanAttributes);
-    json.raw("],\"status\":{");
+    json.raw(']');
+    if (!s.links().isEmpty()) {
+      json.raw(",\"links\":[");
+      for (int i = 0; i < s.links().size(); i++) {
+        SpanLink link = s.links().get(i);
+        json.raw(i == 0 ? "" : ",").raw("{\"traceId\":\"").hex(link.to().traceHigh()).hex(link.to().traceLow());
+        json.raw("\",\"spanId\":\"").hex(link.to().span()).raw("\",\"flags\":").number(LINK_FLAGS);
+        json.raw(",\"attributes\":[");
+        first = true;
+        link.visitAttributes(spanAttributes);
+        json.raw("]}");
+      }
+      json.raw(']');
+    }
+    json.raw(",\"status\":{");
     StatusData status = s.status();
     if (status.getStatusCode() == StatusCode.ERROR) {
       json.raw("\"code\":2");
@@ -129,6 +146,11 @@ public final class TraceFile implements Output {
         @Override
         public void number(AttributeKey<Long> key, long value) {
           begin(key).raw("\"intValue\":").quoted(value).raw("}}");
+        }
+
+        @Override
+        public void flag(AttributeKey<Boolean> key, boolean value) {
+          begin(key).raw("\"boolValue\":").raw(Boolean.toString(value)).raw("}}");
         }
 
         private JsonOut begin(AttributeKey<?> key) {

@@ -81,8 +81,15 @@ public final class TracedRun {
     }
   }
 
-  /** Load: {@code routes} (each may use {{name}} for a service's address) for {@code duration}. */
-  public record Load(String target, String routes, Duration duration, int concurrency) {}
+  /**
+   * Load: {@code routes} (each may use {{name}} for a service's address) for {@code duration};
+   * each record keeps the response header {@code replyHeader} (none when empty).
+   */
+  public record Load(String target, String routes, Duration duration, int concurrency, String replyHeader) {
+    public Load(String target, String routes, Duration duration, int concurrency) {
+      this(target, routes, duration, concurrency, "");
+    }
+  }
 
   /**
    * Starts the services, braid (its config made by {@code configure} from one for the first
@@ -131,7 +138,8 @@ public final class TracedRun {
                     "-routes", routes,
                     "-c", Integer.toString(load.concurrency()),
                     "-d", load.duration().toMillis() + "ms",
-                    "-out", requests.toString())
+                    "-out", requests.toString(),
+                    "-reply-header", load.replyHeader())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();

@@ -109,7 +109,7 @@ public final class OffsetTableTool {
     try (ElfFile elf = ElfFile.open(binary)) {
       GoDwarf dwarf = GoDwarf.read(elf).orElseThrow(() -> new IllegalStateException(binary + " has no DWARF"));
       for (GoField f : GoField.values()) {
-        OptionalLong off = dwarf.memberOffset(f.struct(), f.member());
+        OptionalLong off = f.readFrom(dwarf);
         if (off.isPresent()) {
           column.put(f, (int) off.getAsLong());
         }
