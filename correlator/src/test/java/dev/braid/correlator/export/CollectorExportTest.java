@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.correlator.CompletedSpan;
+import dev.braid.correlator.SpanLink;
 import dev.braid.correlator.ProfiledSample;
 import dev.braid.correlator.groundtruth.Attribution;
 import dev.braid.correlator.groundtruth.TracedRun;
@@ -52,7 +53,8 @@ class CollectorExportTest {
     TracedRun.Service shop = TracedRun.Service.shop(Examples.binary("shop"), "-spinners", "1");
     return TracedRun.run(
         List.of(shop),
-        new TracedRun.Load("shop", "/checkout?ms=3,/search?ms=3", load, 2),
+        // Each client dispatches a value over a buffered channel and receives one: spans with links.
+        new TracedRun.Load("shop", "/checkout?ms=3,/dispatch?via=buffered,/search?ms=3,/receive?via=buffered", load, 2),
         c -> c.withOtlp(endpoint).withFlushInterval(flush),
         duringLoad);
   }
@@ -73,6 +75,7 @@ class CollectorExportTest {
       List<String> received = spanIds(collector.lines(collector.tracesFile()));
       assertThat(received).doesNotHaveDuplicates();
       assertThat(Set.copyOf(received)).isEqualTo(exported);
+      assertThat(spanLinks(collector.lines(collector.tracesFile()))).as("span links the collector received").isEqualTo(spanLinks(run));
 
       Profiles profiles = profiles(collector.lines(collector.profilesFile()));
       assertThat(profiles.samples()).as("samples the collector received").isEqualTo(run.samples().size());
@@ -117,6 +120,7 @@ class CollectorExportTest {
       // What the collector made of the JSON is what braid meant.
       Set<String> exported = run.spans().stream().map(CollectorExportTest::ids).collect(Collectors.toSet());
       assertThat(Set.copyOf(spanIds(collector.lines(collector.tracesFile())))).isEqualTo(exported);
+      assertThat(spanLinks(collector.lines(collector.tracesFile()))).isEqualTo(spanLinks(run));
       assertThat(profiles(collector.lines(collector.profilesFile())).samples()).isEqualTo(run.samples().size());
     }
   }
@@ -167,6 +171,40 @@ class CollectorExportTest {
 
   private static String ids(CompletedSpan s) {
     return s.context().traceId() + "/" + s.context().spanId();
+  }
+
+  /** "span > linked span, side" of every channel link braid exported; there are some. */
+  private static Set<String> spanLinks(TracedRun run) {
+    Set<String> links = new HashSet<>();
+    for (CompletedSpan s : run.spans()) {
+      s.links().forEach(l -> links.add(ids(s) + " > " + l.to().traceId() + "/" + l.to().spanId() + ", " + l.side().attributeValue()));
+    }
+    assertThat(links).as("links braid exported").hasSizeGreaterThan(10);
+    return links;
+  }
+
+  /** The same of every span link in the collector's traces.jsonl. */
+  private static Set<String> spanLinks(List<String> lines) throws IOException {
+    Set<String> links = new HashSet<>();
+    for (String line : lines) {
+      for (JsonNode rs : JSON.readTree(line).path("resourceSpans")) {
+        for (JsonNode ss : rs.path("scopeSpans")) {
+          for (JsonNode span : ss.path("spans")) {
+            for (JsonNode l : span.path("links")) {
+              String side = "";
+              for (JsonNode a : l.path("attributes")) {
+                if (a.get("key").asText().equals(SpanLink.SIDE.getKey())) {
+                  side = a.path("value").path("stringValue").asText();
+                }
+              }
+              links.add(span.get("traceId").asText() + "/" + span.get("spanId").asText() + " > " + l.get("traceId").asText() + "/"
+                  + l.get("spanId").asText() + ", " + side);
+            }
+          }
+        }
+      }
+    }
+    return links;
   }
 
   /** trace/span of every span in the collector's traces.jsonl. */

@@ -115,7 +115,7 @@ class ChannelLinksTest {
    * Each (dispatch, receive) pair of the ground truth has exactly one link on each span, to the
    * other, with the right side; no span has another link. Returns every link.
    */
-  private static List<SpanLink> exactPairs(TracedRun run, int atLeast) {
+  static List<SpanLink> exactPairs(TracedRun run, int atLeast) {
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
     Map<String, CompletedSpan> byTrace = new HashMap<>();
     run.spans().stream().filter(s -> s.kind() == SpanKind.SERVER).forEach(s -> byTrace.put(s.context().traceId(), s));

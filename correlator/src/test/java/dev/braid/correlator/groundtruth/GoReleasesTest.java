@@ -35,13 +35,14 @@ class GoReleasesTest {
     TracedRun run =
         TracedRun.run(
             List.of(TracedRun.Service.shop(GoBuilds.binary("shop", release, build), "-spinners", "1")),
-            new TracedRun.Load("shop", "/checkout?ms=4,/search?ms=4", Duration.ofSeconds(5), 2),
+            new TracedRun.Load("shop", "/checkout?ms=4,/dispatch?via=select,/search?ms=4,/receive?via=select", Duration.ofSeconds(5), 2, "X-Handed-From"),
             c -> c.withContextSource(source));
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
     Attribution.noSampleCarriesAWrongOrStaleSpan(run);
     Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, 100);
     Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 0.99, 100);
     Attribution.untracedWorkCarriesNoSpan(run, 100);
+    ChannelLinksTest.exactPairs(run, 50);
     if (source == DaemonConfig.ContextSource.SAMPLE) {
       // No switch probes: braid keeps no traces_ctx_v1 then, the sampler found every context itself.
       assertThat(run.entriesDuringLoad()).as("traces_ctx_v1 entries during the load").isZero();
