@@ -21,7 +21,9 @@ package main
 // a janitor goroutine that has no span: it sends "none", or takes the value.
 
 import (
+	"encoding/json"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,11 +188,10 @@ func traceID(r *http.Request) string {
 	return parts[1]
 }
 
-// pricingJob is a slice of a cart for the worker pool, with where the total goes.
+// pricingJob is a slice of a cart for the worker pool, with where its quote goes.
 type pricingJob struct {
-	items int
-	seed  uint64
-	total chan<- uint64
+	first, n int
+	out      chan<- Quote
 }
 
 // startPricingPool starts workers that have no span: they serve every request.
@@ -199,34 +200,37 @@ func startPricingPool(workers int) chan<- pricingJob {
 	for i := 0; i < workers; i++ {
 		go func() {
 			for j := range jobs {
-				var sum uint64
-				for k := 0; k < j.items; k++ {
-					sum += churn(j.seed + uint64(k))
-				}
-				j.total <- sum
+				j.out <- quoteRange(j.first, j.n)
 			}
 		}()
 	}
 	return jobs
 }
 
-// pool prices ?items=N in slices of 10 on the worker pool: per slice, the
-// handler sends a job and receives a total, and a worker the other way round.
+// pool answers what /api/cart does, priced by the worker pool in jobs of 50
+// items: per job, the handler sends it and receives its quote, a worker the
+// other way round.
 func pool(jobs chan<- pricingJob) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		items, err := strconv.Atoi(r.URL.Query().Get("items"))
 		if err != nil || items <= 0 || items > 10000 {
 			items = 40
 		}
-		slices := (items + 9) / 10
-		totals := make(chan uint64, slices)
-		for s := 0; s < slices; s++ {
-			jobs <- pricingJob{items: min(10, items-s*10), seed: uint64(s), total: totals}
+		const perJob = 50
+		quotes := make(chan Quote, (items+perJob-1)/perJob)
+		for first := 0; first < items; first += perJob {
+			jobs <- pricingJob{first: first, n: min(perJob, items-first), out: quotes}
 		}
-		var sum uint64
-		for s := 0; s < slices; s++ {
-			sum += <-totals
+		total := Quote{Totals: map[string]int{}, Currency: "EUR"}
+		for range cap(quotes) {
+			q := <-quotes
+			total.Lines = append(total.Lines, q.Lines...)
+			for k, v := range q.Totals {
+				total.Totals[k] += v
+			}
 		}
-		w.Write([]byte("pool " + strconv.FormatUint(sum, 10) + "\n"))
+		sort.Slice(total.Lines, func(i, j int) bool { return total.Lines[i].Name < total.Lines[j].Name })
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(total)
 	}
 }

@@ -16,7 +16,8 @@
 //	GET /locked?ms=N        burns in lockedBurn on a thread locked to the goroutine
 //	GET /spawn?ms=N         returns at once; a goroutine it started burns in spawnedBurn
 //	GET /dispatch, /receive hand a request's trace id to another request over a channel
-//	GET /pool?items=N       prices N items on a worker pool over channels (handoff.go)
+//	GET /pool?items=N       /api/cart priced on a worker pool, 50 items a job (handoff.go)
+//	GET /limited?ms=N       burns N ms in priceCart, at most two requests at a time (a chan struct{} semaphore)
 //
 // With -spinners K it also runs K goroutines that burn CPU in compactIndex
 // forever without serving any request: no sample of theirs may carry a span.
@@ -129,6 +130,12 @@ func main() {
 	mux.HandleFunc("/dispatch", paths.dispatch)
 	mux.HandleFunc("/receive", paths.receive)
 	mux.HandleFunc("/pool", pool(jobs))
+	limiter := make(chan struct{}, 2)
+	mux.HandleFunc("/limited", func(w http.ResponseWriter, r *http.Request) {
+		limiter <- struct{}{}
+		defer func() { <-limiter }()
+		fmt.Fprintf(w, "limited %d\n", priceCart(burnDuration(r)))
+	})
 
 	// Step 3: listen, then tell the caller where (tests and the demo read this line).
 	ln, err := net.Listen("tcp", *addr)
@@ -168,8 +175,13 @@ type Quote struct {
 }
 
 func quote(items int) Quote {
+	return quoteRange(0, items)
+}
+
+// quoteRange prices items first to first+n-1 of a cart.
+func quoteRange(first, n int) Quote {
 	q := Quote{Totals: map[string]int{}, Currency: "EUR"}
-	for i := 0; i < items; i++ {
+	for i := first; i < first+n; i++ {
 		l := Line{
 			SKU:      "sku-" + strconv.Itoa(i*7919%10007),
 			Name:     "item " + strconv.Itoa(i),

@@ -94,13 +94,26 @@ static __always_inline int waiting_peer(const struct go_offsets *off, __u64 sg, 
 	return read_u64(goid, gp + off->g_goid);
 }
 
-/* Slot index of the buffer address ptr in channel c at index field idx_off (sendx or recvx); 0 if it is that slot. */
+/* A channel's element size; 0 also when it cannot be read. */
+static __always_inline __u16 elem_size(const struct go_offsets *off, __u64 c)
+{
+	__u16 elemsize = 0;
+	bpf_probe_read_user(&elemsize, sizeof(elemsize), (void *)(c + off->hchan_elemsize));
+	return elemsize;
+}
+
+/*
+ * Whether ptr is the buffer slot of channel c that index field idx_off
+ * (sendx or recvx) names: 0 if it is, with the index in *slot. Channels of
+ * empty values (chan struct{}) hold tokens, not work (semaphores, wake-ups):
+ * their buffers are not paired.
+ */
 static __always_inline int is_slot(const struct go_offsets *off, __u64 c, __u64 ptr, __u32 idx_off, __u64 *slot)
 {
 	__u64 buf = 0, dataqsiz = 0;
-	__u16 elemsize = 0;
-	if (!c || read_u64(&dataqsiz, c + off->hchan_dataqsiz) || !dataqsiz || read_u64(&buf, c + off->hchan_buf) ||
-	    bpf_probe_read_user(&elemsize, sizeof(elemsize), (void *)(c + off->hchan_elemsize)) || read_u64(slot, c + idx_off))
+	__u16 elemsize;
+	if (!c || read_u64(&dataqsiz, c + off->hchan_dataqsiz) || !dataqsiz || !(elemsize = elem_size(off, c)) ||
+	    read_u64(&buf, c + off->hchan_buf) || read_u64(slot, c + idx_off))
 		return -1;
 	return ptr == buf + *slot * elemsize ? 0 : -1;
 }
@@ -114,7 +127,8 @@ static __always_inline void slot_filled(const struct running *r, __u64 c, __u64 
 	struct chan_slot_key key = {.tgid = r->key.tgid, .chan = c, .slot = slot};
 	struct chan_slot filled = {.goid = goid, .select = select};
 	if (!context_of(r->key.tgid, goid, &filled.ctx)) {
-		bpf_map_delete_elem(&chan_slots, &key);
+		if (bpf_map_lookup_elem(&chan_slots, &key)) /* a look-up is cheaper than a delete */
+			bpf_map_delete_elem(&chan_slots, &key);
 		return;
 	}
 	bpf_map_update_elem(&chan_slots, &key, &filled, BPF_ANY);
@@ -161,21 +175,27 @@ static __always_inline void direct_handoff(struct pt_regs *ctx, int sending, __u
 	struct running r;
 	if (chan_running(ctx, &r))
 		return;
-	__u64 c = GO_PARAM1(ctx), peer_goid = 0, dataqsiz = 0;
+	__u64 c = GO_PARAM1(ctx), sg = GO_PARAM2(ctx), peer_goid = 0, dataqsiz = 0;
 	__u8 peer_select = 0;
-	if (waiting_peer(r.off, GO_PARAM2(ctx), &peer_goid, &peer_select))
+	if (read_u64(&dataqsiz, c + r.off->hchan_dataqsiz))
 		return;
-	if (!sending && !read_u64(&dataqsiz, c + r.off->hchan_dataqsiz) && dataqsiz) {
+	if (!sending && dataqsiz) {
 		/* A full buffer: the receiver takes the head slot, the waiting sender's value refills it. */
 		__u64 slot = 0;
-		if (read_u64(&slot, c + r.off->hchan_recvx))
+		if (!elem_size(r.off, c) || read_u64(&slot, c + r.off->hchan_recvx))
 			return;
 		slot_emptied(&r, c, slot, select);
-		slot_filled(&r, c, slot, peer_goid, peer_select);
+		if (!waiting_peer(r.off, sg, &peer_goid, &peer_select)) {
+			slot_filled(&r, c, slot, peer_goid, peer_select);
+		} else {
+			struct chan_slot_key key = {.tgid = r.key.tgid, .chan = c, .slot = slot};
+			bpf_map_delete_elem(&chan_slots, &key); /* its sender is unknown: it pairs with nothing */
+		}
 		return;
 	}
 	struct trace_context mine, theirs;
-	if (!context_of(r.key.tgid, r.key.goid, &mine) || !context_of(r.key.tgid, peer_goid, &theirs))
+	if (!context_of(r.key.tgid, r.key.goid, &mine) || waiting_peer(r.off, sg, &peer_goid, &peer_select) ||
+	    !context_of(r.key.tgid, peer_goid, &theirs))
 		return;
 	struct handoff_event *e = handoff_reserve(&r, c, HANDOFF_DIRECT);
 	if (!e)

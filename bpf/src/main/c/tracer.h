@@ -12,7 +12,7 @@
 #define HOST_MAX 64
 #define ROUTE_MAX 96
 #define NO_INHERIT_MAX 12
-#define SELECT_CASES_MAX 16 /* buffered cases of a select past this many sends, or receives, are not paired */
+#define SELECT_CASES_MAX 64 /* buffered cases of a select past this many sends, or receives, are not paired */
 
 /* Feature bits of struct go_offsets.features. */
 #define FEAT_HTTP_SERVER (1 << 0) /* server request/response offsets are known */

@@ -24,6 +24,8 @@ import java.util.function.Consumer;
  * @param statusCode the HTTP status, or 0 when there is none
  * @param startTid the thread the span started on (its goroutine may run on others later)
  * @param links links to the spans this one handed values to, or got them from, over channels
+ *     (at most {@link #MAX_LINKS}, the first ones)
+ * @param droppedLinks links beyond {@link #MAX_LINKS}, not kept
  */
 public record CompletedSpan(
     ProcessInfo process,
@@ -40,21 +42,30 @@ public record CompletedSpan(
     long startEpochNanos,
     long endEpochNanos,
     int startTid,
-    List<SpanLink> links) {
+    List<SpanLink> links,
+    int droppedLinks) {
+
+  /** OpenTelemetry SDKs keep 128 links a span by default; so does braid. */
+  public static final int MAX_LINKS = 128;
 
   public CompletedSpan {
+    if (links.size() > MAX_LINKS) {
+      droppedLinks += links.size() - MAX_LINKS;
+      links = links.subList(0, MAX_LINKS);
+    }
     links = List.copyOf(links);
   }
 
-  /** The same span with more links. */
-  public CompletedSpan withLinks(List<SpanLink> more) {
-    if (more.isEmpty()) {
+  /** The same span with more links ({@code dropped}: more that were not kept). */
+  public CompletedSpan withLinks(List<SpanLink> more, int dropped) {
+    if (more.isEmpty() && dropped == 0) {
       return this;
     }
     List<SpanLink> all = new ArrayList<>(links);
     all.addAll(more);
     return new CompletedSpan(
-        process, context, parentSpanId, traceFlags, kind, method, path, route, host, statusCode, endReason, startEpochNanos, endEpochNanos, startTid, all);
+        process, context, parentSpanId, traceFlags, kind, method, path, route, host, statusCode, endReason, startEpochNanos, endEpochNanos, startTid,
+        all, droppedLinks + dropped);
   }
 
   // OpenTelemetry semantic conventions (HTTP, v1.26+), and braid's own.

@@ -129,15 +129,20 @@ public final class Correlator {
     linkPairs++;
   }
 
-  /** A link goes with its span: waiting for its end, or added to it before it is handed out. */
+  /**
+   * A link goes with its span: waiting for its end, or added to it before it is handed out. A
+   * span's start comes before any hand-off that names it (one ring buffer, in order): one that is
+   * neither open, held nor waiting for the flush went out already (a goroutine outlived the span
+   * it inherited), or is another writer's.
+   */
   private void addLink(SpanKey span, SpanLink link) {
     CompletedSpan done = completed.get(span);
     if (done != null) {
-      completed.put(span, done.withLinks(List.of(link)));
-    } else if (!open.containsKey(span) && !links.holds(span) && recentlyEnded(span) != null) {
-      lateLinks++; // its span went out already (a goroutine that outlived the span it inherited)
-    } else {
+      completed.put(span, done.withLinks(List.of(link), 0));
+    } else if (open.containsKey(span) || links.holds(span)) {
       links.add(span, link);
+    } else {
+      lateLinks++;
     }
   }
 
@@ -170,6 +175,7 @@ public final class Correlator {
   /** Ends the open spans of a process that exited. */
   public void processExited(int pid, long monotonicNanos) {
     endOpenSpans(s -> s.pid() == pid, monotonicNanos, SpanEvent.EndReason.PROCESS_EXITED);
+    links.releaseProcess(pid);
   }
 
   /** Span ends whose start braid never saw: those spans cannot be exported. */
@@ -197,7 +203,7 @@ public final class Correlator {
     return selfHandOffs;
   }
 
-  /** Links not added: their span had gone out already. */
+  /** Links not added: their span had gone out already, or braid does not know it. */
   public long lateLinks() {
     return lateLinks;
   }
@@ -328,7 +334,8 @@ public final class Correlator {
             clock.toEpochNanos(s.monotonicNanos()),
             clock.toEpochNanos(endMonotonic),
             s.tid(),
-            List.of());
+            List.of(),
+            0);
     SpanKey key = new SpanKey(s.pid(), s.context().span());
     CompletedSpan linked = links.ended(key, span);
     if (linked != null) {

@@ -33,7 +33,7 @@ final class DaemonMetrics {
 
   DaemonMetrics(MeterRegistry registry) {
     this.registry = registry;
-    spanEvents = Counter.builder("braid.span.events").description("span starts and ends read from the tracer's ring buffer").register(registry);
+    spanEvents = Counter.builder("braid.span.events").description("tracer events (span starts and ends, channel hand-offs) read from its ring buffer").register(registry);
     samples = Counter.builder("braid.samples").description("CPU samples read from the sampler's ring buffer").register(registry);
     pipelineErrors = Counter.builder("braid.pipeline.errors").description("errors the pipeline logged and survived").register(registry);
     gauge("braid.spans.open", openSpans, "spans started and not yet ended");

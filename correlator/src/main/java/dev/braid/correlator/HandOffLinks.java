@@ -19,11 +19,12 @@ import java.util.function.Consumer;
  * <p>Not thread-safe: the correlator's thread runs everything, listeners included.
  */
 final class HandOffLinks {
-  /** How long links wait for a span that is open (or that braid never saw start). */
-  static final Duration OPEN_WAIT = Duration.ofMinutes(10);
+  /** How long links wait for a span that is open: as long as braid keeps a span open. */
+  static final Duration OPEN_WAIT = Duration.ofNanos(Correlator.MAX_OPEN_NANOS);
   /** How long an ended span waits for the receivers of the values it left in buffers. */
   static final Duration HELD_WAIT = Duration.ofSeconds(30);
-  static final int MAX_PENDING = 100_000;
+  /** Links (and spans) the store holds at most: ~20 MiB. */
+  static final long MAX_PENDING = 200_000;
 
   private final Cache<SpanKey, Pending> pending;
   private final Consumer<CompletedSpan> release;
@@ -35,8 +36,13 @@ final class HandOffLinks {
   /** What waits for one span. */
   private static final class Pending {
     final List<SpanLink> links = new ArrayList<>(2);
+    int dropped; // links beyond CompletedSpan.MAX_LINKS
     int queued; // values it put into buffers that no receiver has taken yet
     CompletedSpan ended; // set while the span waits for those receivers
+
+    CompletedSpan release() {
+      return ended.withLinks(links, dropped);
+    }
   }
 
   /**
@@ -46,7 +52,8 @@ final class HandOffLinks {
     this.release = release;
     this.pending =
         Caffeine.newBuilder()
-            .maximumSize(MAX_PENDING)
+            .maximumWeight(MAX_PENDING)
+            .<SpanKey, Pending>weigher((k, p) -> 1 + p.links.size())
             .expireAfter(
                 new Expiry<SpanKey, Pending>() {
                   @Override
@@ -70,9 +77,15 @@ final class HandOffLinks {
             .build();
   }
 
-  /** A link for a span that has not ended (or that braid does not know). */
+  /** A link for a span that has not ended, or is held. */
   void add(SpanKey span, SpanLink link) {
-    pending.get(span, k -> new Pending()).links.add(link);
+    Pending p = pending.get(span, k -> new Pending());
+    if (p.links.size() < CompletedSpan.MAX_LINKS) {
+      p.links.add(link);
+      pending.put(span, p); // weighs it again
+    } else {
+      p.dropped++;
+    }
   }
 
   /** The span's goroutine left a value in a buffer: the span's end waits for its receiver. */
@@ -89,7 +102,7 @@ final class HandOffLinks {
     p.queued--;
     if (p.queued == 0 && p.ended != null) {
       pending.invalidate(span);
-      release.accept(p.ended.withLinks(p.links));
+      release.accept(p.release());
     }
   }
 
@@ -114,7 +127,18 @@ final class HandOffLinks {
       return null;
     }
     pending.invalidate(key);
-    return span.withLinks(p.links);
+    return span.withLinks(p.links, p.dropped);
+  }
+
+  /** A process exited: no receiver of its values will come; its held spans go out now. */
+  void releaseProcess(int pid) {
+    for (var e : List.copyOf(pending.asMap().entrySet())) {
+      if (e.getKey().pid() == pid && e.getValue().ended != null) {
+        heldExpired++;
+        pending.invalidate(e.getKey());
+        release.accept(e.getValue().release());
+      }
+    }
   }
 
   /** braid stops: every held span goes out now, without the links it still waited for. */
@@ -122,7 +146,7 @@ final class HandOffLinks {
     for (var e : pending.asMap().entrySet()) {
       if (e.getValue().ended != null) {
         heldExpired++;
-        release.accept(e.getValue().ended.withLinks(e.getValue().links));
+        release.accept(e.getValue().release());
       }
     }
     pending.invalidateAll();
@@ -138,12 +162,12 @@ final class HandOffLinks {
     return pending.estimatedSize();
   }
 
-  /** Links lost because their span did not end within {@link #OPEN_WAIT}. */
+  /** Links lost because their span did not end within {@link #OPEN_WAIT}, or when braid stopped. */
   long linksExpired() {
     return linksExpired;
   }
 
-  /** Links lost because more than {@link #MAX_PENDING} spans had some waiting. */
+  /** Links lost because more than {@link #MAX_PENDING} waited. */
   long linksOverflowed() {
     return linksOverflowed;
   }
@@ -169,7 +193,7 @@ final class HandOffLinks {
       } else {
         heldOverflowed++;
       }
-      release.accept(p.ended.withLinks(p.links));
+      release.accept(p.release());
     } else if (expired) {
       linksExpired += p.links.size();
     } else {

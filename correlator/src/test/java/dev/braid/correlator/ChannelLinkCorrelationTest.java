@@ -105,13 +105,52 @@ class ChannelLinkCorrelationTest {
 
   @Test
   void aLinkForASpanThatNeverEndsExpiresAndIsCounted() {
+    correlator.onSpanEvent(started(SENDER));
+    correlator.onSpanEvent(started(RECEIVER));
+    correlator.onSpanEvent(handOff(SpanEvent.Phase.DIRECT, SENDER, Optional.of(RECEIVER), 0));
+    correlator.onSpanEvent(ended(RECEIVER));
+    assertThat(flush(false).get(RECEIVER).links()).extracting(SpanLink::to).containsExactly(SENDER);
+    ticker.addAndGet(HandOffLinks.OPEN_WAIT.minusSeconds(1).toNanos());
+    flush(false);
+    assertThat(correlator.droppedLinks()).isZero();
+    ticker.addAndGet(Duration.ofSeconds(2).toNanos());
+    flush(false);
+    assertThat(correlator.droppedLinks()).isEqualTo(1);
+  }
+
+  @Test
+  void aLinkForASpanBraidDoesNotKnowIsCountedLate() {
     correlator.onSpanEvent(started(RECEIVER));
     correlator.onSpanEvent(handOff(SpanEvent.Phase.DIRECT, OTHER, Optional.of(RECEIVER), 0)); // OTHER: another writer's span
     correlator.onSpanEvent(ended(RECEIVER));
     assertThat(flush(false).get(RECEIVER).links()).extracting(SpanLink::to).containsExactly(OTHER);
-    ticker.addAndGet(HandOffLinks.OPEN_WAIT.plusSeconds(1).toNanos());
-    flush(false);
-    assertThat(correlator.droppedLinks()).isEqualTo(1);
+    assertThat(correlator.lateLinks()).isEqualTo(1);
+    assertThat(correlator.pendingLinkSpans()).isZero();
+  }
+
+  @Test
+  void aSpanKeepsItsFirst128LinksAndCountsTheRest() {
+    correlator.onSpanEvent(started(SENDER));
+    for (int i = 0; i < CompletedSpan.MAX_LINKS + 5; i++) {
+      TraceContext receiver = new TraceContext("0af7651916cd43dd8448eb211c80319c", String.format("%016x", i + 1));
+      correlator.onSpanEvent(started(receiver));
+      correlator.onSpanEvent(handOff(SpanEvent.Phase.DIRECT, SENDER, Optional.of(receiver), 0));
+    }
+    correlator.onSpanEvent(ended(SENDER));
+    CompletedSpan sender = flush(true).get(SENDER);
+    assertThat(sender.links()).hasSize(CompletedSpan.MAX_LINKS);
+    assertThat(sender.droppedLinks()).isEqualTo(5);
+    assertThat(sender.links().getFirst().to().spanId()).isEqualTo("0000000000000001");
+  }
+
+  @Test
+  void theHeldSpansOfAProcessThatExitedGoOutAtOnce() {
+    correlator.onSpanEvent(started(SENDER));
+    correlator.onSpanEvent(handOff(SpanEvent.Phase.QUEUED, SENDER, Optional.empty(), 3));
+    correlator.onSpanEvent(ended(SENDER));
+    assertThat(flush(false)).isEmpty();
+    correlator.processExited(PID, 2_500);
+    assertThat(flush(false)).containsKey(SENDER);
   }
 
   @Test

@@ -68,6 +68,7 @@ public final class SpansEncoder {
       link.visitAttributes(new KeyValues(l::addAttributes));
       b.addLinks(l);
     }
+    b.setDroppedLinksCount(s.droppedLinks());
     StatusData status = s.status();
     if (status.getStatusCode() == StatusCode.ERROR) {
       b.setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_ERROR).setMessage(status.getDescription()));

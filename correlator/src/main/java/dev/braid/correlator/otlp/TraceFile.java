@@ -30,8 +30,8 @@ public final class TraceFile implements Output {
   // OTLP SpanFlags: the parent's remoteness is known (bit 8), and it is remote (bit 9).
   private static final int HAS_IS_REMOTE = 0x100;
   private static final int IS_REMOTE = 0x200;
-  /** OTLP's Span.Link.flags of a channel link: the linked span is known to be local. */
-  static final int LINK_FLAGS = HAS_IS_REMOTE;
+  /** OTLP's Span.Link.flags of a channel link: sampled (braid records every span), and local. */
+  static final int LINK_FLAGS = 0x01 | HAS_IS_REMOTE;
 
   private final JsonLinesFile file;
   private JsonOut json;
@@ -121,6 +121,9 @@ public final class TraceFile implements Output {
         json.raw("]}");
       }
       json.raw(']');
+    }
+    if (s.droppedLinks() > 0) {
+      json.raw(",\"droppedLinksCount\":").number(s.droppedLinks());
     }
     json.raw(",\"status\":{");
     StatusData status = s.status();

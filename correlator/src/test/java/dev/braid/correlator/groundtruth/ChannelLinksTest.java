@@ -94,15 +94,19 @@ class ChannelLinksTest {
 
   /**
    * Hand-offs where one side has no span: a background goroutine feeding a handler, and a worker
-   * pool serving handlers. No link at all.
+   * pool serving handlers; and tokens of a chan struct{} semaphore that handlers pass on to each
+   * other, which carry no work. No link at all, and no span waits for a receiver.
    */
   @Test
-  void noLinkWhenOneSideHasNoSpan() {
+  void noLinkWhenOneSideHasNoSpanOrNoValueIsHandedOver() {
     TracedRun.Service shop = TracedRun.Service.shop(Examples.binary("shop"));
-    TracedRun run = TracedRun.run(List.of(shop), new TracedRun.Load("shop", "/wait/chan?ms=1,/pool?items=40", LOAD, 4), UnaryOperator.identity());
+    TracedRun run =
+        TracedRun.run(List.of(shop), new TracedRun.Load("shop", "/wait/chan?ms=1,/pool?items=120,/limited?ms=1", LOAD, 4), UnaryOperator.identity());
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+    assertThat(run.sent()).filteredOn(r -> r.get("route").asText().equals("/limited")).hasSizeGreaterThan(100);
     assertThat(run.spans()).allSatisfy(s -> assertThat(s.links()).as("links of %s", s.name()).isEmpty());
     assertThat(run.metrics().get("braid.links").counter().count()).isZero();
+    assertThat(run.metrics().get("braid.spans.released.unlinked").counter().count()).isZero();
   }
 
   private static TracedRun handOffs(String via, String dispatchArgs, String receiveArgs, int concurrency) {
