@@ -7,7 +7,11 @@
 # braid is a long-running daemon: each "with" round starts it, lets its JIT
 # compiler warm up under the same load for --warmup seconds, then measures.
 #
-#   bench/throughput.sh [--rounds N] [--seconds S] [--warmup S] [--route PATH] [--connections C] [-- braid run options]
+#   bench/throughput.sh [--rounds N] [--seconds S] [--warmup S] [--route PATH] [--connections C]
+#                       [--versus "braid run options"] [-- braid run options]
+#
+# With --versus, the "without" rounds run braid too, with those options: the
+# ratio is then one braid setting against another (--versus --no-channel-links).
 #
 # Run it through ./braid bench, which builds braid and finds the JDK.
 set -euo pipefail
@@ -17,7 +21,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # 200 priced items); /hello (~10 us) shows the worst case: braid's fixed cost per
 # request (~9 probe hits, ~14 us of CPU) against a handler that does nothing.
 ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=15 ROUTE=/api/cart?items=200 CONNECTIONS=32
-BRAID_ARGS=()
+BRAID_ARGS=() VERSUS=()
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
@@ -25,6 +29,7 @@ while (($#)); do
     --warmup) WARMUP="$2"; shift 2 ;;
     --route) ROUTE="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
+    --versus) read -r -a VERSUS <<<"$2"; shift 2 ;;
     --) shift; BRAID_ARGS=("$@"); break ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
@@ -62,7 +67,7 @@ start_braid() {
   # BRAID_JAVA_OPTS: the daemon's JVM options, as ./braid run uses them.
   # shellcheck disable=SC2086
   "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow ${BRAID_JAVA_OPTS:-} -jar "$JAR" run \
-    --exe "$SHOP" --pin-path "$PINS" --out "$WORK/out" --log-level warn "${BRAID_ARGS[@]}" >"$WORK/braid.out" 2>"$WORK/braid.err" &
+    --exe "$SHOP" --pin-path "$PINS" --out "$WORK/out" --log-level warn "$@" >"$WORK/braid.out" 2>"$WORK/braid.err" &
   BRAID_PID=$!
   for _ in $(seq 300); do grep -qx ready "$WORK/braid.out" && return 0; sleep 0.1; done
   echo "bench: braid did not get ready:" >&2; cat "$WORK/braid.err" >&2; exit 1
@@ -75,13 +80,19 @@ sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null || true
 trap 'sysctl -qw kernel.bpf_stats_enabled='"$STATS_BEFORE"' 2>/dev/null || true; cleanup' EXIT
 
 echo "bench: $URL, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each way (braid warmed up ${WARMUP}s), $(nproc) CPUs"
+((${#VERSUS[@]})) && echo "bench: \"without\" is braid run ${VERSUS[*]}"
 wrk_rps 3 >/dev/null # warm-up
 without=() with=() cpu_without=() cpu_with=() daemon_share=() daemon_rss=()
 for r in $(seq "$ROUNDS"); do
-  s0="$(ticks "$SHOP_PID")"
+  if ((${#VERSUS[@]})); then
+    start_braid "${VERSUS[@]}"
+    wrk_rps "$WARMUP" >/dev/null
+  fi
+  s0="$(ticks "$SHOP_PID")" v0="$(ticks "${BRAID_PID:-}")"
   a="$(wrk_rps "$SECONDS_PER_ROUND")"
-  s1="$(ticks "$SHOP_PID")"
-  start_braid
+  s1="$(ticks "$SHOP_PID")" v1="$(ticks "${BRAID_PID:-}")"
+  [[ -n ${BRAID_PID:-} ]] && stop_braid
+  start_braid "${BRAID_ARGS[@]}"
   wrk_rps "$WARMUP" >/dev/null
   # Probe hits of the measured window: bpftool reports each program's run count and time.
   bpftool -j prog show 2>/dev/null >"$WORK/progs-before.json" || true
@@ -92,7 +103,7 @@ for r in $(seq "$ROUNDS"); do
   bpftool -j prog show 2>/dev/null >"$WORK/progs.json" || true
   stop_braid
   # CPU per request: the shop alone; then the shop (probes included) plus braid's daemon.
-  cw="$(echo "($s1 - $s0) * 1000000 / $HZ / ($a * $SECONDS_PER_ROUND)" | bc -l)"
+  cw="$(echo "($s1 - $s0 + $v1 - $v0) * 1000000 / $HZ / ($a * $SECONDS_PER_ROUND)" | bc -l)"
   cb="$(echo "($t1 - $t0 + $b1 - $b0) * 1000000 / $HZ / ($b * $SECONDS_PER_ROUND)" | bc -l)"
   cd="$(echo "($b1 - $b0) * 1000000 / $HZ / ($b * $SECONDS_PER_ROUND)" | bc -l)"
   share="$(echo "($b1 - $b0) * 100 / $HZ / $SECONDS_PER_ROUND" | bc -l)"

@@ -222,7 +222,7 @@ func pool(jobs chan<- pricingJob) http.HandlerFunc {
 			jobs <- pricingJob{first: first, n: min(perJob, items-first), out: quotes}
 		}
 		total := Quote{Totals: map[string]int{}, Currency: "EUR"}
-		for range cap(quotes) {
+		for i := 0; i < cap(quotes); i++ {
 			q := <-quotes
 			total.Lines = append(total.Lines, q.Lines...)
 			for k, v := range q.Totals {

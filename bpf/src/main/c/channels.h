@@ -94,28 +94,49 @@ static __always_inline int waiting_peer(const struct go_offsets *off, __u64 sg, 
 	return read_u64(goid, gp + off->g_goid);
 }
 
-/* A channel's element size; 0 also when it cannot be read. */
-static __always_inline __u16 elem_size(const struct go_offsets *off, __u64 c)
+/* What the probes read of a runtime.hchan, in one read of its first HCHAN_VIEW_WORDS words. */
+struct chan_view {
+	__u64 dataqsiz;
+	__u64 buf;
+	__u64 sendx;
+	__u64 recvx;
+	__u16 elemsize;
+};
+
+static __always_inline __u64 view_word(const __u64 *words, __u32 off)
 {
-	__u16 elemsize = 0;
-	bpf_probe_read_user(&elemsize, sizeof(elemsize), (void *)(c + off->hchan_elemsize));
-	return elemsize;
+	return words[(off >> 3) & (HCHAN_VIEW_WORDS - 1)];
+}
+
+/* Reads channel c; 0 on success. User space checks that the fields lie in the words read. */
+static __always_inline int read_chan(const struct go_offsets *off, __u64 c, struct chan_view *v)
+{
+	__u64 words[HCHAN_VIEW_WORDS];
+	if (!c || bpf_probe_read_user(words, sizeof(words), (void *)c)) {
+		count(STAT_READ_FAILED);
+		return -1;
+	}
+	v->dataqsiz = view_word(words, off->hchan_dataqsiz);
+	v->buf = view_word(words, off->hchan_buf);
+	v->sendx = view_word(words, off->hchan_sendx);
+	v->recvx = view_word(words, off->hchan_recvx);
+	v->elemsize = view_word(words, off->hchan_elemsize) >> ((off->hchan_elemsize & 7) * 8);
+	return 0;
 }
 
 /*
- * Whether ptr is the buffer slot of channel c that index field idx_off
- * (sendx or recvx) names: 0 if it is, with the index in *slot. Channels of
- * empty values (chan struct{}) hold tokens, not work (semaphores, wake-ups):
- * their buffers are not paired.
+ * Whether ptr is the buffer slot of channel c that its sendx (or recvx) names:
+ * 0 if it is, with the index in *slot. Channels of empty values (chan
+ * struct{}) hold tokens, not work (semaphores, wake-ups): their buffers are
+ * not paired.
  */
-static __always_inline int is_slot(const struct go_offsets *off, __u64 c, __u64 ptr, __u32 idx_off, __u64 *slot)
+static __always_inline int is_slot(const struct go_offsets *off, __u64 c, __u64 ptr, int sending, __u64 *slot)
 {
-	__u64 buf = 0, dataqsiz = 0;
-	__u16 elemsize;
-	if (!c || read_u64(&dataqsiz, c + off->hchan_dataqsiz) || !dataqsiz || !(elemsize = elem_size(off, c)) ||
-	    read_u64(&buf, c + off->hchan_buf) || read_u64(slot, c + idx_off))
+	struct chan_view v;
+	if (read_chan(off, c, &v) || !v.dataqsiz || !v.elemsize)
 		return -1;
-	return ptr == buf + *slot * elemsize ? 0 : -1;
+	*slot = sending ? v.sendx : v.recvx;
+	return ptr == v.buf + *slot * v.elemsize ? 0 : -1;
 }
 
 /*
@@ -175,14 +196,15 @@ static __always_inline void direct_handoff(struct pt_regs *ctx, int sending, __u
 	struct running r;
 	if (chan_running(ctx, &r))
 		return;
-	__u64 c = GO_PARAM1(ctx), sg = GO_PARAM2(ctx), peer_goid = 0, dataqsiz = 0;
+	__u64 c = GO_PARAM1(ctx), sg = GO_PARAM2(ctx), peer_goid = 0;
 	__u8 peer_select = 0;
-	if (read_u64(&dataqsiz, c + r.off->hchan_dataqsiz))
+	struct chan_view v = {};
+	if (!sending && read_chan(r.off, c, &v))
 		return;
-	if (!sending && dataqsiz) {
+	if (v.dataqsiz) { /* receiving (a send finds a receiver waiting only on an empty buffer) */
 		/* A full buffer: the receiver takes the head slot, the waiting sender's value refills it. */
-		__u64 slot = 0;
-		if (!elem_size(r.off, c) || read_u64(&slot, c + r.off->hchan_recvx))
+		__u64 slot = v.recvx;
+		if (!v.elemsize)
 			return;
 		slot_emptied(&r, c, slot, select);
 		if (!waiting_peer(r.off, sg, &peer_goid, &peer_select)) {
@@ -218,14 +240,19 @@ static __always_inline void direct_handoff(struct pt_regs *ctx, int sending, __u
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
-/* The i-th argument the probe reads from its spill slot (offsets from SP in the cookie's upper half). */
-static __always_inline __u64 spilled_argument(struct pt_regs *ctx, int i)
+/*
+ * The arguments the probe reads from their spill slots, in the order of the
+ * cookie's upper half (16 bits each: the slot's offset from SP).
+ */
+static __always_inline void spilled_arguments(struct pt_regs *ctx, __u64 *first, __u64 *second)
 {
-	__u32 slot = (bpf_get_attach_cookie(ctx) >> (32 + 16 * i)) & 0xffff;
-	__u64 v = 0;
-	if (slot)
-		bpf_probe_read_user(&v, sizeof(v), (void *)(PT_REGS_SP(ctx) + slot));
-	return v;
+	__u64 cookie = bpf_get_attach_cookie(ctx), sp = PT_REGS_SP(ctx);
+	__u32 a = (cookie >> 32) & 0xffff, b = (cookie >> 48) & 0xffff;
+	*first = *second = 0;
+	if (a)
+		bpf_probe_read_user(first, sizeof(*first), (void *)(sp + a));
+	if (b)
+		bpf_probe_read_user(second, sizeof(*second), (void *)(sp + b));
 }
 
 /* ---- direct hand-offs ------------------------------------------------------ */
@@ -269,8 +296,9 @@ SEC("uprobe")
 int chan_buffer_send(struct pt_regs *ctx)
 {
 	struct running r;
-	__u64 c = spilled_argument(ctx, 0), slot = 0;
-	if (chan_running(ctx, &r) || is_slot(r.off, c, GO_PARAM2(ctx), r.off->hchan_sendx, &slot))
+	__u64 c, unused, slot = 0;
+	spilled_arguments(ctx, &c, &unused);
+	if (chan_running(ctx, &r) || is_slot(r.off, c, GO_PARAM2(ctx), 1, &slot))
 		return 0;
 	slot_filled(&r, c, slot, r.key.goid, 0);
 	return 0;
@@ -284,8 +312,9 @@ SEC("uprobe")
 int chan_buffer_recv(struct pt_regs *ctx)
 {
 	struct running r;
-	__u64 c = spilled_argument(ctx, 0), slot = 0;
-	if (chan_running(ctx, &r) || is_slot(r.off, c, GO_PARAM2(ctx), r.off->hchan_recvx, &slot))
+	__u64 c, unused, slot = 0;
+	spilled_arguments(ctx, &c, &unused);
+	if (chan_running(ctx, &r) || is_slot(r.off, c, GO_PARAM2(ctx), 0, &slot))
 		return 0;
 	slot_emptied(&r, c, slot, 0);
 	return 0;
@@ -310,10 +339,11 @@ int select_buffer_send(struct pt_regs *ctx)
 	struct running r;
 	if (chan_running(ctx, &r))
 		return 0;
-	__u64 cases = spilled_argument(ctx, 0), nsends = spilled_argument(ctx, 1), dst = GO_PARAM2(ctx), slot = 0;
+	__u64 cases, nsends, dst = GO_PARAM2(ctx), slot = 0;
+	spilled_arguments(ctx, &cases, &nsends);
 	for (__u64 i = 0; i < SELECT_CASES_MAX && i < nsends; i++) {
 		__u64 c = select_case_chan(r.off, cases, i);
-		if (!is_slot(r.off, c, dst, r.off->hchan_sendx, &slot)) {
+		if (!is_slot(r.off, c, dst, 1, &slot)) {
 			slot_filled(&r, c, slot, r.key.goid, 1);
 			return 0;
 		}
@@ -335,12 +365,13 @@ int select_buffer_recv(struct pt_regs *ctx)
 	struct running r;
 	if (chan_running(ctx, &r))
 		return 0;
-	__u64 cases = spilled_argument(ctx, 0), nsends = spilled_argument(ctx, 1), ptr = GO_PARAM2(ctx), slot = 0;
+	__u64 cases, nsends, ptr = GO_PARAM2(ctx), slot = 0;
+	spilled_arguments(ctx, &cases, &nsends);
 	if (nsends > 1 << 16)
 		return 0;
 	for (__u64 i = 0; i < SELECT_CASES_MAX; i++) {
 		__u64 c = select_case_chan(r.off, cases, nsends + i);
-		if (!is_slot(r.off, c, ptr, r.off->hchan_recvx, &slot)) {
+		if (!is_slot(r.off, c, ptr, 0, &slot)) {
 			slot_emptied(&r, c, slot, 1);
 			return 0;
 		}

@@ -12,6 +12,7 @@
 #define HOST_MAX 64
 #define ROUTE_MAX 96
 #define NO_INHERIT_MAX 12
+#define HCHAN_VIEW_WORDS 8 /* the channel probes read a runtime.hchan's first 64 bytes, in one read */
 #define SELECT_CASES_MAX 64 /* buffered cases of a select past this many sends, or receives, are not paired */
 
 /* Feature bits of struct go_offsets.features. */

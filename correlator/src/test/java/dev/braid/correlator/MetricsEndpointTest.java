@@ -60,6 +60,9 @@ class MetricsEndpointTest {
     assertThat(metrics.get("braid_traces_ctx_entries").get("type").asText()).isEqualTo("GAUGE");
     assertThat(metrics.get("braid_spans_open").get("type").asText()).isEqualTo("GAUGE");
     assertThat(metrics.get("braid_samples_waiting").get("type").asText()).isEqualTo("GAUGE");
+    assertThat(metrics.get("braid_links_total").get("type").asText()).isEqualTo("COUNTER");
+    assertThat(metrics.get("braid_links_dropped_total").get("type").asText()).isEqualTo("COUNTER");
+    assertThat(metrics.get("braid_links_pending").get("type").asText()).isEqualTo("GAUGE");
     assertThat(value(metrics, "braid_processes")).isEqualTo(1);
     // The collector is down: attempts fail and are counted, nothing has been sent.
     assertThat(sample(metrics, "braid_export_failures_total", Map.of("signal", "traces"))).isPositive();

@@ -12,6 +12,11 @@ import java.util.Map;
  * say stays unknown, and the features that need it stay off, with a warning naming them.
  */
 final class OffsetResolver {
+  /** The channel probes read this much of a runtime.hchan at once (HCHAN_VIEW_WORDS of tracer.h). */
+  static final int HCHAN_VIEW_BYTES = 64;
+  private static final List<GoField> HCHAN_READ =
+      List.of(GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE, GoField.HCHAN_SENDX, GoField.HCHAN_RECVX);
+
   private OffsetResolver() {}
 
   /** The offsets, and what is off because some are missing. */
@@ -57,11 +62,13 @@ final class OffsetResolver {
                 + ": incoming traceparent headers are ignored (every server span starts a trace) and --propagate is off");
       }
     }
-    if (known(fields, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE, GoField.HCHAN_SENDX, GoField.HCHAN_RECVX,
+    if (!known(fields, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE, GoField.HCHAN_SENDX, GoField.HCHAN_RECVX,
         GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE)) {
-      features |= GoOffsets.FEAT_CHAN_LINKS;
-    } else {
       warnings.add(source.describe() + " does not describe runtime.hchan, runtime.sudog and runtime.scase: channel links are off");
+    } else if (HCHAN_READ.stream().anyMatch(f -> fields.get(f) > HCHAN_VIEW_BYTES - 8)) {
+      warnings.add("runtime.hchan's fields lie beyond the " + HCHAN_VIEW_BYTES + " bytes the channel probes read: channel links are off");
+    } else {
+      features |= GoOffsets.FEAT_CHAN_LINKS;
     }
     return new Resolution(
         new GoOffsets(features, fields, swiss ? GoOffsets.MAP_LAYOUT_SWISS : GoOffsets.MAP_LAYOUT_BUCKETS, 0, List.of()),

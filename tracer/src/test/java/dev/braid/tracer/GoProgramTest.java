@@ -160,6 +160,22 @@ class GoProgramTest {
         .hasMessageContaining("runtime.g");
   }
 
+  /** A table that knows a release's runtime but not its channels: links off, with the reason; the rest on. */
+  @Test
+  void withoutChannelOffsetsLinksAreOffWithAWarning() {
+    GoProgram full = GoProgram.inspect(SHOP);
+    GoVersion version = GoVersion.parse(full.goVersion()).orElseThrow();
+    Map<GoField, Integer> noChannels = new HashMap<>(full.offsets().fields());
+    noChannels.keySet().removeIf(f -> f.struct().equals("runtime.hchan"));
+    OffsetTable table = OffsetTable.parse(OffsetTable.format(Map.of(new OffsetTable.PatchRange(version, version), noChannels), List.of()));
+    GoProgram p = GoProgram.inspect(Examples.binary("shop-stripped"), table);
+    assertThat(p.warnings()).anyMatch(w -> w.contains("runtime.hchan") && w.contains("channel links are off"));
+    assertThat(p.has(Probe.Feature.CHANNEL_LINKS)).isFalse();
+    assertThat(p.offsets().has(GoOffsets.FEAT_CHAN_LINKS)).isFalse();
+    assertThat(p.has(Probe.Feature.HTTP_SERVER)).isTrue();
+    assertThat(full.has(Probe.Feature.CHANNEL_LINKS)).isTrue();
+  }
+
   @Test
   void aMissingFileIsNamed() {
     assertThatThrownBy(() -> GoProgram.inspect(Path.of("/nonexistent/shop")))
