@@ -70,14 +70,25 @@ func (p *handoffPaths) channels(via string) []chan handoff {
 	return nil
 }
 
-func (p *handoffPaths) dispatch(w http.ResponseWriter, r *http.Request) {
+// path reads ?via= (answering 400 when it is unknown), then waits ?wait=MS.
+func (p *handoffPaths) path(w http.ResponseWriter, r *http.Request) (string, []chan handoff) {
 	via := r.URL.Query().Get("via")
 	chans := p.channels(via)
 	if chans == nil {
 		http.Error(w, "unknown via", http.StatusBadRequest)
+		return "", nil
+	}
+	if ms, err := strconv.Atoi(r.URL.Query().Get("wait")); err == nil && ms > 0 {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	return via, chans
+}
+
+func (p *handoffPaths) dispatch(w http.ResponseWriter, r *http.Request) {
+	via, chans := p.path(w, r)
+	if chans == nil {
 		return
 	}
-	pause(r)
 	h := handoff{from: traceID(r)}
 	done := p.wait(chans, false)
 	defer done()
@@ -105,13 +116,10 @@ func (p *handoffPaths) dispatch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *handoffPaths) receive(w http.ResponseWriter, r *http.Request) {
-	via := r.URL.Query().Get("via")
-	chans := p.channels(via)
+	via, chans := p.path(w, r)
 	if chans == nil {
-		http.Error(w, "unknown via", http.StatusBadRequest)
 		return
 	}
-	pause(r)
 	done := p.wait(chans, true)
 	var h handoff
 	switch via {
@@ -169,13 +177,6 @@ func (p *handoffPaths) janitor() {
 			}
 			return true
 		})
-	}
-}
-
-// pause sleeps ?wait=MS before the channel operation, so that the other side waits.
-func pause(r *http.Request) {
-	if ms, err := strconv.Atoi(r.URL.Query().Get("wait")); err == nil && ms > 0 {
-		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
 }
 
