@@ -58,7 +58,8 @@ final class DemoCommand implements Callable<Integer> {
             new ProcessBuilder(
                     loadgen.toString(),
                     "-target", "http://" + service.address(),
-                    "-routes", "/checkout?ms=4,/search?ms=2",
+                    // /dispatch hands a value over a buffered channel to a later /receive: span links.
+                    "-routes", "/checkout?ms=4,/dispatch?via=buffered,/search?ms=2,/receive?via=buffered",
                     "-c", "2",
                     "-d", duration.toSeconds() + "s",
                     "-out", out.resolve("requests.jsonl").toString())

@@ -19,6 +19,7 @@ final class DemoSummary implements Consumer<Batch> {
   private final Map<String, Integer> spansByRoute = new TreeMap<>();
   private final Map<String, Map<String, Integer>> leafByRoute = new TreeMap<>();
   private int spans;
+  private int links;
   private int samples;
   private int samplesInSpans;
 
@@ -26,6 +27,7 @@ final class DemoSummary implements Consumer<Batch> {
   public synchronized void accept(Batch batch) {
     for (CompletedSpan s : batch.spans()) {
       spans++;
+      links += s.links().size();
       spansByRoute.merge(s.name(), 1, Integer::sum);
     }
     for (ProfiledSample s : batch.samples()) {
@@ -59,6 +61,7 @@ final class DemoSummary implements Consumer<Batch> {
   synchronized void print(PrintStream out, int topN) {
     out.printf("spans:   %d%n", spans);
     spansByRoute.forEach((route, n) -> out.printf("  %-28s %6d%n", route, n));
+    out.printf("links:   %d channel hand-offs between requests, each a link on both spans%n", links / 2);
     out.printf(
         "samples: %d, %s inside spans%n",
         samples, samples == 0 ? "none" : String.format(Locale.ROOT, "%.1f%%", 100.0 * samplesInSpans / samples));

@@ -76,13 +76,13 @@ class ChannelLinksTest {
   /** The sender polls a non-blocking select; the receiver blocks in one. */
   @Test
   void nonBlockingSelectSends() {
-    exactPairs(handOffs("select-nb-send", "", "", 4), 100);
+    exactPairs(handOffs("select-nb-send", "&wait=1", "", 4), 100);
   }
 
   /** The receiver polls a non-blocking select; the sender blocks in one. */
   @Test
   void nonBlockingSelectReceives() {
-    exactPairs(handOffs("select-nb-recv", "", "", 4), 100);
+    exactPairs(handOffs("select-nb-recv", "&wait=1", "", 4), 100);
   }
 
   /** Senders come late, so several receivers wait on the channel at once: each gets its own sender. */
