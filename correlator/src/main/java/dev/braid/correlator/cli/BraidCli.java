@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "braid 0.1.0",
     description = "Makes CPU profiles and traces of unmodified Go programs point at each other (traces_ctx_v1).",
-    subcommands = {RunCommand.class, DemoCommand.class, DoctorCommand.class})
+    subcommands = {RunCommand.class, DemoCommand.class, DoctorCommand.class, ConformanceCommand.class})
 public final class BraidCli implements Runnable {
   /** Bad input or an environment braid cannot run in: the message says what to fix. */
   public static final int EXIT_USAGE = 2;

@@ -1,0 +1,214 @@
+package dev.braid.correlator.conformance;
+
+import dev.braid.bpf.BpfMap;
+import dev.braid.bpf.MapInfo;
+import dev.braid.bpf.TraceContext;
+import dev.braid.bpf.TracesContextMap;
+import dev.braid.examples.ExampleService;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Judges a writer of traces_ctx_v1 against spec/traces_ctx_v1.md with a ground-truth Go service
+ * (examples/shop): requests with known traceparents, read back from the pin while they run, after
+ * they end, after a process dies mid-request and after the writer stops. Every check names its
+ * clause. The writer is one the suite starts ({@link WriterProcess}) for the service's executable.
+ */
+public final class ConformanceSuite {
+  /** How long a writer may take to pin the map and show a request's context. */
+  static final Duration READY = Duration.ofSeconds(60);
+  /** 3.5: entries of a process are gone this soon after it exits. */
+  static final Duration CLEANUP = Duration.ofSeconds(2);
+  private static final String PARENT_ID = "b7ad6b7169203331";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Path workload;
+  private final Path pinRoot;
+  private final String writerCommand;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final List<CheckResult> results = new ArrayList<>();
+
+  /**
+   * @param workload the Go service to run under the writer (examples/shop)
+   * @param pinRoot the bpffs directory the writer pins under
+   * @param writerCommand how to start the writer ({@code {exe}}, {@code {pin-path}} are replaced)
+   */
+  public ConformanceSuite(Path workload, Path pinRoot, String writerCommand) {
+    this.workload = workload;
+    this.pinRoot = pinRoot;
+    this.writerCommand = writerCommand;
+  }
+
+  /** Runs every check; a writer that never gets ready fails the first and ends the run. */
+  public Report run() throws IOException, InterruptedException {
+    try (ExampleService shop = ExampleService.start(workload, "-addr", "127.0.0.1:0");
+        WriterProcess writer = WriterProcess.start(writerCommand, workload, pinRoot)) {
+      if (!poll(READY, () -> Files.exists(pin()) || !writer.alive())) {
+        results.add(CheckResult.fail("1.1", "pinned at PIN/otel/traces_ctx_v1", "nothing pinned within " + READY.toSeconds() + " s; the writer said:\n" + writer.tail()));
+        return new Report(writerCommand, results);
+      }
+      if (!pinChecks()) {
+        return new Report(writerCommand, results); // its entries cannot be read as the contract's
+      }
+      // Until the writer is ready, requests come and go unseen: send them until one shows.
+      Optional<Seen> first = firstRequestSeen(shop, writer);
+      Optional<Entry> seen = first.map(Seen::entry);
+      results.add(CheckResult.of("3.1", "a running request's thread shows its trace (1.5: W3C bytes)", seen.isPresent(),
+          seen.map(e -> e.context().traceId() + "-" + e.context().spanId())
+              .orElse("no entry with the request's trace id within " + READY.toSeconds() + " s; the writer said:\n" + writer.tail())));
+      if (seen.isEmpty()) {
+        return new Report(writerCommand, results);
+      }
+      entryChecks(shop, seen.get());
+      first.get().response().join();
+      results.add(afterTheRequest(shop.pid(), first.get().trace()));
+      results.add(processExitCleanup());
+      Stopped stopped = stop(writer, shop.pid());
+      results.add(CheckResult.of("3.5", "a stopped writer leaves no entry of the process",
+          stopped.entriesLeft() == 0, stopped.entriesLeft() + " entries left" + (stopped.inTime() ? "" : "; it did not stop within 30 s of SIGTERM")));
+      results.add(CheckResult.of("2.4", "the pin outlives the writer", Files.exists(pin()), Files.exists(pin()) ? "still pinned" : "the pin is gone"));
+    }
+    return new Report(writerCommand, results);
+  }
+
+  /** A thread's entry as the pin holds it. */
+  private record Entry(long key, TraceContext context) {}
+
+  private record Stopped(boolean inTime, long entriesLeft) {}
+
+  /** A request whose entry the pin showed while it ran. */
+  private record Seen(String trace, Entry entry, CompletableFuture<HttpResponse<String>> response) {}
+
+  private Path pin() {
+    return TracesContextMap.pinPath(pinRoot);
+  }
+
+  /** 1.1–1.3 and 2.5: where the pin is, its directory, its mode and its shape; false when the shape is not the contract's. */
+  private boolean pinChecks() throws IOException {
+    results.add(CheckResult.of("1.1", "pinned at PIN/otel/traces_ctx_v1", Files.exists(pin()), pin().toString()));
+    boolean shapeOk;
+    int dirMode = (int) Files.getAttribute(pin().getParent(), "unix:mode") & 07777;
+    results.add(CheckResult.of("1.2", "its directory has mode 01700", dirMode == TracesContextMap.DIRECTORY_MODE, String.format("%04o", dirMode)));
+    try (BpfMap map = BpfMap.openPinned(pin()).orElseThrow(() -> new IOException(pin() + " vanished"))) {
+      MapInfo info = map.info();
+      List<String> differences = TracesContextMap.differences(info);
+      shapeOk = differences.isEmpty();
+      results.add(CheckResult.of("1.3", "LRU hash, 16384 entries, key 8, value 24, flags 0",
+          differences.isEmpty(), differences.isEmpty() ? info.typeName() + " " + info.maxEntries() + " x " + info.keySize() + "+" + info.valueSize() : String.join(", ", differences)));
+      results.add(CheckResult.of("1.3", "key and value have BTF", info.btfId() > 0 && info.btfValueTypeId() > 0,
+          "btf id " + info.btfId() + ", value type " + info.btfValueTypeId()));
+    }
+    int pinMode = (int) Files.getAttribute(pin(), "unix:mode") & 07777;
+    results.add(CheckResult.of("2.5", "the pin has mode 0600", pinMode == 0600, String.format("%04o", pinMode)));
+    return shapeOk;
+  }
+
+  /** 1.4 and 1.5: the entry of a running request, keyed by its thread, in W3C byte order. */
+  private void entryChecks(ExampleService shop, Entry e) {
+    long tgid = e.key() >>> 32;
+    long tid = e.key() & 0xffffffffL;
+    boolean thread = tgid == shop.pid() && Files.exists(Path.of("/proc", Long.toString(tgid), "task", Long.toString(tid)));
+    results.add(CheckResult.of("1.4", "the key is the thread's tgid << 32 | tid", thread, "tgid " + tgid + ", tid " + tid));
+    results.add(CheckResult.of("3.6", "the span id is not zero", e.context().span() != 0, e.context().spanId()));
+  }
+
+  /** 3.4: once the request ended, no entry shows its trace. */
+  private CheckResult afterTheRequest(int pid, String trace) {
+    long left = entriesOf(pid).stream().filter(e -> e.context().traceId().equals(trace)).count();
+    return CheckResult.of("3.4", "no entry shows a request that ended", left == 0, left + " entries of the ended request");
+  }
+
+  /** 3.5: a second process of the workload, killed mid-request, leaves no entry after CLEANUP. */
+  private CheckResult processExitCleanup() throws InterruptedException {
+    try (ExampleService victim = ExampleService.start(workload, "-addr", "127.0.0.1:0")) {
+      String trace = newTraceId();
+      slowRequest(victim, trace, 3000);
+      // The writer finds a new process of the binary by itself (braid: within a second).
+      if (!poll(Duration.ofSeconds(10), () -> entriesOf(victim.pid()).stream().anyMatch(e -> e.context().traceId().equals(trace)))) {
+        return CheckResult.fail("3.5", "a killed process leaves no entry within 2 s", "the writer showed no entry for a second process of the binary");
+      }
+      victim.process().destroyForcibly(); // SIGKILL, mid-request
+      long start = System.nanoTime();
+      boolean gone = poll(CLEANUP, () -> entriesOf(victim.pid()).isEmpty());
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      return CheckResult.of("3.5", "a killed process leaves no entry within 2 s", gone,
+          gone ? "gone after " + ms + " ms" : entriesOf(victim.pid()).size() + " entries after " + CLEANUP.toSeconds() + " s");
+    }
+  }
+
+  private Stopped stop(WriterProcess writer, int pid) throws InterruptedException {
+    boolean inTime = writer.stop();
+    return new Stopped(inTime, entriesOf(pid).size());
+  }
+
+  private Optional<Seen> firstRequestSeen(ExampleService shop, WriterProcess writer) throws InterruptedException {
+    long deadline = System.nanoTime() + READY.toNanos();
+    while (System.nanoTime() < deadline && writer.alive()) {
+      String trace = newTraceId();
+      CompletableFuture<HttpResponse<String>> response = slowRequest(shop, trace, 400);
+      while (!response.isDone()) {
+        for (Entry e : entriesOf(shop.pid())) {
+          if (e.context().traceId().equals(trace)) {
+            return Optional.of(new Seen(trace, e, response));
+          }
+        }
+        Thread.sleep(5);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The entries of a process's threads, now; none while nothing is pinned. */
+  private List<Entry> entriesOf(int pid) {
+    List<Entry> found = new ArrayList<>();
+    if (!Files.exists(pin())) {
+      return found;
+    }
+    try (BpfMap map = BpfMap.openPinned(pin()).orElseThrow()) {
+      for (byte[] key : map.keys()) {
+        long k = TracesContextMap.keyValue(key);
+        if (k >>> 32 == pid) {
+          map.lookup(key).ifPresent(v -> found.add(new Entry(k, TraceContext.fromBytes(v))));
+        }
+      }
+    }
+    return found;
+  }
+
+  private CompletableFuture<HttpResponse<String>> slowRequest(ExampleService service, String trace, int ms) {
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(service.url() + "/checkout?ms=" + ms)).header("traceparent", "00-" + trace + "-" + PARENT_ID + "-01").build();
+    return http.sendAsync(req, HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static boolean poll(Duration limit, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      Thread.sleep(5);
+    }
+    return condition.getAsBoolean();
+  }
+
+  private static String newTraceId() {
+    byte[] id = new byte[16];
+    RANDOM.nextBytes(id);
+    id[0] |= 1; // never all zero
+    return HexFormat.of().formatHex(id);
+  }
+}

@@ -1,0 +1,88 @@
+package dev.braid.correlator.conformance;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A writer the suite starts: {@code sh -c COMMAND}, where {@code {exe}} and {@code {pin-path}}
+ * stand for the workload's executable and the pin root under test (also in the environment as
+ * {@code BRAID_CONFORMANCE_EXE} and {@code BRAID_CONFORMANCE_PIN_PATH}). Its output goes to a
+ * file, shown when it fails. Stopped with SIGTERM on close.
+ */
+final class WriterProcess implements AutoCloseable {
+  private static final long STOP_SECONDS = 30;
+  private final Process process;
+  private final Path output;
+
+  private WriterProcess(Process process, Path output) {
+    this.process = process;
+    this.output = output;
+  }
+
+  static WriterProcess start(String command, Path exe, Path pinRoot) {
+    String expanded = command.replace("{exe}", exe.toString()).replace("{pin-path}", pinRoot.toString());
+    try {
+      Path output = Files.createTempFile("braid-conformance-writer", ".log");
+      ProcessBuilder pb = new ProcessBuilder(List.of("sh", "-c", expanded)).redirectErrorStream(true).redirectOutput(output.toFile());
+      pb.environment().put("BRAID_CONFORMANCE_EXE", exe.toString());
+      pb.environment().put("BRAID_CONFORMANCE_PIN_PATH", pinRoot.toString());
+      return new WriterProcess(pb.start(), output);
+    } catch (IOException e) {
+      throw new UncheckedIOException("starting the writer: " + expanded, e);
+    }
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  /** The last lines the writer printed. */
+  String tail() {
+    try {
+      List<String> lines = Files.readAllLines(output);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "(its output cannot be read: " + e.getMessage() + ")";
+    }
+  }
+
+  /**
+   * Stops it: SIGTERM to the shell and every process under it, then waits for all of them (a
+   * writer cleans up on its way out). True when they stopped in time; else they are killed.
+   */
+  boolean stop() throws InterruptedException {
+    List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+    tree.add(process.toHandle());
+    tree.forEach(ProcessHandle::destroy);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_SECONDS);
+    boolean stopped = true;
+    for (ProcessHandle p : tree) {
+      try {
+        p.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        stopped = false;
+        p.destroyForcibly();
+      }
+    }
+    return stopped;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      stop();
+    }
+    try {
+      Files.deleteIfExists(output);
+    } catch (IOException e) {
+      // a temporary file: nothing to do
+    }
+  }
+}
