@@ -1,0 +1,63 @@
+package dev.braid.correlator.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.braid.bpf.testing.Kernel;
+import dev.braid.bpf.testing.PinRoot;
+import dev.braid.examples.Examples;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The suite judges real writers: braid's passes every check; one that leaves entries behind, and
+ * one whose map has another layout, fail exactly the checks that should catch them.
+ */
+@Tag("kernel")
+class ConformanceSuiteTest {
+  private static final String JAVA =
+      Path.of(System.getProperty("java.home"), "bin", "java") + " --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "
+          + System.getProperty("java.class.path");
+  private static final String BRAID_WRITER = JAVA + " dev.braid.correlator.cli.BraidCli run --mode writer --exe {exe} --pin-path {pin-path}"
+      + " --out /tmp/braid-conformance-writer --log-level warn";
+
+  @BeforeEach
+  void needsBpf() {
+    Kernel.requireBpf();
+  }
+
+  private static Report judge(String writer) throws Exception {
+    try (PinRoot pins = PinRoot.create()) {
+      return new ConformanceSuite(Examples.binary("shop"), pins.path(), writer).run();
+    }
+  }
+
+  private static List<String> failed(Report r) {
+    return r.checks().stream().filter(c -> !c.passed()).map(c -> c.clause() + " " + c.check()).toList();
+  }
+
+  @Test
+  void braidsWriterKeepsTheContract() throws Exception {
+    Report r = judge(BRAID_WRITER);
+    assertThat(failed(r)).as(r.text()).isEmpty();
+    assertThat(r.checks()).extracting(CheckResult::clause).contains("1.1", "1.2", "1.3", "1.4", "2.4", "2.5", "3.1", "3.4", "3.5", "3.6");
+    assertThat(r.json()).startsWith("{\"writer\":").contains("\"passed\":true");
+  }
+
+  @Test
+  void aWriterThatLeavesEntriesBehindIsCaught() throws Exception {
+    Report r = judge(BRAID_WRITER + " & " + JAVA + " " + StaleEntriesWriter.class.getName() + " {pin-path}; wait");
+    assertThat(failed(r)).as(r.text())
+        .containsExactlyInAnyOrder("3.4 no entry shows a request that ended", "3.5 a killed process leaves no entry within 2 s");
+  }
+
+  @Test
+  void aMapOfAnotherLayoutIsCaught() throws Exception {
+    Report r = judge(JAVA + " " + ForeignLayoutWriter.class.getName() + " {pin-path}");
+    assertThat(failed(r)).as(r.text()).containsExactly("1.3 LRU hash, 16384 entries, key 8, value 24, flags 0");
+    assertThat(r.checks()).filteredOn(c -> c.clause().equals("1.3") && !c.passed()).singleElement()
+        .satisfies(c -> assertThat(c.figure()).contains("value size"));
+  }
+}
