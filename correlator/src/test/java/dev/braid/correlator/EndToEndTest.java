@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.braid.bpf.testing.Commands;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
+import dev.braid.correlator.groundtruth.TracedRun;
 import dev.braid.examples.ExampleService;
 import dev.braid.examples.Examples;
 import io.opentelemetry.api.trace.SpanKind;
@@ -170,6 +171,6 @@ class EndToEndTest {
   }
 
   private static boolean holds(ProfiledSample s, String function) {
-    return s.stack().stream().flatMap(l -> l.lines().stream()).anyMatch(l -> l.function().equals(function));
+    return TracedRun.holds(s, function);
   }
 }

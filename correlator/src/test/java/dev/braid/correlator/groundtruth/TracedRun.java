@@ -13,6 +13,7 @@ import dev.braid.correlator.Daemon;
 import dev.braid.correlator.DaemonConfig;
 import dev.braid.correlator.ProfiledSample;
 import dev.braid.examples.Examples;
+import dev.braid.profiler.Line;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -245,12 +246,26 @@ public final class TracedRun {
     return pids.get(service);
   }
 
-  /** The samples whose stack holds {@code function} (at any depth, inlined or not). */
+  /** The samples that run {@code function} (at any depth, inlined or not): see {@link #holds}. */
   public List<ProfiledSample> samplesIn(String function) {
     return samples().stream().filter(s -> holds(s, function)).toList();
   }
 
+  /**
+   * Whether the sample's thread runs {@code function}: it is on the stack above any {@code
+   * runtime.mcall}. Below an mcall are the frames of a goroutine the scheduler is taking off the
+   * thread: the thread runs scheduler code then, on g0, and may already show the span of the
+   * goroutine it switches to.
+   */
   public static boolean holds(ProfiledSample s, String function) {
-    return s.stack().stream().flatMap(l -> l.lines().stream()).anyMatch(l -> l.function().equals(function));
+    for (Line l : (Iterable<Line>) s.stack().stream().flatMap(loc -> loc.lines().stream())::iterator) {
+      if (l.function().equals("runtime.mcall")) {
+        return false;
+      }
+      if (l.function().equals(function)) {
+        return true;
+      }
+    }
+    return false;
   }
 }
