@@ -58,32 +58,38 @@ public final class ConformanceSuite {
   public Report run() throws IOException, InterruptedException {
     try (ExampleService shop = ExampleService.start(workload, "-addr", "127.0.0.1:0");
         WriterProcess writer = WriterProcess.start(writerCommand, workload, pinRoot)) {
-      if (!poll(READY, () -> Files.exists(pin()) || !writer.alive())) {
+      if (!poll(READY, () -> Files.exists(pin()) || !writer.alive()) || !Files.exists(pin())) { // it died, or never pinned
         results.add(CheckResult.fail("1.1", "pinned at PIN/otel/traces_ctx_v1", "nothing pinned within " + READY.toSeconds() + " s; the writer said:\n" + writer.tail()));
         return new Report(writerCommand, results);
       }
-      if (!pinChecks()) {
-        return new Report(writerCommand, results); // its entries cannot be read as the contract's
+      try (BpfMap map = BpfMap.openPinned(pin()).orElseThrow(() -> new IOException(pin() + " vanished"))) {
+        if (pinChecks(map)) { // else its entries cannot be read as the contract's
+          requestChecks(map, shop, writer);
+        }
       }
-      // Until the writer is ready, requests come and go unseen: send them until one shows.
-      Optional<Seen> first = firstRequestSeen(shop, writer);
-      Optional<Entry> seen = first.map(Seen::entry);
-      results.add(CheckResult.of("3.1", "a running request's thread shows its trace (1.5: W3C bytes)", seen.isPresent(),
-          seen.map(e -> e.context().traceId() + "-" + e.context().spanId())
-              .orElse("no entry with the request's trace id within " + READY.toSeconds() + " s; the writer said:\n" + writer.tail())));
-      if (seen.isEmpty()) {
-        return new Report(writerCommand, results);
-      }
-      entryChecks(shop, seen.get());
-      first.get().response().join();
-      results.add(afterTheRequest(shop.pid(), first.get().trace()));
-      results.add(processExitCleanup());
-      Stopped stopped = stop(writer, shop.pid());
-      results.add(CheckResult.of("3.5", "a stopped writer leaves no entry of the process",
-          stopped.entriesLeft() == 0, stopped.entriesLeft() + " entries left" + (stopped.inTime() ? "" : "; it did not stop within 30 s of SIGTERM")));
-      results.add(CheckResult.of("2.4", "the pin outlives the writer", Files.exists(pin()), Files.exists(pin()) ? "still pinned" : "the pin is gone"));
     }
     return new Report(writerCommand, results);
+  }
+
+  /** 3.x, 1.4, 1.5: the entries of requests that run and end, of a process that dies, of a writer that stops. */
+  private void requestChecks(BpfMap map, ExampleService shop, WriterProcess writer) throws InterruptedException {
+    // Until the writer is ready, requests come and go unseen: send them until one shows.
+    Optional<Seen> first = firstRequestSeen(map, shop, writer);
+    Optional<Entry> seen = first.map(Seen::entry);
+    results.add(CheckResult.of("3.1", "a running request's thread shows its trace (1.5: W3C bytes)", seen.isPresent(),
+        seen.map(e -> e.context().traceId() + "-" + e.context().spanId())
+            .orElse("no entry with the request's trace id within " + READY.toSeconds() + " s; the writer said:\n" + writer.tail())));
+    if (seen.isEmpty()) {
+      return;
+    }
+    entryChecks(shop, seen.get());
+    first.get().response().join();
+    results.add(afterTheRequest(map, shop.pid(), first.get().trace()));
+    results.add(processExitCleanup(map));
+    Stopped stopped = stop(map, writer, shop.pid());
+    results.add(CheckResult.of("3.5", "a stopped writer leaves no entry of the process",
+        stopped.entriesLeft() == 0, stopped.entriesLeft() + " entries left" + (stopped.inTime() ? "" : "; it did not stop within 30 s of SIGTERM")));
+    results.add(CheckResult.of("2.4", "the pin outlives the writer", Files.exists(pin()), Files.exists(pin()) ? "still pinned" : "the pin is gone"));
   }
 
   /** A thread's entry as the pin holds it. */
@@ -99,23 +105,19 @@ public final class ConformanceSuite {
   }
 
   /** 1.1–1.3 and 2.5: where the pin is, its directory, its mode and its shape; false when the shape is not the contract's. */
-  private boolean pinChecks() throws IOException {
+  private boolean pinChecks(BpfMap map) throws IOException {
     results.add(CheckResult.of("1.1", "pinned at PIN/otel/traces_ctx_v1", Files.exists(pin()), pin().toString()));
-    boolean shapeOk;
     int dirMode = (int) Files.getAttribute(pin().getParent(), "unix:mode") & 07777;
     results.add(CheckResult.of("1.2", "its directory has mode 01700", dirMode == TracesContextMap.DIRECTORY_MODE, String.format("%04o", dirMode)));
-    try (BpfMap map = BpfMap.openPinned(pin()).orElseThrow(() -> new IOException(pin() + " vanished"))) {
-      MapInfo info = map.info();
-      List<String> differences = TracesContextMap.differences(info);
-      shapeOk = differences.isEmpty();
-      results.add(CheckResult.of("1.3", "LRU hash, 16384 entries, key 8, value 24, flags 0",
-          differences.isEmpty(), differences.isEmpty() ? info.typeName() + " " + info.maxEntries() + " x " + info.keySize() + "+" + info.valueSize() : String.join(", ", differences)));
-      results.add(CheckResult.of("1.3", "key and value have BTF", info.btfId() > 0 && info.btfValueTypeId() > 0,
-          "btf id " + info.btfId() + ", value type " + info.btfValueTypeId()));
-    }
+    MapInfo info = map.info();
+    List<String> differences = TracesContextMap.differences(info);
+    results.add(CheckResult.of("1.3", "LRU hash, 16384 entries, key 8, value 24, flags 0",
+        differences.isEmpty(), differences.isEmpty() ? info.typeName() + " " + info.maxEntries() + " x " + info.keySize() + "+" + info.valueSize() : String.join(", ", differences)));
+    results.add(CheckResult.of("1.3", "key and value have BTF", info.btfId() > 0 && info.btfValueTypeId() > 0,
+        "btf id " + info.btfId() + ", value type " + info.btfValueTypeId()));
     int pinMode = (int) Files.getAttribute(pin(), "unix:mode") & 07777;
     results.add(CheckResult.of("2.5", "the pin has mode 0600", pinMode == 0600, String.format("%04o", pinMode)));
-    return shapeOk;
+    return differences.isEmpty();
   }
 
   /** 1.4 and 1.5: the entry of a running request, keyed by its thread, in W3C byte order. */
@@ -128,35 +130,35 @@ public final class ConformanceSuite {
   }
 
   /** 3.4: once the request ended, no entry shows its trace, for as long as the suite watches. */
-  private CheckResult afterTheRequest(int pid, String trace) throws InterruptedException {
-    long seen = mostSeenWithin(WATCH, () -> entriesOf(pid).stream().filter(e -> e.context().traceId().equals(trace)).count());
+  private CheckResult afterTheRequest(BpfMap map, int pid, String trace) throws InterruptedException {
+    long seen = mostSeenWithin(WATCH, () -> entriesOf(map, pid).stream().filter(e -> e.context().traceId().equals(trace)).count());
     return CheckResult.of("3.4", "no entry shows a request that ended", seen == 0,
         seen + " entries of the ended request within " + WATCH.toMillis() + " ms of its end");
   }
 
   /** 3.5: a second process of the workload, killed mid-request, leaves no entry after CLEANUP. */
-  private CheckResult processExitCleanup() throws InterruptedException {
+  private CheckResult processExitCleanup(BpfMap map) throws InterruptedException {
     try (ExampleService victim = ExampleService.start(workload, "-addr", "127.0.0.1:0")) {
       String trace = newTraceId();
       slowRequest(victim, trace, 3000);
       // The writer finds a new process of the binary by itself (braid: within a second).
-      if (!poll(Duration.ofSeconds(10), () -> entriesOf(victim.pid()).stream().anyMatch(e -> e.context().traceId().equals(trace)))) {
+      if (!poll(Duration.ofSeconds(10), () -> entriesOf(map, victim.pid()).stream().anyMatch(e -> e.context().traceId().equals(trace)))) {
         return CheckResult.fail("3.5", "a killed process leaves no entry within 2 s", "the writer showed no entry for a second process of the binary");
       }
       victim.process().destroyForcibly(); // SIGKILL, mid-request
       long start = System.nanoTime();
-      boolean gone = poll(CLEANUP, () -> entriesOf(victim.pid()).isEmpty());
+      boolean gone = poll(CLEANUP, () -> entriesOf(map, victim.pid()).isEmpty());
       long ms = (System.nanoTime() - start) / 1_000_000;
       Thread.sleep(Math.max(0, CLEANUP.toMillis() - ms));
-      long after = mostSeenWithin(WATCH, () -> entriesOf(victim.pid()).size()); // and they stay gone
+      long after = mostSeenWithin(WATCH, () -> entriesOf(map, victim.pid()).size()); // and they stay gone
       return CheckResult.of("3.5", "a killed process leaves no entry within 2 s", gone && after == 0,
           gone && after == 0 ? "gone after " + ms + " ms" : after + " entries " + CLEANUP.toSeconds() + " s after the process died");
     }
   }
 
-  private Stopped stop(WriterProcess writer, int pid) throws InterruptedException {
+  private Stopped stop(BpfMap map, WriterProcess writer, int pid) throws InterruptedException {
     boolean inTime = writer.stop();
-    return new Stopped(inTime, mostSeenWithin(WATCH, () -> entriesOf(pid).size()));
+    return new Stopped(inTime, mostSeenWithin(WATCH, () -> entriesOf(map, pid).size()));
   }
 
   /** The most that {@code count} gave while the suite polled it for {@code window}. */
@@ -170,13 +172,13 @@ public final class ConformanceSuite {
     return most;
   }
 
-  private Optional<Seen> firstRequestSeen(ExampleService shop, WriterProcess writer) throws InterruptedException {
+  private Optional<Seen> firstRequestSeen(BpfMap map, ExampleService shop, WriterProcess writer) throws InterruptedException {
     long deadline = System.nanoTime() + READY.toNanos();
     while (System.nanoTime() < deadline && writer.alive()) {
       String trace = newTraceId();
       CompletableFuture<HttpResponse<String>> response = slowRequest(shop, trace, 400);
       while (!response.isDone()) {
-        for (Entry e : entriesOf(shop.pid())) {
+        for (Entry e : entriesOf(map, shop.pid())) {
           if (e.context().traceId().equals(trace)) {
             return Optional.of(new Seen(trace, e, response));
           }
@@ -187,18 +189,13 @@ public final class ConformanceSuite {
     return Optional.empty();
   }
 
-  /** The entries of a process's threads, now; none while nothing is pinned. */
-  private List<Entry> entriesOf(int pid) {
+  /** The entries of a process's threads, now (the map is opened once: the pin stays). */
+  private static List<Entry> entriesOf(BpfMap map, int pid) {
     List<Entry> found = new ArrayList<>();
-    if (!Files.exists(pin())) {
-      return found;
-    }
-    try (BpfMap map = BpfMap.openPinned(pin()).orElseThrow()) {
-      for (byte[] key : map.keys()) {
-        long k = TracesContextMap.keyValue(key);
-        if (k >>> 32 == pid) {
-          map.lookup(key).ifPresent(v -> found.add(new Entry(k, TraceContext.fromBytes(v))));
-        }
+    for (byte[] key : map.keys()) {
+      long k = TracesContextMap.keyValue(key);
+      if (k >>> 32 == pid) {
+        map.lookup(key).ifPresent(v -> found.add(new Entry(k, TraceContext.fromBytes(v))));
       }
     }
     return found;
