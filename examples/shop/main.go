@@ -21,6 +21,8 @@
 //
 // With -spinners K it also runs K goroutines that burn CPU in compactIndex
 // forever without serving any request: no sample of theirs may carry a span.
+// With -truth FILE it writes which goroutine served which request, and when
+// (truth.go): the conformance suite's ground truth.
 package main
 
 import (
@@ -42,6 +44,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
 	spinners := flag.Int("spinners", 0, "goroutines that burn CPU outside any request")
+	truth := flag.String("truth", "", "write goroutine, trace id, start and end of every request to this file")
 	flag.Parse()
 
 	// Step 1: untraced background work, started before any request exists.
@@ -144,7 +147,15 @@ func main() {
 	}
 	fmt.Fprintf(os.Stdout, "listening on %s\n", ln.Addr())
 	// The /panic route's stack trace is noise: net/http logs it through ErrorLog.
-	srv := &http.Server{Handler: mux, ErrorLog: log.New(io.Discard, "", 0)}
+	var handler http.Handler = mux
+	if *truth != "" {
+		t, err := openTruthLog(*truth)
+		if err != nil {
+			log.Fatal(err)
+		}
+		handler = t.wrap(mux)
+	}
+	srv := &http.Server{Handler: handler, ErrorLog: log.New(io.Discard, "", 0)}
 	log.Fatal(srv.Serve(ln))
 }
 

@@ -6,12 +6,9 @@ import dev.braid.correlator.otlp.ProfileFile;
 import dev.braid.correlator.otlp.TraceFile;
 import dev.braid.correlator.pprof.PprofDirectory;
 import dev.braid.bpf.BpfMap;
-import dev.braid.profiler.GoroutineLocator;
 import dev.braid.profiler.Sampler;
 import dev.braid.profiler.StackSample;
 import dev.braid.profiler.Symbolizer;
-import dev.braid.tracer.GoField;
-import dev.braid.tracer.GoOffsets;
 import dev.braid.tracer.GoProgram;
 import dev.braid.tracer.Tracer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -233,8 +230,7 @@ public final class Daemon implements AutoCloseable {
     processes.put(pid, info);
     if (sampler != null) {
       if (tracer.sampleTimeContext(program)) {
-        GoOffsets o = program.offsets();
-        sampler.addProcess(pid, GoroutineLocator.of(program.goroutineTls().orElseThrow(), o.offset(GoField.G_M), o.offset(GoField.M_CURG), o.offset(GoField.G_GOID)));
+        sampler.addProcess(pid, GoroutineLocators.of(program));
       } else {
         sampler.addProcess(pid);
       }

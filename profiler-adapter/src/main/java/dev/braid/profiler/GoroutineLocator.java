@@ -30,7 +30,7 @@ public record GoroutineLocator(boolean fromGoroutine, int tlsG, int gM, int mCur
     return new GoroutineLocator(true, tlsG, gM, mCurg, gGoid);
   }
 
-  byte[] toBytes() {
+  public byte[] toBytes() {
     return ByteBuffer.allocate((int) LAYOUT.byteSize())
         .order(ByteOrder.LITTLE_ENDIAN)
         .putInt(fromGoroutine ? 1 : 0)

@@ -2,9 +2,12 @@ package dev.braid.correlator.conformance;
 
 import dev.braid.bpf.BpfMap;
 import dev.braid.bpf.MapInfo;
+import dev.braid.bpf.MonotonicClock;
 import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.TracesContextMap;
+import dev.braid.correlator.GoroutineLocators;
 import dev.braid.examples.ExampleService;
+import dev.braid.tracer.GoProgram;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,6 +37,17 @@ public final class ConformanceSuite {
   static final Duration CLEANUP = Duration.ofSeconds(2);
   /** How long the suite watches that something stays gone. */
   static final Duration WATCH = Duration.ofMillis(300);
+  /** The exactness audit: how long its load runs, how often it samples each CPU, how many clients send requests. */
+  static final Duration AUDIT = Duration.ofSeconds(5);
+  static final long AUDIT_HZ = 10_000;
+  static final int AUDIT_CLIENTS = 4;
+  /** How long the writer may take to export the spans of the audited requests. */
+  static final Duration EXPORT_WAIT = Duration.ofSeconds(30);
+  /** Below this many samples inside requests, the audit has seen too little to judge. */
+  static final long AUDIT_MIN_SAMPLES = 1000;
+  /** The audit's routes: CPU, blocking on a channel, a sleep, a raw syscall, a socket, a locked thread. */
+  private static final List<String> AUDIT_ROUTES = List.of("/checkout?ms=3", "/search?ms=2", "/wait/chan?ms=1", "/wait/sleep?ms=1",
+      "/wait/syscall?ms=1", "/wait/socket?ms=1", "/locked?ms=2", "/hello", "/api/cart?items=60");
   private static final String PARENT_ID = "b7ad6b7169203331";
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -56,15 +70,16 @@ public final class ConformanceSuite {
 
   /** Runs every check; a writer that never gets ready fails the first and ends the run. */
   public Report run() throws IOException, InterruptedException {
-    try (ExampleService shop = ExampleService.start(workload, "-addr", "127.0.0.1:0");
-        WriterProcess writer = WriterProcess.start(writerCommand, workload, pinRoot)) {
+    try (OtlpReceiver receiver = OtlpReceiver.start();
+        ExampleService shop = ExampleService.start(workload, "-addr", "127.0.0.1:0");
+        WriterProcess writer = WriterProcess.start(writerCommand, workload, pinRoot, receiver.endpoint())) {
       if (!poll(READY, () -> Files.exists(pin()) || !writer.alive()) || !Files.exists(pin())) { // it died, or never pinned
         results.add(CheckResult.fail("1.1", "pinned at PIN/otel/traces_ctx_v1", "nothing pinned within " + READY.toSeconds() + " s; the writer said:\n" + writer.tail()));
         return new Report(writerCommand, results);
       }
       try (BpfMap map = BpfMap.openPinned(pin()).orElseThrow(() -> new IOException(pin() + " vanished"))) {
         if (pinChecks(map)) { // else its entries cannot be read as the contract's
-          requestChecks(map, shop, writer);
+          requestChecks(map, shop, writer, receiver);
         }
       }
     }
@@ -72,7 +87,7 @@ public final class ConformanceSuite {
   }
 
   /** 3.x, 1.4, 1.5: the entries of requests that run and end, of a process that dies, of a writer that stops. */
-  private void requestChecks(BpfMap map, ExampleService shop, WriterProcess writer) throws InterruptedException {
+  private void requestChecks(BpfMap map, ExampleService shop, WriterProcess writer, OtlpReceiver receiver) throws InterruptedException, IOException {
     // Until the writer is ready, requests come and go unseen: send them until one shows.
     Optional<Seen> first = firstRequestSeen(map, shop, writer);
     Optional<Entry> seen = first.map(Seen::entry);
@@ -85,6 +100,7 @@ public final class ConformanceSuite {
     entryChecks(shop, seen.get());
     first.get().response().join();
     results.add(afterTheRequest(map, shop.pid(), first.get().trace()));
+    audit(map, writer, receiver);
     results.add(processExitCleanup(map));
     Stopped stopped = stop(map, writer, shop.pid());
     results.add(CheckResult.of("3.5", "a stopped writer leaves no entry of the process",
@@ -134,6 +150,87 @@ public final class ConformanceSuite {
     long seen = mostSeenWithin(WATCH, () -> entriesOf(map, pid).stream().filter(e -> e.context().traceId().equals(trace)).count());
     return CheckResult.of("3.4", "no entry shows a request that ended", seen == 0,
         seen + " entries of the ended request within " + WATCH.toMillis() + " ms of its end");
+  }
+
+  /**
+   * 3.1–3.4 at every instant: a service with a busy goroutine that serves no request takes
+   * requests of every kind from several clients while {@link ContextAuditor} samples each CPU at
+   * {@link #AUDIT_HZ}; each sample's entry is judged against the service's truth log and the spans
+   * the writer exported ({@link ExactnessAudit}).
+   */
+  private void audit(BpfMap map, WriterProcess writer, OtlpReceiver receiver) throws InterruptedException, IOException {
+    Path truth = Files.createTempFile("braid-conformance-truth", ".log");
+    try (ExampleService service = ExampleService.start(workload, "-addr", "127.0.0.1:0", "-spinners", "1", "-truth", truth.toString())) {
+      Optional<Seen> traced = firstRequestSeen(map, service, writer);
+      if (traced.isEmpty()) {
+        results.add(CheckResult.fail("3.1", AUDIT_IN_REQUESTS, "the writer showed no entry for a second process of the binary"));
+        return;
+      }
+      traced.get().response().join();
+      List<ContextAuditor.Sample> samples = new ArrayList<>();
+      long lost;
+      try (ContextAuditor auditor = ContextAuditor.start(pinRoot, AUDIT_HZ, samples::add)) {
+        auditor.audit(service.pid(), GoroutineLocators.of(GoProgram.inspect(workload)));
+        load(service, auditor::drain);
+        auditor.drain();
+        lost = auditor.lost();
+      }
+      List<ExactnessAudit.Request> requests = ExactnessAudit.readTruth(truth);
+      poll(EXPORT_WAIT, () -> exportedServerSpans(receiver) >= requests.size());
+      ExactnessAudit audit = new ExactnessAudit(requests, receiver.spans(), PARENT_ID, MonotonicClock.measure(), ProcessCode.of(workload, service.pid()));
+      samples.forEach(audit::judge);
+      String how = samples.size() + " samples at " + AUDIT_HZ + " Hz of " + requests.size() + " requests"
+          + (lost > 0 ? ", " + lost + " lost" : "") + (audit.requestsUnexported > 0 ? "; " + audit.requestsUnexported
+              + " requests without an exported server span (" + audit.samplesOfUnexported + " samples not judged)" + refused(receiver) : "");
+      results.add(CheckResult.of("3.1", AUDIT_IN_REQUESTS, audit.inRequests.exact() && audit.inRequests.judged() >= AUDIT_MIN_SAMPLES,
+          "inside handlers: " + audit.inRequests + "; " + how));
+      results.add(CheckResult.of("3.3", "any other sample shows no span, or its goroutine's own around the handler", audit.elsewhere.exact(),
+          "elsewhere: " + audit.elsewhere + "; not judged: runtime code on the system stack " + audit.onSystemStack
+              + ", runtime.execute switching a goroutine in " + audit.switchingIn
+              + (audit.unknownThread > 0 ? ", thread unreadable: " + audit.unknownThread : "")));
+    } finally {
+      Files.deleteIfExists(truth);
+    }
+  }
+
+  private static final String AUDIT_IN_REQUESTS = "every sample inside a handler shows its request's exported span";
+
+  private static long exportedServerSpans(OtlpReceiver receiver) {
+    return receiver.spans().stream().filter(s -> s.parentSpanId().equals(PARENT_ID)).count();
+  }
+
+  private static String refused(OtlpReceiver receiver) {
+    return receiver.refused().isEmpty() ? "" : "; the receiver refused: " + receiver.refused().getFirst();
+  }
+
+  /** Sends the audit's requests from {@link #AUDIT_CLIENTS} clients for {@link #AUDIT}, draining the auditor meanwhile. */
+  private void load(ExampleService service, Runnable drain) throws InterruptedException {
+    long deadline = System.nanoTime() + AUDIT.toNanos();
+    List<Thread> clients = new ArrayList<>();
+    for (int c = 0; c < AUDIT_CLIENTS; c++) {
+      int first = c;
+      clients.add(Thread.ofPlatform().name("audit-client-" + c).start(() -> {
+        for (int i = first; System.nanoTime() < deadline; i++) {
+          HttpRequest req = HttpRequest.newBuilder(URI.create(service.url() + AUDIT_ROUTES.get(i % AUDIT_ROUTES.size())))
+              .header("traceparent", "00-" + newTraceId() + "-" + PARENT_ID + "-01").build();
+          try {
+            http.send(req, HttpResponse.BodyHandlers.discarding());
+          } catch (IOException e) {
+            return; // the service died: the audit judges what it has
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      }));
+    }
+    while (System.nanoTime() < deadline) {
+      drain.run();
+      Thread.sleep(50);
+    }
+    for (Thread t : clients) {
+      t.join();
+    }
   }
 
   /** 3.5: a second process of the workload, killed mid-request, leaves no entry after CLEANUP. */

@@ -11,10 +11,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A writer the suite starts: {@code sh -c COMMAND}, where {@code {exe}} and {@code {pin-path}}
- * stand for the workload's executable and the pin root under test (also in the environment as
- * {@code BRAID_CONFORMANCE_EXE} and {@code BRAID_CONFORMANCE_PIN_PATH}). Its output goes to a
- * file, shown when it fails. Stopped with SIGTERM on close.
+ * A writer the suite starts: {@code sh -c COMMAND}, where {@code {exe}}, {@code {pin-path}} and
+ * {@code {otlp-endpoint}} stand for the workload's executable, the pin root under test and the
+ * suite's OTLP/HTTP receiver (also in the environment as {@code BRAID_CONFORMANCE_EXE},
+ * {@code BRAID_CONFORMANCE_PIN_PATH} and {@code OTEL_EXPORTER_OTLP_ENDPOINT}, with
+ * {@code OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf}). Its output goes to a file, shown when it
+ * fails. Stopped with SIGTERM on close.
  */
 final class WriterProcess implements AutoCloseable {
   private static final long STOP_SECONDS = 30;
@@ -26,13 +28,15 @@ final class WriterProcess implements AutoCloseable {
     this.output = output;
   }
 
-  static WriterProcess start(String command, Path exe, Path pinRoot) {
-    String expanded = command.replace("{exe}", exe.toString()).replace("{pin-path}", pinRoot.toString());
+  static WriterProcess start(String command, Path exe, Path pinRoot, String otlpEndpoint) {
+    String expanded = command.replace("{exe}", exe.toString()).replace("{pin-path}", pinRoot.toString()).replace("{otlp-endpoint}", otlpEndpoint);
     try {
       Path output = Files.createTempFile("braid-conformance-writer", ".log");
       ProcessBuilder pb = new ProcessBuilder(List.of("sh", "-c", expanded)).redirectErrorStream(true).redirectOutput(output.toFile());
       pb.environment().put("BRAID_CONFORMANCE_EXE", exe.toString());
       pb.environment().put("BRAID_CONFORMANCE_PIN_PATH", pinRoot.toString());
+      pb.environment().put("OTEL_EXPORTER_OTLP_ENDPOINT", otlpEndpoint);
+      pb.environment().put("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
       return new WriterProcess(pb.start(), output);
     } catch (IOException e) {
       throw new UncheckedIOException("starting the writer: " + expanded, e);

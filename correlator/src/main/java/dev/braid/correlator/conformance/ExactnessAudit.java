@@ -1,0 +1,192 @@
+package dev.braid.correlator.conformance;
+
+import dev.braid.bpf.MonotonicClock;
+import dev.braid.bpf.TraceContext;
+import dev.braid.correlator.conformance.ContextAuditor.Running;
+import dev.braid.correlator.conformance.ContextAuditor.Sample;
+import dev.braid.correlator.conformance.OtlpReceiver.ExportedSpan;
+import dev.braid.elf.go.GoFunction;
+import io.opentelemetry.proto.trace.v1.Span.SpanKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Judges each audited sample's entry against the truth: the requests the service ran, on which
+ * goroutine and when (shop's {@code -truth} log), and the server span the writer exported for
+ * each. A sample of a goroutine inside a handler must show that request's span; any other sample
+ * must show nothing, or, on the same goroutine, the request's span around its handler (the writer
+ * opens it before the handler runs and ends it after). Not judged: runtime code on the system stack,
+ * which runs for a goroutine but is not its code, and {@code runtime.execute} before it sets
+ * {@code m.curg}, where a writer may already show the goroutine it is switching in (3.2); these may
+ * only not show a span that has ended.
+ */
+final class ExactnessAudit {
+  /** Slack for the writer's epoch timestamps, turned into monotonic time by another process. */
+  static final long CLOCK_SLACK_NANOS = 250_000;
+
+  /** A request of the truth log: goroutine, trace id, handler start and end (CLOCK_MONOTONIC). */
+  record Request(long goid, String traceId, long startNanos, long endNanos) {}
+
+  /** The span a writer exported for a request, in monotonic time. */
+  private record RequestSpan(Request request, TraceContext context, long startNanos, long endNanos) {}
+
+  /** Samples of one kind: right, wrong, stale (an ended span) and missing (no entry). */
+  static final class Tally {
+    long right;
+    long wrong;
+    long stale;
+    long missing;
+    final List<String> examples = new ArrayList<>();
+
+    long judged() {
+      return right + wrong + stale + missing;
+    }
+
+    boolean exact() {
+      return wrong == 0 && stale == 0 && missing == 0;
+    }
+
+    private void bad(Sample s, String what, String function) {
+      if (examples.size() < 3) {
+        examples.add(what + " (tid " + s.tid() + ", goroutine " + s.goid() + ", " + s.running().name().toLowerCase() + ", in " + function + ")");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return right + " right, " + wrong + " wrong, " + stale + " stale, " + missing + " missing" + (examples.isEmpty() ? "" : "; e.g. " + String.join("; ", examples));
+    }
+  }
+
+  private final Map<Long, NavigableMap<Long, Request>> requestsByGoroutine = new HashMap<>();
+  private final Map<String, RequestSpan> spansByTrace = new HashMap<>();
+  private final Map<TraceContext, RequestSpan> spansByContext = new HashMap<>();
+  final Tally inRequests = new Tally();
+  final Tally elsewhere = new Tally();
+  long onSystemStack;
+  long switchingIn;
+  long unknownThread;
+  long requestsUnexported;
+  long samplesOfUnexported;
+
+  /**
+   * @param parentSpanId the span id of the traceparent the suite sent: the writer's server span
+   *     for the request is its child
+   */
+  private final ProcessCode code;
+
+  ExactnessAudit(List<Request> requests, List<ExportedSpan> exported, String parentSpanId, MonotonicClock clock, ProcessCode code) {
+    this.code = code;
+    Map<String, ExportedSpan> serverSpans = new HashMap<>();
+    for (ExportedSpan s : exported) {
+      if (s.kind() == SpanKind.SPAN_KIND_SERVER && s.parentSpanId().equals(parentSpanId)) {
+        serverSpans.putIfAbsent(s.traceId(), s);
+      }
+    }
+    for (Request r : requests) {
+      requestsByGoroutine.computeIfAbsent(r.goid(), g -> new TreeMap<>()).put(r.startNanos(), r);
+      ExportedSpan s = serverSpans.get(r.traceId());
+      if (s == null) {
+        requestsUnexported++;
+        continue;
+      }
+      RequestSpan span = new RequestSpan(r, new TraceContext(s.traceId(), s.spanId()),
+          clock.toMonotonicNanos(s.startEpochNanos()), clock.toMonotonicNanos(s.endEpochNanos()));
+      spansByTrace.put(r.traceId(), span);
+      spansByContext.put(span.context(), span);
+    }
+  }
+
+  /** Reads shop's truth log: "goid trace-id start-ns end-ns" per line. */
+  static List<Request> readTruth(Path file) throws IOException {
+    List<Request> requests = new ArrayList<>();
+    for (String line : Files.readAllLines(file)) {
+      String[] f = line.split(" ");
+      if (f.length == 4 && f[1].length() == 32) {
+        requests.add(new Request(Long.parseLong(f[0]), f[1], Long.parseLong(f[2]), Long.parseLong(f[3])));
+      }
+    }
+    return requests;
+  }
+
+  void judge(Sample s) {
+    switch (s.running()) {
+      case UNKNOWN -> unknownThread++;
+      case SYSTEM_STACK -> onSystemStack++;
+      case GOROUTINE, SCHEDULER -> {
+        Optional<Request> request = s.running() == Running.GOROUTINE ? requestAt(s.goid(), s.monotonicNanos()) : Optional.empty();
+        if (request.isPresent()) {
+          judgeInRequest(s, request.get());
+        } else {
+          judgeElsewhere(s);
+        }
+      }
+    }
+  }
+
+  private void judgeInRequest(Sample s, Request r) {
+    RequestSpan expected = spansByTrace.get(r.traceId());
+    if (expected == null) {
+      samplesOfUnexported++;
+    } else if (s.entry().isEmpty()) {
+      inRequests.missing++;
+      inRequests.bad(s, "no entry in request " + r.traceId(), function(s));
+    } else if (s.entry().get().equals(expected.context())) {
+      inRequests.right++;
+    } else {
+      misjudged(inRequests, s, "request " + r.traceId());
+    }
+  }
+
+  private void judgeElsewhere(Sample s) {
+    if (s.entry().isEmpty()) {
+      elsewhere.right++;
+      return;
+    }
+    RequestSpan span = spansByContext.get(s.entry().get());
+    long t = s.monotonicNanos();
+    if (s.running() == Running.SCHEDULER && function(s).equals("runtime.execute") && (span == null || t <= span.endNanos() + CLOCK_SLACK_NANOS)) {
+      switchingIn++;
+      return;
+    }
+    if (span != null && s.running() == Running.GOROUTINE && span.request().goid() == s.goid()
+        && t >= span.startNanos() - CLOCK_SLACK_NANOS && t <= span.endNanos() + CLOCK_SLACK_NANOS) {
+      elsewhere.right++; // its own span, around the handler
+    } else {
+      misjudged(elsewhere, s, s.running() == Running.SCHEDULER ? "the scheduler" : "no request");
+    }
+  }
+
+  /** An entry that is not the one expected: stale when it names a span that had ended, else wrong. */
+  private void misjudged(Tally tally, Sample s, String where) {
+    RequestSpan shown = spansByContext.get(s.entry().orElseThrow());
+    if (shown != null && s.monotonicNanos() > shown.endNanos() + CLOCK_SLACK_NANOS) {
+      tally.stale++;
+      tally.bad(s, where + " showed request " + shown.request().traceId() + ", ended " + (s.monotonicNanos() - shown.endNanos()) / 1000 + " µs before", function(s));
+    } else {
+      tally.wrong++;
+      tally.bad(s, where + " showed " + s.entry().get() + (shown == null ? " (no span the writer exported)" : " (request " + shown.request().traceId() + ")"), function(s));
+    }
+  }
+
+  private String function(Sample s) {
+    return code.functionAt(s.pc()).map(GoFunction::name).orElse("0x" + Long.toHexString(s.pc()));
+  }
+
+  private Optional<Request> requestAt(long goid, long t) {
+    NavigableMap<Long, Request> requests = requestsByGoroutine.get(goid);
+    if (requests == null) {
+      return Optional.empty();
+    }
+    Map.Entry<Long, Request> last = requests.floorEntry(t);
+    return last != null && t <= last.getValue().endNanos() ? Optional.of(last.getValue()) : Optional.empty();
+  }
+}
