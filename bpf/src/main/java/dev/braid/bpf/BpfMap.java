@@ -67,6 +67,24 @@ public final class BpfMap implements AutoCloseable {
     }
   }
 
+  /**
+   * Creates a map outside any object, without BTF ({@code type} from {@link MapType}): the
+   * conformance suite's map of another layout, pinned where a writer expects traces_ctx_v1.
+   */
+  public static BpfMap create(int type, String name, int keySize, int valueSize, int maxEntries) {
+    Libbpf.ensureLoaded();
+    try (Arena call = Arena.ofConfined()) {
+      LibbpfLog.begin();
+      int fd = (int) Libbpf.H.MAP_CREATE.invokeExact(type, call.allocateFrom(name), keySize, valueSize, maxEntries, MemorySegment.NULL);
+      if (fd < 0) {
+        throw new BpfMapException("create map " + name, -fd, LibbpfLog.recent());
+      }
+      return new BpfMap(name, null, MemorySegment.NULL, fd);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
   public String name() {
     return name;
   }

@@ -82,6 +82,7 @@ public final class ConformanceSuite {
           requestChecks(map, shop, writer, receiver);
         }
       }
+      results.add(incompatiblePin(receiver));
     }
     return new Report(writerCommand, results);
   }
@@ -101,6 +102,7 @@ public final class ConformanceSuite {
     first.get().response().join();
     results.add(afterTheRequest(map, shop.pid(), first.get().trace()));
     audit(map, writer, receiver);
+    secondWriter(map, shop, writer, receiver);
     results.add(processExitCleanup(map));
     Stopped stopped = stop(map, writer, shop.pid());
     results.add(CheckResult.of("3.5", "a stopped writer leaves no entry of the process",
@@ -231,6 +233,82 @@ public final class ConformanceSuite {
     for (Thread t : clients) {
       t.join();
     }
+  }
+
+  /**
+   * 2.1, 2.4: a second writer, for a copy of the workload's executable, starts while the first
+   * runs: it reuses the pin and writes into it, and when it stops, the pin and the first writer's
+   * entries stay.
+   */
+  private void secondWriter(BpfMap map, ExampleService shop, WriterProcess first, OtlpReceiver receiver) throws InterruptedException, IOException {
+    int mapId = map.info().id();
+    Path dir = Files.createTempDirectory("braid-conformance-second");
+    Path copy = Files.copy(workload, dir.resolve(workload.getFileName()));
+    try (ExampleService other = ExampleService.start(copy, "-addr", "127.0.0.1:0");
+        WriterProcess second = WriterProcess.start(writerCommand, copy, pinRoot, receiver.endpoint())) {
+      Optional<Seen> seen = firstRequestSeen(map, other, second);
+      seen.ifPresent(s -> s.response().join());
+      int idNow = currentMapId();
+      results.add(CheckResult.of("2.1", "a second writer reuses the pin and writes into it", seen.isPresent() && idNow == mapId,
+          seen.isEmpty() ? "no entry for its process within " + READY.toSeconds() + " s; it said:\n" + second.tail()
+              : idNow == mapId ? "map id " + mapId + " kept" : "the pin now holds map id " + idNow + ", not " + mapId));
+      second.stop();
+      long left = mostSeenWithin(WATCH, () -> entriesOf(map, other.pid()).size());
+      boolean firstWorks = firstRequestSeen(map, shop, first).map(s -> s.response().join()).isPresent();
+      idNow = currentMapId();
+      results.add(CheckResult.of("2.4", "when the second stops, the pin and the first writer's entries stay", firstWorks && idNow == mapId && left == 0,
+          (idNow == mapId ? "map id kept" : "the pin holds map id " + idNow + ", not " + mapId) + "; the first writer " + (firstWorks ? "still shows requests" : "shows requests no more")
+              + "; " + left + " entries of the second's process left"));
+    } finally {
+      Files.deleteIfExists(copy);
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  private int currentMapId() {
+    return TracesContextMap.openPinned(pinRoot).map(m -> {
+      try (m) {
+        return m.info().id();
+      }
+    }).orElse(0);
+  }
+
+  /**
+   * 2.2: the writer, started where a map of another layout (value of 16 bytes) is pinned, says
+   * what differs and stops, and leaves that pin as it was.
+   */
+  private CheckResult incompatiblePin(OtlpReceiver receiver) throws InterruptedException, IOException {
+    Path root = Files.createTempDirectory(pinRoot, "incompatible-");
+    Path foreignPin = TracesContextMap.pinPath(root);
+    Files.createDirectories(foreignPin.getParent());
+    Files.setAttribute(foreignPin.getParent(), "unix:mode", TracesContextMap.DIRECTORY_MODE);
+    int foreignId;
+    try (BpfMap foreign = BpfMap.create(TracesContextMap.TYPE, TracesContextMap.NAME, TracesContextMap.KEY_SIZE, 16, TracesContextMap.MAX_ENTRIES)) {
+      foreign.pin(foreignPin);
+      foreignId = foreign.info().id();
+    }
+    try (WriterProcess writer = WriterProcess.start(writerCommand, workload, root, receiver.endpoint())) {
+      boolean stopped = poll(READY, () -> !writer.alive());
+      String said = writer.tail();
+      int idNow = BpfMap.openPinned(foreignPin).map(m -> {
+        try (m) {
+          return m.info().id();
+        }
+      }).orElse(0);
+      boolean named = said.toLowerCase().contains("value");
+      return CheckResult.of("2.2", "a writer that meets a pin of another layout says what differs, stops, leaves the pin", stopped && named && idNow == foreignId,
+          (stopped ? "stopped" : "still running after " + READY.toSeconds() + " s") + (named ? ", named the value size" : ", did not name the value size")
+              + (idNow == foreignId ? ", pin untouched" : ", the pin was replaced or removed") + "; it said: " + lastLine(said));
+    } finally {
+      Files.deleteIfExists(foreignPin);
+      Files.deleteIfExists(foreignPin.getParent());
+      Files.deleteIfExists(root);
+    }
+  }
+
+  private static String lastLine(String text) {
+    String t = text.strip();
+    return t.substring(t.lastIndexOf('\n') + 1);
   }
 
   /** 3.5: a second process of the workload, killed mid-request, leaves no entry after CLEANUP. */
