@@ -48,8 +48,13 @@ static __always_inline __u32 running(const struct sample_target *t, __u64 *goid)
 	    bpf_probe_read_user(&m, sizeof(m), (void *)(g + t->g_m)) || !m ||
 	    bpf_probe_read_user(&curg, sizeof(curg), (void *)(m + t->m_curg)))
 		return AUDIT_UNKNOWN;
-	if (!curg)
-		return AUDIT_NO_GOROUTINE;
+	if (!curg) {
+		/* m.g0 is struct m's first field in every Go release: the scheduler runs on it;
+		 * any other g here is the signal handler's. */
+		__u64 g0 = 0;
+		bpf_probe_read_user(&g0, sizeof(g0), (void *)m);
+		return g == g0 ? AUDIT_NO_GOROUTINE : AUDIT_SYSTEM_STACK;
+	}
 	if (bpf_probe_read_user(goid, sizeof(*goid), (void *)(curg + t->g_goid)))
 		return AUDIT_UNKNOWN;
 	return g == curg ? AUDIT_ON_GOROUTINE : AUDIT_SYSTEM_STACK;

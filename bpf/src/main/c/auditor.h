@@ -6,8 +6,8 @@
 /* What the sampled thread was running, from the Go runtime's own pointers. */
 #define AUDIT_UNKNOWN 0      /* no g in the thread's TLS slot, or it could not be read */
 #define AUDIT_ON_GOROUTINE 1 /* a user goroutine's code, on its own stack (g == m.curg) */
-#define AUDIT_SYSTEM_STACK 2 /* runtime code on g0 or the signal stack on behalf of m.curg */
-#define AUDIT_NO_GOROUTINE 3 /* the scheduler: the thread has no goroutine (m.curg == nil) */
+#define AUDIT_SYSTEM_STACK 2 /* runtime code on g0 for m.curg, or on the signal stack */
+#define AUDIT_NO_GOROUTINE 3 /* the scheduler: on g0 with no goroutine (m.curg == nil) */
 
 struct audit_event {
 	__u32 pid;

@@ -41,6 +41,8 @@ public final class ConformanceSuite {
   static final Duration AUDIT = Duration.ofSeconds(5);
   static final long AUDIT_HZ = 10_000;
   static final int AUDIT_CLIENTS = 4;
+  /** 2.2: how soon a writer that meets an incompatible pin stops. */
+  static final Duration INCOMPATIBLE_STOP = Duration.ofSeconds(20);
   /** How long the writer may take to export the spans of the audited requests. */
   static final Duration EXPORT_WAIT = Duration.ofSeconds(30);
   /** Below this many samples inside requests, the audit has seen too little to judge. */
@@ -179,7 +181,7 @@ public final class ConformanceSuite {
       }
       List<ExactnessAudit.Request> requests = ExactnessAudit.readTruth(truth);
       poll(EXPORT_WAIT, () -> exportedServerSpans(receiver) >= requests.size());
-      ExactnessAudit audit = new ExactnessAudit(requests, receiver.spans(), PARENT_ID, MonotonicClock.measure(), ProcessCode.of(workload, service.pid()));
+      ExactnessAudit audit = new ExactnessAudit(requests, receiver.spans(), PARENT_ID, MonotonicClock.measure(), ProcessCode.of(workload, service.pid())::functionAt);
       samples.forEach(audit::judge);
       String how = samples.size() + " samples at " + AUDIT_HZ + " Hz of " + requests.size() + " requests"
           + (lost > 0 ? ", " + lost + " lost" : "") + (audit.requestsUnexported > 0 ? "; " + audit.requestsUnexported
@@ -187,7 +189,7 @@ public final class ConformanceSuite {
       results.add(CheckResult.of("3.1", AUDIT_IN_REQUESTS, audit.inRequests.exact() && audit.inRequests.judged() >= AUDIT_MIN_SAMPLES,
           "inside handlers: " + audit.inRequests + "; " + how));
       results.add(CheckResult.of("3.3", "any other sample shows no span, or its goroutine's own around the handler", audit.elsewhere.exact(),
-          "elsewhere: " + audit.elsewhere + "; not judged: runtime code on the system stack " + audit.onSystemStack
+          "elsewhere: " + audit.elsewhere + "; not judged: runtime code on the system or signal stack " + audit.onSystemStack
               + ", runtime.execute switching a goroutine in " + audit.switchingIn
               + (audit.unknownThread > 0 ? ", thread unreadable: " + audit.unknownThread : "")));
     } finally {
@@ -288,7 +290,7 @@ public final class ConformanceSuite {
       foreignId = foreign.info().id();
     }
     try (WriterProcess writer = WriterProcess.start(writerCommand, workload, root, receiver.endpoint())) {
-      boolean stopped = poll(READY, () -> !writer.alive());
+      boolean stopped = poll(INCOMPATIBLE_STOP, () -> !writer.alive());
       String said = writer.tail();
       int idNow = BpfMap.openPinned(foreignPin).map(m -> {
         try (m) {
@@ -297,7 +299,7 @@ public final class ConformanceSuite {
       }).orElse(0);
       boolean named = said.toLowerCase().contains("value");
       return CheckResult.of("2.2", "a writer that meets a pin of another layout says what differs, stops, leaves the pin", stopped && named && idNow == foreignId,
-          (stopped ? "stopped" : "still running after " + READY.toSeconds() + " s") + (named ? ", named the value size" : ", did not name the value size")
+          (stopped ? "stopped" : "still running after " + INCOMPATIBLE_STOP.toSeconds() + " s") + (named ? ", named the value size" : ", did not name the value size")
               + (idNow == foreignId ? ", pin untouched" : ", the pin was replaced or removed") + "; it said: " + lastLine(said));
     } finally {
       Files.deleteIfExists(foreignPin);

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.LongFunction;
 
 /**
  * Judges each audited sample's entry against the truth: the requests the service ran, on which
@@ -77,13 +78,14 @@ final class ExactnessAudit {
   long requestsUnexported;
   long samplesOfUnexported;
 
+  private final LongFunction<Optional<GoFunction>> code;
+
   /**
    * @param parentSpanId the span id of the traceparent the suite sent: the writer's server span
    *     for the request is its child
+   * @param code the Go function at a sampled instruction pointer
    */
-  private final ProcessCode code;
-
-  ExactnessAudit(List<Request> requests, List<ExportedSpan> exported, String parentSpanId, MonotonicClock clock, ProcessCode code) {
+  ExactnessAudit(List<Request> requests, List<ExportedSpan> exported, String parentSpanId, MonotonicClock clock, LongFunction<Optional<GoFunction>> code) {
     this.code = code;
     Map<String, ExportedSpan> serverSpans = new HashMap<>();
     for (ExportedSpan s : exported) {
@@ -178,7 +180,7 @@ final class ExactnessAudit {
   }
 
   private String function(Sample s) {
-    return code.functionAt(s.pc()).map(GoFunction::name).orElse("0x" + Long.toHexString(s.pc()));
+    return code.apply(s.pc()).map(GoFunction::name).orElse("0x" + Long.toHexString(s.pc()));
   }
 
   private Optional<Request> requestAt(long goid, long t) {

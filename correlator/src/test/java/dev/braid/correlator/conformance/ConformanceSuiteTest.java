@@ -54,7 +54,8 @@ class ConformanceSuiteTest {
     assertThat(failed(r)).as(r.text())
         .containsExactlyInAnyOrder("3.4 no entry shows a request that ended", "3.5 a killed process leaves no entry within 2 s",
             "3.1 every sample inside a handler shows its request's exported span",
-            "3.3 any other sample shows no span, or its goroutine's own around the handler");
+            "3.3 any other sample shows no span, or its goroutine's own around the handler",
+            "2.4 when the second stops, the pin and the first writer's entries stay");
     // The audit tells why: spans that had ended, shown inside later requests and elsewhere.
     assertThat(r.checks()).filteredOn(c -> !c.passed() && c.check().startsWith("every sample")).singleElement()
         .satisfies(c -> assertThat(c.figure()).containsPattern(", [1-9][0-9]* stale"));

@@ -11,7 +11,7 @@ import java.util.Map;
 /**
  * Makes any writer stale, for the suite to catch: next to it, this puts back every entry of
  * traces_ctx_v1 that disappears (a span that ended, a thread that exited), a few milliseconds
- * later, and never deletes one.
+ * later, and never deletes one. Like a good writer, it stops at a pin of another layout.
  */
 public final class StaleEntriesWriter {
   private StaleEntriesWriter() {}
@@ -23,6 +23,10 @@ public final class StaleEntriesWriter {
     }
     Map<String, byte[]> seen = new HashMap<>();
     try (BpfMap map = BpfMap.openPinned(pin).orElseThrow()) {
+      if (!TracesContextMap.differences(map.info()).isEmpty()) { // staleness is its only fault
+        System.err.println("not traces_ctx_v1: " + TracesContextMap.differences(map.info()));
+        System.exit(1);
+      }
       while (true) {
         Map<String, byte[]> now = new HashMap<>();
         for (byte[] key : map.keys()) {

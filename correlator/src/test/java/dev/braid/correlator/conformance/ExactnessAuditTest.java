@@ -1,0 +1,84 @@
+package dev.braid.correlator.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.braid.bpf.MonotonicClock;
+import dev.braid.bpf.TraceContext;
+import dev.braid.correlator.conformance.ContextAuditor.Running;
+import dev.braid.correlator.conformance.ContextAuditor.Sample;
+import dev.braid.correlator.conformance.ExactnessAudit.Request;
+import dev.braid.correlator.conformance.OtlpReceiver.ExportedSpan;
+import dev.braid.elf.go.GoFunction;
+import io.opentelemetry.proto.trace.v1.Span.SpanKind;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The audit's rules, one sample each, on two requests whose spans the writer exported. */
+class ExactnessAuditTest {
+  private static final String PARENT = "b7ad6b7169203331";
+  private static final long MS = 1_000_000;
+  private static final long EXECUTE_PC = 0x1000;
+  private static final GoFunction EXECUTE = new GoFunction("runtime.execute", EXECUTE_PC, EXECUTE_PC + 0x100);
+  private static final TraceContext FIRST = new TraceContext("0af7651916cd43dd8448eb211c80319c", "00f067aa0ba902b7");
+  private static final TraceContext SECOND = new TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8");
+
+  private final MonotonicClock clock = MonotonicClock.measure();
+  // Handlers ran 1–2 ms on goroutine 7 and 3–4 ms on goroutine 8; the writer's spans reach 0.1 ms beyond.
+  private final ExactnessAudit audit = new ExactnessAudit(
+      List.of(new Request(7, FIRST.traceId(), 1 * MS, 2 * MS), new Request(8, SECOND.traceId(), 3 * MS, 4 * MS)),
+      List.of(span(FIRST, 900_000, 2_100_000), span(SECOND, 2_900_000, 4_100_000),
+          new ExportedSpan(FIRST.traceId(), "1111111111111111", FIRST.spanId(), SpanKind.SPAN_KIND_INTERNAL, 0, 0)),
+      PARENT, clock, pc -> EXECUTE.contains(pc) ? Optional.of(EXECUTE) : Optional.empty());
+
+  private ExportedSpan span(TraceContext c, long startMono, long endMono) {
+    return new ExportedSpan(c.traceId(), c.spanId(), PARENT, SpanKind.SPAN_KIND_SERVER, clock.toEpochNanos(startMono), clock.toEpochNanos(endMono));
+  }
+
+  private void judge(Running running, long goid, long time, TraceContext entry) {
+    judge(running, goid, time, entry, 0x9999);
+  }
+
+  private void judge(Running running, long goid, long time, TraceContext entry, long pc) {
+    audit.judge(new Sample(1, 2, time, goid, pc, running, Optional.ofNullable(entry)));
+  }
+
+  @Test
+  void insideAHandlerTheEntryMustBeItsRequestsSpan() {
+    judge(Running.GOROUTINE, 7, 1_500_000, FIRST); // right
+    judge(Running.GOROUTINE, 7, 1_600_000, null); // missing
+    judge(Running.GOROUTINE, 7, 1_700_000, SECOND); // another request's, not ended: wrong
+    judge(Running.GOROUTINE, 8, 3_500_000, FIRST); // a request that ended 1.4 ms before: stale
+    assertThat(List.of(audit.inRequests.right, audit.inRequests.missing, audit.inRequests.wrong, audit.inRequests.stale)).containsExactly(1L, 1L, 1L, 1L);
+    assertThat(audit.elsewhere.judged()).isZero();
+  }
+
+  @Test
+  void elsewhereOnlyNothingOrTheGoroutinesOwnSpanAroundItsHandler() {
+    judge(Running.GOROUTINE, 7, 950_000, FIRST); // before the handler, inside the writer's span: right
+    judge(Running.GOROUTINE, 7, 2_500_000, null); // between requests, nothing: right
+    judge(Running.GOROUTINE, 9, 1_500_000, FIRST); // another goroutine showing it: wrong
+    judge(Running.SCHEDULER, 0, 1_500_000, FIRST); // the scheduler showing a running span: wrong
+    judge(Running.SCHEDULER, 0, 5 * MS, SECOND); // ended 0.9 ms before: stale
+    judge(Running.GOROUTINE, 7, 2_300_000, FIRST); // its own, but 0.2 ms after the span ended: slack is 0.25 ms, so right
+    judge(Running.GOROUTINE, 7, 2_400_000, FIRST); // 0.3 ms after: stale
+    assertThat(List.of(audit.elsewhere.right, audit.elsewhere.wrong, audit.elsewhere.stale, audit.elsewhere.missing)).containsExactly(3L, 2L, 2L, 0L);
+    assertThat(audit.elsewhere.examples).hasSize(3).first().asString().contains("no request showed", "goroutine 9");
+  }
+
+  @Test
+  void switchingInAndTheSystemStackAreNotJudgedUnlessTheSpanEnded() {
+    judge(Running.SCHEDULER, 0, 3_500_000, SECOND, EXECUTE_PC + 8); // execute, before m.curg is set
+    judge(Running.SCHEDULER, 0, 5 * MS, SECOND, EXECUTE_PC + 8); // but never a span that ended
+    judge(Running.SYSTEM_STACK, 7, 1_500_000, SECOND);
+    judge(Running.UNKNOWN, 0, 1_500_000, SECOND);
+    assertThat(List.of(audit.switchingIn, audit.onSystemStack, audit.unknownThread, audit.elsewhere.stale)).containsExactly(1L, 1L, 1L, 1L);
+  }
+
+  @Test
+  void requestsWithoutAnExportedSpanAreCountedNotJudged() {
+    ExactnessAudit unexported = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), MS, 2 * MS)), List.of(), PARENT, clock, pc -> Optional.empty());
+    unexported.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST)));
+    assertThat(List.of(unexported.requestsUnexported, unexported.samplesOfUnexported, unexported.inRequests.judged())).containsExactly(1L, 1L, 0L);
+  }
+}
