@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 out="${1:-target/bin}"
 mkdir -p "$out"
-for prog in shop loadgen chanbench; do
+for prog in shop loadgen chanbench pinned; do
   go build -o "$out/$prog" "./$prog"
 done
 go build -ldflags='-s -w' -o "$out/shop-stripped" ./shop

@@ -6,6 +6,12 @@ import dev.braid.examples.Examples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import dev.braid.bpf.TracesContextMap;
+import dev.braid.correlator.conformance.ReferenceWriter;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -13,21 +19,36 @@ import picocli.CommandLine.Option;
     name = "conformance",
     description = {
       "Judges a writer of traces_ctx_v1 against spec/traces_ctx_v1.md: starts the example Go service 'shop',",
-      "starts the writer for it (--writer-cmd; {exe} and {pin-path} are replaced), and checks the pin while",
-      "requests run, end, and a process dies, and after the writer stops. Prints a report; exit 0 when all pass."
+      "starts the writer for it (--writer-cmd; {exe}, {pin-path} and {otlp-endpoint} are replaced), checks the pin",
+      "while requests run, end, and a process dies, audits every entry at 10 kHz against the spans the writer",
+      "exports to the suite's OTLP/HTTP receiver, starts a second writer and meets the writer with a foreign pin.",
+      "Prints a report; exit 0 when all pass.",
+      "With --reference-writer it is a writer for judging readers instead: known contexts on known threads."
     })
 final class ConformanceCommand implements Callable<Integer> {
-  @Option(
-      names = "--writer-cmd",
-      paramLabel = "CMD",
-      required = true,
-      description = "the writer, run with sh -c; e.g. \"./braid run --mode writer --exe {exe} --pin-path {pin-path}\"")
-  String writerCommand;
+  @ArgGroup(multiplicity = "1")
+  Subject subject;
 
-  @Option(names = "--pin-path", paramLabel = "DIR", description = "bpffs directory the writer pins under (default: a fresh one under /sys/fs/bpf)")
+  static final class Subject {
+    @Option(
+        names = "--writer-cmd",
+        paramLabel = "CMD",
+        description = "the writer to judge, run with sh -c; e.g. \"./braid run --mode writer --exe {exe} --pin-path {pin-path}\"")
+    String writerCommand;
+
+    @Option(
+        names = "--reference-writer",
+        description = "run examples/pinned and give its worker threads known contexts, for a profiler to be checked against; prints them, runs until stopped or --duration")
+    boolean referenceWriter;
+  }
+
+  @Option(names = "--duration", paramLabel = "D", converter = Durations.class, description = "with --reference-writer: stop after this long (default: until stopped)")
+  Duration duration;
+
+  @Option(names = "--pin-path", paramLabel = "DIR", description = "bpffs directory the writer pins under (default: a fresh one under /sys/fs/bpf; /sys/fs/bpf for --reference-writer)")
   Path pinPath;
 
-  @Option(names = "--json", paramLabel = "FILE", description = "also write the report as JSON to FILE")
+  @Option(names = "--json", paramLabel = "FILE", description = "also write the report as JSON to FILE (with --reference-writer: the expected contexts)")
   Path json;
 
   @Option(names = "--examples", paramLabel = "DIR", description = "where the example Go programs are built (default: examples/target/bin of the braid checkout)")
@@ -35,15 +56,15 @@ final class ConformanceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path shop = (examples != null ? examples : Examples.bin()).resolve("shop");
-    if (!Files.isExecutable(shop)) {
-      throw new UsageException(shop + " is missing: build the examples first (./braid build)");
+    if (subject.referenceWriter) {
+      return referenceWriter();
     }
+    Path shop = example("shop");
     Path root = pinPath != null ? pinPath : Files.createTempDirectory(Path.of("/sys/fs/bpf"), "braid-conformance-");
     RuntimeGate.requireRunnable(root);
     Report report;
     try {
-      report = new ConformanceSuite(shop, root, writerCommand).run();
+      report = new ConformanceSuite(shop, root, subject.writerCommand).run();
     } finally {
       if (pinPath == null) {
         deleteTree(root); // the suite's own pin root, with the pin the writer left
@@ -54,6 +75,50 @@ final class ConformanceCommand implements Callable<Integer> {
       Files.writeString(json, report.json() + "\n");
     }
     return report.passed() ? 0 : 1;
+  }
+
+  private Path example(String name) {
+    Path p = (examples != null ? examples : Examples.bin()).resolve(name);
+    if (!Files.isExecutable(p)) {
+      throw new UsageException(p + " is missing: build the examples first (./braid build)");
+    }
+    return p;
+  }
+
+  /** Runs the reference writer on the pin (default /sys/fs/bpf) until stopped or for --duration. */
+  private int referenceWriter() throws Exception {
+    Path root = pinPath != null ? pinPath : TracesContextMap.DEFAULT_PIN_ROOT;
+    RuntimeGate.requireRunnable(root);
+    ReferenceWriter writer = RuntimeGate.starting(() -> {
+      try {
+        return ReferenceWriter.start(example("pinned"), root);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      writer.close();
+      stopped.countDown();
+    }, "reference-writer-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    System.out.println("reference writer: pid " + writer.pid() + ", pin " + TracesContextMap.pinPath(root));
+    for (ReferenceWriter.Worker w : writer.workers()) {
+      System.out.printf("  tid %-8d %-12s %s%n", w.tid(), w.function(), w.context().map(c -> c.traceId() + " " + c.spanId()).orElse("(no context)"));
+    }
+    System.out.println("a sample in main.workN must carry worker N's context, one in main.work4 none");
+    if (json != null) {
+      Files.writeString(json, writer.json() + "\n");
+    }
+    System.out.println("ready");
+    System.out.flush();
+    if (duration == null) {
+      stopped.await();
+    } else if (!stopped.await(duration.toMillis(), TimeUnit.MILLISECONDS)) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      writer.close();
+    }
+    return 0;
   }
 
   private static void deleteTree(Path root) throws java.io.IOException {
