@@ -64,7 +64,7 @@ final class ConformanceCommand implements Callable<Integer> {
     RuntimeGate.requireRunnable(root);
     Report report;
     try {
-      report = new ConformanceSuite(shop, root, subject.writerCommand).run();
+      report = new ConformanceSuite(shop, root, subject.writerCommand).withProgress(step -> System.err.println("conformance: " + step + " ...")).run();
     } finally {
       if (pinPath == null) {
         deleteTree(root); // the suite's own pin root, with the pin the writer left

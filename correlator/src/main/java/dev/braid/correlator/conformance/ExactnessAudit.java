@@ -51,6 +51,16 @@ final class ExactnessAudit {
       return right + wrong + stale + missing;
     }
 
+    /** right, wrong, stale, missing by name, for the report's JSON. */
+    Map<String, Long> counts() {
+      Map<String, Long> counts = new java.util.LinkedHashMap<>();
+      counts.put("right", right);
+      counts.put("wrong", wrong);
+      counts.put("stale", stale);
+      counts.put("missing", missing);
+      return counts;
+    }
+
     boolean exact() {
       return wrong == 0 && stale == 0 && missing == 0;
     }

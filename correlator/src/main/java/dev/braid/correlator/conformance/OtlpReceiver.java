@@ -21,7 +21,7 @@ import java.util.zip.GZIPInputStream;
  * gzip) and accepts, without keeping, every other signal. The writer's spans are the truth of
  * which span it opened for each request.
  */
-final class OtlpReceiver implements AutoCloseable {
+public final class OtlpReceiver implements AutoCloseable {
   /** A span as the writer exported it; times are Unix epoch nanoseconds. */
   record ExportedSpan(String traceId, String spanId, String parentSpanId, Span.SpanKind kind, long startEpochNanos, long endEpochNanos) {}
 
@@ -33,7 +33,7 @@ final class OtlpReceiver implements AutoCloseable {
     this.server = server;
   }
 
-  static OtlpReceiver start() {
+  public static OtlpReceiver start() {
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
       OtlpReceiver receiver = new OtlpReceiver(server);
@@ -47,7 +47,7 @@ final class OtlpReceiver implements AutoCloseable {
   }
 
   /** The base URL an OTLP exporter takes as its endpoint. */
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 

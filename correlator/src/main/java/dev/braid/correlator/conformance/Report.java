@@ -4,6 +4,8 @@ import java.util.List;
 
 /** The suite's verdict on one writer: every check, as text for people and JSON for tools. */
 public record Report(String writer, List<CheckResult> checks) {
+  private static final String FIGURE_INDENT = " ".repeat(13);
+
   public Report {
     checks = List.copyOf(checks);
   }
@@ -12,24 +14,36 @@ public record Report(String writer, List<CheckResult> checks) {
     return checks.stream().allMatch(CheckResult::passed);
   }
 
-  /** One line a check: pass/FAIL, clause, check, figure; then the verdict. */
+  /** One line a check: pass/FAIL, clause, check, figure (on lines of its own when long); then the verdict. */
   public String text() {
     StringBuilder b = new StringBuilder("traces_ctx_v1 conformance of: ").append(writer).append('\n');
     for (CheckResult c : checks) {
-      b.append(String.format("  %-4s %-5s %-52s %s%n", c.passed() ? "pass" : "FAIL", c.clause(), c.check(), c.figure()));
+      String head = String.format("  %-4s %-5s %-52s", c.passed() ? "pass" : "FAIL", c.clause(), c.check());
+      if (head.length() + c.figure().length() < 120 && !c.figure().contains("\n")) {
+        b.append(head).append(' ').append(c.figure()).append('\n');
+      } else {
+        b.append(head.stripTrailing()).append('\n');
+        c.figure().lines().forEach(line -> b.append(FIGURE_INDENT).append(line).append('\n'));
+      }
     }
     long failed = checks.stream().filter(c -> !c.passed()).count();
     b.append(failed == 0 ? "all " + checks.size() + " checks passed" : failed + " of " + checks.size() + " checks failed").append('\n');
     return b.toString();
   }
 
-  /** {@code {"writer":..,"passed":..,"checks":[{"clause":..,"check":..,"passed":..,"figure":..}]}} */
+  /** {@code {"writer":..,"passed":..,"checks":[{"clause":..,"check":..,"passed":..,"figure":..[,"counts":{..}]}]}} */
   public String json() {
     StringBuilder b = new StringBuilder("{\"writer\":").append(quote(writer)).append(",\"passed\":").append(passed()).append(",\"checks\":[");
     for (int i = 0; i < checks.size(); i++) {
       CheckResult c = checks.get(i);
       b.append(i == 0 ? "" : ",").append("{\"clause\":").append(quote(c.clause())).append(",\"check\":").append(quote(c.check()))
-          .append(",\"passed\":").append(c.passed()).append(",\"figure\":").append(quote(c.figure())).append('}');
+          .append(",\"passed\":").append(c.passed()).append(",\"figure\":").append(quote(c.figure()));
+      if (!c.counts().isEmpty()) {
+        b.append(",\"counts\":{");
+        c.counts().forEach((name, n) -> b.append(b.charAt(b.length() - 1) == '{' ? "" : ",").append(quote(name)).append(':').append(n));
+        b.append('}');
+      }
+      b.append('}');
     }
     return b.append("]}").toString();
   }

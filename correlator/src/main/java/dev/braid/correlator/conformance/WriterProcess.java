@@ -18,7 +18,7 @@ import java.util.concurrent.TimeoutException;
  * {@code OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf}). Its output goes to a file, shown when it
  * fails. Stopped with SIGTERM on close.
  */
-final class WriterProcess implements AutoCloseable {
+public final class WriterProcess implements AutoCloseable {
   private static final long STOP_SECONDS = 30;
   private final Process process;
   private final Path output;
@@ -28,7 +28,7 @@ final class WriterProcess implements AutoCloseable {
     this.output = output;
   }
 
-  static WriterProcess start(String command, Path exe, Path pinRoot, String otlpEndpoint) {
+  public static WriterProcess start(String command, Path exe, Path pinRoot, String otlpEndpoint) {
     String expanded = command.replace("{exe}", exe.toString()).replace("{pin-path}", pinRoot.toString()).replace("{otlp-endpoint}", otlpEndpoint);
     try {
       Path output = Files.createTempFile("braid-conformance-writer", ".log");
@@ -43,12 +43,12 @@ final class WriterProcess implements AutoCloseable {
     }
   }
 
-  boolean alive() {
+  public boolean alive() {
     return process.isAlive();
   }
 
   /** The last lines the writer printed. */
-  String tail() {
+  public String tail() {
     try {
       List<String> lines = Files.readAllLines(output);
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
@@ -61,7 +61,7 @@ final class WriterProcess implements AutoCloseable {
    * Stops it: SIGTERM to the shell and every process under it, then waits for all of them (a
    * writer cleans up on its way out). True when they stopped in time; else they are killed.
    */
-  boolean stop() throws InterruptedException {
+  public boolean stop() throws InterruptedException {
     List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
     tree.add(process.toHandle());
     tree.forEach(ProcessHandle::destroy);

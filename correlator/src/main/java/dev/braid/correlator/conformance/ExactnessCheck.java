@@ -1,0 +1,134 @@
+package dev.braid.correlator.conformance;
+
+import dev.braid.bpf.BpfMap;
+import dev.braid.bpf.MonotonicClock;
+import dev.braid.correlator.GoroutineLocators;
+import dev.braid.correlator.conformance.PinProbe.Seen;
+import dev.braid.examples.ExampleService;
+import dev.braid.tracer.GoProgram;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * 3.1–3.4 at every instant: a service with a busy goroutine that serves no request takes requests
+ * of every kind from several clients while {@link ContextAuditor} samples each CPU at {@link #HZ};
+ * each sample's entry is judged against the service's truth log and the spans the writer exported
+ * ({@link ExactnessAudit}).
+ */
+final class ExactnessCheck {
+  /** How long the load runs, how often each CPU is sampled, how many clients send requests. */
+  static final Duration LOAD = Duration.ofSeconds(5);
+  static final long HZ = 10_000;
+  static final int CLIENTS = 4;
+  /** How long the writer may take to export the spans of the audited requests. */
+  static final Duration EXPORT_WAIT = Duration.ofSeconds(30);
+  /** Below this many samples inside requests, the audit has seen too little to judge. */
+  static final long MIN_SAMPLES = 1000;
+  static final String IN_REQUESTS = "every sample inside a handler shows its request's exported span";
+  static final String ELSEWHERE = "any other sample shows no span, or its goroutine's own around the handler";
+  /** The routes: CPU, blocking on a channel, a sleep, a raw syscall, a socket, a locked thread. */
+  private static final List<String> ROUTES = List.of("/checkout?ms=3", "/search?ms=2", "/wait/chan?ms=1", "/wait/sleep?ms=1",
+      "/wait/syscall?ms=1", "/wait/socket?ms=1", "/locked?ms=2", "/hello", "/api/cart?items=60");
+
+  private final Path workload;
+  private final Path pinRoot;
+  private final PinProbe probe;
+  private final Consumer<String> progress;
+
+  ExactnessCheck(Path workload, Path pinRoot, PinProbe probe, Consumer<String> progress) {
+    this.workload = workload;
+    this.pinRoot = pinRoot;
+    this.probe = probe;
+    this.progress = progress;
+  }
+
+  List<CheckResult> run(BpfMap map, WriterProcess writer, OtlpReceiver receiver) throws InterruptedException, IOException {
+    progress.accept("auditing: " + LOAD.toSeconds() + " s of requests, every entry sampled at " + HZ + " Hz on each CPU");
+    Path truth = Files.createTempFile("braid-conformance-truth", ".log");
+    try (ExampleService service = ExampleService.start(workload, "-addr", "127.0.0.1:0", "-spinners", "1", "-truth", truth.toString())) {
+      Optional<Seen> traced = probe.firstRequestSeen(map, service, writer);
+      if (traced.isEmpty()) {
+        return List.of(CheckResult.fail("3.1", IN_REQUESTS, "the writer showed no entry for a second process of the binary"));
+      }
+      traced.get().response().join();
+      List<ContextAuditor.Sample> samples = new ArrayList<>();
+      long lost;
+      try (ContextAuditor auditor = ContextAuditor.start(pinRoot, HZ, samples::add)) {
+        auditor.audit(service.pid(), GoroutineLocators.of(GoProgram.inspect(workload)));
+        load(service, auditor::drain);
+        auditor.drain();
+        lost = auditor.lost();
+      }
+      List<ExactnessAudit.Request> requests = ExactnessAudit.readTruth(truth);
+      progress.accept("waiting for the writer to export the spans of " + requests.size() + " requests");
+      PinProbe.poll(EXPORT_WAIT, () -> exportedServerSpans(receiver) >= requests.size());
+      ExactnessAudit audit = new ExactnessAudit(requests, receiver.spans(), PinProbe.PARENT_ID, MonotonicClock.measure(),
+          ProcessCode.of(workload, service.pid())::functionAt);
+      samples.forEach(audit::judge);
+      String how = samples.size() + " samples at " + HZ + " Hz of " + requests.size() + " requests"
+          + (lost > 0 ? ", " + lost + " lost" : "") + (audit.requestsUnexported > 0 ? "; " + audit.requestsUnexported
+              + " requests without an exported server span (" + audit.samplesOfUnexported + " samples not judged)" + refused(receiver) : "");
+      return List.of(
+          CheckResult.of("3.1", IN_REQUESTS, audit.inRequests.exact() && audit.inRequests.judged() >= MIN_SAMPLES,
+              "inside handlers: " + audit.inRequests + "; " + how).withCounts(audit.inRequests.counts()),
+          CheckResult.of("3.3", ELSEWHERE, audit.elsewhere.exact(),
+              "elsewhere: " + audit.elsewhere + "; not judged: runtime code on the system or signal stack " + audit.onSystemStack
+                  + ", runtime.execute switching a goroutine in " + audit.switchingIn
+                  + (audit.unknownThread > 0 ? ", thread unreadable: " + audit.unknownThread : "")).withCounts(elsewhereCounts(audit)));
+    } finally {
+      Files.deleteIfExists(truth);
+    }
+  }
+
+  private static Map<String, Long> elsewhereCounts(ExactnessAudit audit) {
+    Map<String, Long> counts = audit.elsewhere.counts();
+    counts.put("not_judged_system_stack", audit.onSystemStack);
+    counts.put("not_judged_switching_in", audit.switchingIn);
+    counts.put("not_judged_unreadable", audit.unknownThread);
+    return counts;
+  }
+
+  private static long exportedServerSpans(OtlpReceiver receiver) {
+    return receiver.spans().stream().filter(s -> s.parentSpanId().equals(PinProbe.PARENT_ID)).count();
+  }
+
+  private static String refused(OtlpReceiver receiver) {
+    return receiver.refused().isEmpty() ? "" : "; the receiver refused: " + receiver.refused().getFirst();
+  }
+
+  /** Sends requests from {@link #CLIENTS} clients for {@link #LOAD}, draining the auditor meanwhile. */
+  private void load(ExampleService service, Runnable drain) throws InterruptedException {
+    long deadline = System.nanoTime() + LOAD.toNanos();
+    List<Thread> clients = new ArrayList<>();
+    for (int c = 0; c < CLIENTS; c++) {
+      int first = c;
+      clients.add(Thread.ofPlatform().name("audit-client-" + c).start(() -> {
+        for (int i = first; System.nanoTime() < deadline; i++) {
+          try {
+            probe.http().send(probe.request(service, ROUTES.get(i % ROUTES.size()), PinProbe.newTraceId()), HttpResponse.BodyHandlers.discarding());
+          } catch (IOException e) {
+            return; // the service died: the audit judges what it has
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      }));
+    }
+    while (System.nanoTime() < deadline) {
+      drain.run();
+      Thread.sleep(50);
+    }
+    for (Thread t : clients) {
+      t.join();
+    }
+  }
+}

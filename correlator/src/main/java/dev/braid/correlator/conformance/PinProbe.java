@@ -1,0 +1,126 @@
+package dev.braid.correlator.conformance;
+
+import dev.braid.bpf.BpfMap;
+import dev.braid.bpf.TraceContext;
+import dev.braid.bpf.TracesContextMap;
+import dev.braid.examples.ExampleService;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * What the suite's checks share: requests with traceparents the suite chose, sent to a service
+ * under the writer, and the pin's entries read back while they run.
+ */
+final class PinProbe {
+  /** How long a writer may take to pin the map and show a request's context. */
+  static final Duration READY = Duration.ofSeconds(60);
+  /** How long the suite watches that something stays gone. */
+  static final Duration WATCH = Duration.ofMillis(300);
+  /** The span id of every traceparent the suite sends: the writer's server spans are its children. */
+  static final String PARENT_ID = "b7ad6b7169203331";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  /** A thread's entry as the pin holds it. */
+  record Entry(long key, TraceContext context) {}
+
+  /** A request whose entry the pin showed while it ran. */
+  record Seen(String trace, Entry entry, CompletableFuture<HttpResponse<String>> response) {}
+
+  /**
+   * Sends 400 ms requests until the pin shows one's trace id (until the writer is ready, requests
+   * come and go unseen); empty when none did within {@link #READY} or the writer died.
+   */
+  Optional<Seen> firstRequestSeen(BpfMap map, ExampleService service, WriterProcess writer) throws InterruptedException {
+    long deadline = System.nanoTime() + READY.toNanos();
+    while (System.nanoTime() < deadline && writer.alive()) {
+      String trace = newTraceId();
+      CompletableFuture<HttpResponse<String>> response = slowRequest(service, trace, 400);
+      while (!response.isDone()) {
+        for (Entry e : entriesOf(map, service.pid())) {
+          if (e.context().traceId().equals(trace)) {
+            return Optional.of(new Seen(trace, e, response));
+          }
+        }
+        Thread.sleep(5);
+      }
+    }
+    return Optional.empty();
+  }
+
+  CompletableFuture<HttpResponse<String>> slowRequest(ExampleService service, String trace, int ms) {
+    return http.sendAsync(request(service, "/checkout?ms=" + ms, trace), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A request of {@code path} with a traceparent of {@code trace} and {@link #PARENT_ID}. */
+  HttpRequest request(ExampleService service, String path, String trace) {
+    return HttpRequest.newBuilder(URI.create(service.url() + path)).header("traceparent", "00-" + trace + "-" + PARENT_ID + "-01").build();
+  }
+
+  HttpClient http() {
+    return http;
+  }
+
+  /** The entries of a process's threads, now. */
+  static List<Entry> entriesOf(BpfMap map, int pid) {
+    List<Entry> found = new ArrayList<>();
+    for (byte[] key : map.keys()) {
+      long k = TracesContextMap.keyValue(key);
+      if (k >>> 32 == pid) {
+        map.lookup(key).ifPresent(v -> found.add(new Entry(k, TraceContext.fromBytes(v))));
+      }
+    }
+    return found;
+  }
+
+  /** The most that {@code count} gave while polled for {@code window}. */
+  static long mostSeenWithin(Duration window, LongSupplier count) throws InterruptedException {
+    long most = 0;
+    long deadline = System.nanoTime() + window.toNanos();
+    do {
+      most = Math.max(most, count.getAsLong());
+      Thread.sleep(5);
+    } while (System.nanoTime() < deadline);
+    return most;
+  }
+
+  /** Polls every 5 ms until {@code condition} holds or {@code limit} passed; whether it holds. */
+  static boolean poll(Duration limit, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      Thread.sleep(5);
+    }
+    return condition.getAsBoolean();
+  }
+
+  static String newTraceId() {
+    byte[] id = new byte[16];
+    RANDOM.nextBytes(id);
+    id[0] |= 1; // never all zero
+    return HexFormat.of().formatHex(id);
+  }
+
+  /** The id of the map pinned at {@code pin}, 0 when none is. */
+  static int pinnedMapId(java.nio.file.Path pin) {
+    return BpfMap.openPinned(pin).map(m -> {
+      try (m) {
+        return m.info().id();
+      }
+    }).orElse(0);
+  }
+}
