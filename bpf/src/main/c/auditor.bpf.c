@@ -12,6 +12,7 @@
 
 #include "traces_ctx_v1.h"
 #include "sampler.h"
+#include "perf_thread.h"
 #include "auditor.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -41,12 +42,8 @@ struct {
 
 static __always_inline __u32 running(const struct sample_target *t, __u64 *goid)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 tp = task->thread.fsbase;
-	__u64 g = 0, m = 0, curg = 0;
-	if (bpf_probe_read_user(&g, sizeof(g), (void *)(tp + t->tls_g)) || !g ||
-	    bpf_probe_read_user(&m, sizeof(m), (void *)(g + t->g_m)) || !m ||
-	    bpf_probe_read_user(&curg, sizeof(curg), (void *)(m + t->m_curg)))
+	__u64 g, m, curg;
+	if (read_go_thread(t, &g, &m, &curg))
 		return AUDIT_UNKNOWN;
 	if (!curg) {
 		/* m.g0 is struct m's first field in every Go release: the scheduler runs on it;
@@ -58,21 +55,6 @@ static __always_inline __u32 running(const struct sample_target *t, __u64 *goid)
 	if (bpf_probe_read_user(goid, sizeof(*goid), (void *)(curg + t->g_goid)))
 		return AUDIT_UNKNOWN;
 	return g == curg ? AUDIT_ON_GOROUTINE : AUDIT_SYSTEM_STACK;
-}
-
-/* The user-mode instruction pointer: the interrupted one, or the one saved on entry to the kernel. */
-static __always_inline __u64 user_pc(struct bpf_perf_event_data *ctx)
-{
-	/* Whole-word context loads only, both before any branch (see sampler.bpf.c). */
-	__u64 cs = *(volatile __u64 *)&ctx->regs.cs;
-	__u64 ip = *(volatile __u64 *)&ctx->regs.ip;
-	if ((cs & 3) == 3)
-		return ip;
-	struct pt_regs *user = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 uip = 0;
-	if (user)
-		bpf_probe_read_kernel(&uip, sizeof(uip), &user->ip);
-	return uip;
 }
 
 SEC("perf_event")
@@ -97,7 +79,8 @@ int on_audit_sample(struct bpf_perf_event_data *ctx)
 	e->tid = (__u32)pid_tgid;
 	e->time_ns = bpf_ktime_get_ns();
 	e->goid = 0;
-	e->pc = user_pc(ctx);
+	__u64 sp;
+	user_sp_ip(ctx, &sp, &e->pc);
 	if (tc) {
 		e->context = *tc;
 		e->has_context = 1;

@@ -11,6 +11,7 @@
 #include "traces_ctx_v1.h"
 #include "goroutine.h"
 #include "sampler.h"
+#include "perf_thread.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -53,13 +54,9 @@ struct {
  */
 static __always_inline struct trace_context *running_goroutine_context(const struct sample_target *t, __u32 tgid)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 tp = task->thread.fsbase;
-	__u64 g = 0, m = 0, curg = 0;
+	__u64 g, m, curg;
 	struct goroutine_key key = {.tgid = tgid};
-	if (bpf_probe_read_user(&g, sizeof(g), (void *)(tp + t->tls_g)) || !g ||
-	    bpf_probe_read_user(&m, sizeof(m), (void *)(g + t->g_m)) || !m ||
-	    bpf_probe_read_user(&curg, sizeof(curg), (void *)(m + t->m_curg))) {
+	if (read_go_thread(t, &g, &m, &curg)) {
 		__u32 stat = SAMPLER_STAT_GOROUTINE_READ_FAILED;
 		__u64 *n = bpf_map_lookup_elem(&sampler_stats, &stat);
 		if (n)
@@ -70,22 +67,6 @@ static __always_inline struct trace_context *running_goroutine_context(const str
 		return 0;
 	struct goroutine *gs = bpf_map_lookup_elem(&goroutines, &key);
 	return gs && gs->has_ctx ? &gs->ctx : 0;
-}
-
-/* The user stack pointer: the interrupted one, or the one saved on entry to the kernel. */
-static __always_inline __u64 user_sp(struct bpf_perf_event_data *ctx)
-{
-	/* The context allows whole-word loads only (cs is a half-word), and no load
-	 * through a pointer the compiler may have merged with another: load both first. */
-	__u64 cs = *(volatile __u64 *)&ctx->regs.cs;
-	__u64 sp = *(volatile __u64 *)&ctx->regs.sp;
-	if ((cs & 3) == 3)
-		return sp;
-	struct pt_regs *user = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 usp = 0;
-	if (user)
-		bpf_probe_read_kernel(&usp, sizeof(usp), &user->sp);
-	return usp;
 }
 
 SEC("perf_event")
@@ -121,8 +102,10 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		__builtin_memset(&e->context, 0, sizeof(e->context));
 		e->has_context = 0;
 	}
+	__u64 sp, ip;
+	user_sp_ip(ctx, &sp, &ip);
 	e->user_sp_word = 0;
-	bpf_probe_read_user(&e->user_sp_word, sizeof(e->user_sp_word), (void *)user_sp(ctx));
+	bpf_probe_read_user(&e->user_sp_word, sizeof(e->user_sp_word), (void *)sp);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->user_len = bpf_get_stack(ctx, e->user_stack, sizeof(e->user_stack), BPF_F_USER_STACK);
 	e->kernel_len = bpf_get_stack(ctx, e->kernel_stack, sizeof(e->kernel_stack), 0);

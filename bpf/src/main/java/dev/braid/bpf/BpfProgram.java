@@ -6,6 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A program of a loaded {@link BpfObject}: a view that dies with the object. Each attach returns
@@ -106,6 +108,23 @@ public final class BpfProgram {
       return linkOrThrow(link, errno, "program " + name + ": perf event on cpu " + cpu);
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);
+    }
+  }
+
+  /**
+   * {@link #attachCpuClock} on every online CPU; if one fails, those already attached are
+   * detached before the failure is thrown.
+   */
+  public List<BpfLink> attachCpuClockOnEveryCpu(long frequencyHz) {
+    List<BpfLink> links = new ArrayList<>();
+    try {
+      for (int cpu : Cpus.online()) {
+        links.add(attachCpuClock(cpu, frequencyHz));
+      }
+      return links;
+    } catch (RuntimeException e) {
+      links.forEach(BpfLink::close);
+      throw e;
     }
   }
 

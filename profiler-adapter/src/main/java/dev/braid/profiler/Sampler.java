@@ -3,8 +3,6 @@ package dev.braid.profiler;
 import dev.braid.bpf.BpfLink;
 import dev.braid.bpf.BpfMap;
 import dev.braid.bpf.BpfObject;
-import dev.braid.bpf.BpfProgram;
-import dev.braid.bpf.Cpus;
 import dev.braid.bpf.LittleEndian;
 import dev.braid.bpf.RingBufferReader;
 import dev.braid.bpf.TracesContextMap;
@@ -70,10 +68,7 @@ public final class Sampler implements AutoCloseable {
       throw e;
     }
     try {
-      BpfProgram program = object.program("on_cpu_sample");
-      for (int cpu : Cpus.online()) {
-        sampler.links.add(program.attachCpuClock(cpu, frequencyHz));
-      }
+      sampler.links.addAll(object.program("on_cpu_sample").attachCpuClockOnEveryCpu(frequencyHz));
     } catch (RuntimeException e) {
       sampler.close();
       throw e;

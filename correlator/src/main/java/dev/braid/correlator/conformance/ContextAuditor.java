@@ -9,8 +9,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.braid.bpf.BpfLink;
 import dev.braid.bpf.BpfObject;
-import dev.braid.bpf.BpfProgram;
-import dev.braid.bpf.Cpus;
 import dev.braid.bpf.LittleEndian;
 import dev.braid.bpf.RingBufferReader;
 import dev.braid.bpf.TraceContext;
@@ -80,10 +78,7 @@ final class ContextAuditor implements AutoCloseable {
       throw e;
     }
     try {
-      BpfProgram program = object.program("on_audit_sample");
-      for (int cpu : Cpus.online()) {
-        auditor.links.add(program.attachCpuClock(cpu, hz));
-      }
+      auditor.links.addAll(object.program("on_audit_sample").attachCpuClockOnEveryCpu(hz));
     } catch (RuntimeException e) {
       auditor.close();
       throw e;
