@@ -9,18 +9,75 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The BTF of a {@link BpfObject}, read through libbpf: the C layouts as the compiler laid them
- * out. A view that dies with its object.
+ * BTF read through libbpf: the C layouts as the compiler laid them out. Either a {@link
+ * BpfObject}'s (a view that dies with its object; close does nothing), or one the kernel holds for
+ * a loaded map ({@link #ofKernel}; close frees it).
  */
-public final class Btf {
+public final class Btf implements AutoCloseable {
   private static final int BTF_KIND_STRUCT = 4;
+  private static final int BTF_KIND_TYPEDEF = 8;
+  private static final int BTF_KIND_VOLATILE = 9;
+  private static final int BTF_KIND_CONST = 10;
   private static final int TYPE_HEADER = 12; // struct btf_type: name_off, info, size
   private static final int MEMBER_SIZE = 12; // struct btf_member: name_off, type, offset
 
   private final MemorySegment handle;
+  private final boolean owned;
 
   Btf(MemorySegment handle) {
+    this(handle, false);
+  }
+
+  private Btf(MemorySegment handle, boolean owned) {
     this.handle = handle;
+    this.owned = owned;
+  }
+
+  /** The BTF object the kernel holds under {@code id} ({@link MapInfo#btfId()}). */
+  public static Btf ofKernel(int id) {
+    Libbpf.ensureLoaded();
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment errno = Libbpf.newErrnoState(call);
+      LibbpfLog.begin();
+      MemorySegment btf = (MemorySegment) Libbpf.H.BTF_LOAD_FROM_KERNEL_BY_ID.invokeExact(errno, id);
+      if (btf.equals(MemorySegment.NULL)) {
+        throw new BpfException("BTF id " + id + ": load from the kernel", Libbpf.errno(errno), LibbpfLog.recent());
+      }
+      return new Btf(btf, true);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** The struct that type {@code id} is, through typedefs and qualifiers; empty when it is no struct. */
+  public Optional<Struct> structOf(int id) {
+    try {
+      for (int hops = 0; hops < 8; hops++) {
+        MemorySegment type = ((MemorySegment) Libbpf.H.BTF_TYPE_BY_ID.invokeExact(handle, id)).reinterpret(TYPE_HEADER);
+        int kind = (type.get(JAVA_INT, 4) >>> 24) & 0x1f;
+        if (kind == BTF_KIND_STRUCT) {
+          return Optional.of(structAt(type, nameAt(type.get(JAVA_INT, 0))));
+        }
+        if (kind != BTF_KIND_TYPEDEF && kind != BTF_KIND_CONST && kind != BTF_KIND_VOLATILE) {
+          return Optional.empty();
+        }
+        id = type.get(JAVA_INT, 8); // the type it names
+      }
+      return Optional.empty();
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (owned) {
+      try {
+        Libbpf.H.BTF_FREE.invokeExact(handle);
+      } catch (Throwable t) {
+        throw Libbpf.rethrow(t);
+      }
+    }
   }
 
   /** A struct member: its name and its offset in bytes. */
@@ -41,23 +98,28 @@ public final class Btf {
         return Optional.empty();
       }
       MemorySegment type = ((MemorySegment) Libbpf.H.BTF_TYPE_BY_ID.invokeExact(handle, id)).reinterpret(TYPE_HEADER);
-      int info = type.get(JAVA_INT, 4);
-      int vlen = info & 0xffff;
-      boolean bitfieldEncoding = (info >>> 31) != 0;
-      long size = Integer.toUnsignedLong(type.get(JAVA_INT, 8));
-      MemorySegment members = type.reinterpret(TYPE_HEADER + (long) vlen * MEMBER_SIZE);
-      List<Member> list = new ArrayList<>(vlen);
-      for (int i = 0; i < vlen; i++) {
-        long base = TYPE_HEADER + (long) i * MEMBER_SIZE;
-        int nameOff = members.get(JAVA_INT, base);
-        int offset = members.get(JAVA_INT, base + 8);
-        long bits = bitfieldEncoding ? offset & 0xffffff : Integer.toUnsignedLong(offset);
-        list.add(new Member(nameAt(nameOff), bits / 8));
-      }
-      return Optional.of(new Struct(name, size, List.copyOf(list)));
+      return Optional.of(structAt(type, name));
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);
     }
+  }
+
+  /** The struct whose btf_type header is at {@code type}. */
+  private Struct structAt(MemorySegment type, String name) throws Throwable {
+    int info = type.get(JAVA_INT, 4);
+    int vlen = info & 0xffff;
+    boolean bitfieldEncoding = (info >>> 31) != 0;
+    long size = Integer.toUnsignedLong(type.get(JAVA_INT, 8));
+    MemorySegment members = type.reinterpret(TYPE_HEADER + (long) vlen * MEMBER_SIZE);
+    List<Member> list = new ArrayList<>(vlen);
+    for (int i = 0; i < vlen; i++) {
+      long base = TYPE_HEADER + (long) i * MEMBER_SIZE;
+      int nameOff = members.get(JAVA_INT, base);
+      int offset = members.get(JAVA_INT, base + 8);
+      long bits = bitfieldEncoding ? offset & 0xffffff : Integer.toUnsignedLong(offset);
+      list.add(new Member(nameAt(nameOff), bits / 8));
+    }
+    return new Struct(name, size, List.copyOf(list));
   }
 
   private String nameAt(int offset) throws Throwable {

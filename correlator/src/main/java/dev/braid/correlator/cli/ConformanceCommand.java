@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import dev.braid.bpf.TracesContextMap;
+import dev.braid.correlator.HostPort;
 import dev.braid.correlator.conformance.ReferenceWriter;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -37,10 +38,25 @@ final class ConformanceCommand implements Callable<Integer> {
     String writerCommand;
 
     @Option(
+        names = "--running-writer",
+        description = {
+          "judge a writer that is already running: it must trace --exe (a copy of examples' shop where it looks), pin under",
+          "--pin-path (default /sys/fs/bpf) and export spans over OTLP/HTTP to --otlp-listen; checks that start or stop writers are not run"
+        })
+    boolean runningWriter;
+
+    @Option(
         names = "--reference-writer",
         description = "run examples/pinned and give its worker threads known contexts, for a profiler to be checked against; prints them, runs until stopped or --duration")
     boolean referenceWriter;
   }
+
+  @Option(names = "--exe", paramLabel = "PATH", description = "with --running-writer: the copy of examples' shop that the writer traces")
+  Path exe;
+
+  @Option(names = "--otlp-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:4318",
+      description = "with --running-writer: where the suite's OTLP/HTTP receiver listens for the writer's spans (default: ${DEFAULT-VALUE})")
+  String otlpListen;
 
   @Option(names = "--duration", paramLabel = "D", converter = Durations.class, description = "with --reference-writer: stop after this long (default: until stopped)")
   Duration duration;
@@ -59,22 +75,43 @@ final class ConformanceCommand implements Callable<Integer> {
     if (subject.referenceWriter) {
       return referenceWriter();
     }
-    Path shop = example("shop");
-    Path root = pinPath != null ? pinPath : Files.createTempDirectory(Path.of("/sys/fs/bpf"), "braid-conformance-");
-    RuntimeGate.requireRunnable(root);
-    Report report;
-    try {
-      report = new ConformanceSuite(shop, root, subject.writerCommand).withProgress(step -> System.err.println("conformance: " + step + " ...")).run();
-    } finally {
-      if (pinPath == null) {
-        deleteTree(root); // the suite's own pin root, with the pin the writer left
-      }
-    }
+    Report report = subject.runningWriter ? judgeRunningWriter() : judgeStartedWriter();
     System.out.print(report.text());
     if (json != null) {
       Files.writeString(json, report.json() + "\n");
     }
     return report.passed() ? 0 : 1;
+  }
+
+  private Report judgeStartedWriter() throws Exception {
+    Path shop = example("shop");
+    Path root = pinPath != null ? pinPath : Files.createTempDirectory(Path.of("/sys/fs/bpf"), "braid-conformance-");
+    RuntimeGate.requireRunnable(root);
+    try {
+      return new ConformanceSuite(shop, root, subject.writerCommand).withProgress(ConformanceCommand::progress).run();
+    } finally {
+      if (pinPath == null) {
+        deleteTree(root); // the suite's own pin root, with the pin the writer left
+      }
+    }
+  }
+
+  private Report judgeRunningWriter() throws Exception {
+    if (exe == null) {
+      throw new UsageException("--running-writer needs --exe: copy " + example("shop") + " to where the running writer looks, and name that copy");
+    }
+    if (!Files.isExecutable(exe)) {
+      throw new UsageException(exe + " is not an executable file: copy " + example("shop") + " there");
+    }
+    Path root = pinPath != null ? pinPath : TracesContextMap.DEFAULT_PIN_ROOT;
+    if (!Files.exists(TracesContextMap.pinPath(root))) {
+      throw new UsageException("nothing is pinned at " + TracesContextMap.pinPath(root) + ": start the writer first, or give its --pin-path");
+    }
+    return ConformanceSuite.forRunningWriter(exe, root, HostPort.listenAddress(otlpListen)).withProgress(ConformanceCommand::progress).run();
+  }
+
+  private static void progress(String step) {
+    System.err.println("conformance: " + step + " ...");
   }
 
   private Path example(String name) {

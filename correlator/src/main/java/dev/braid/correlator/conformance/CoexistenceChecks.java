@@ -37,7 +37,7 @@ final class CoexistenceChecks {
    * runs: it reuses the pin and writes into it, and when it stops, the pin and the first writer's
    * entries stay.
    */
-  List<CheckResult> secondWriter(BpfMap map, ExampleService shop, WriterProcess first, OtlpReceiver receiver) throws InterruptedException, IOException {
+  List<CheckResult> secondWriter(BpfMap map, ExampleService shop, Writer first, OtlpReceiver receiver) throws InterruptedException, IOException {
     progress.accept("starting a second writer next to the first");
     Path pin = TracesContextMap.pinPath(pinRoot);
     int mapId = map.info().id();

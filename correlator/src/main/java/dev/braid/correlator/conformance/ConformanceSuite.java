@@ -7,12 +7,16 @@ import static dev.braid.correlator.conformance.PinProbe.mostSeenWithin;
 import static dev.braid.correlator.conformance.PinProbe.poll;
 
 import dev.braid.bpf.BpfMap;
+import dev.braid.bpf.Btf;
 import dev.braid.bpf.MapInfo;
+import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.TracesContextMap;
 import dev.braid.correlator.conformance.PinProbe.Entry;
 import dev.braid.correlator.conformance.PinProbe.Seen;
 import dev.braid.examples.ExampleService;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,22 +37,53 @@ public final class ConformanceSuite {
   /** 3.5: entries of a process are gone this soon after it exits. */
   static final Duration CLEANUP = Duration.ofSeconds(2);
 
+  /** What the suite cannot check on a writer it did not start. */
+  static final List<String> NOT_RUN_ON_A_RUNNING_WRITER = List.of(
+      "2.1, 2.4: a second writer next to the first (it starts one)",
+      "3.5, 2.4: a writer that stops (it stops the writer)",
+      "2.2: a writer that meets a pin of another layout (it starts one)");
+
   private final Path workload;
   private final Path pinRoot;
-  private final String writerCommand;
+  private final Optional<String> writerCommand;
+  private final InetSocketAddress otlpListen;
   private final PinProbe probe = new PinProbe();
   private final List<CheckResult> results = new ArrayList<>();
   private Consumer<String> progress = step -> {};
 
   /**
+   * For a writer the suite starts.
+   *
    * @param workload the Go service to run under the writer (examples/shop)
    * @param pinRoot the bpffs directory the writer pins under
    * @param writerCommand how to start the writer ({@code {exe}}, {@code {pin-path}}, {@code {otlp-endpoint}} are replaced)
    */
   public ConformanceSuite(Path workload, Path pinRoot, String writerCommand) {
+    this(workload, pinRoot, Optional.of(writerCommand), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+  }
+
+  private ConformanceSuite(Path workload, Path pinRoot, Optional<String> writerCommand, InetSocketAddress otlpListen) {
     this.workload = workload;
     this.pinRoot = pinRoot;
     this.writerCommand = writerCommand;
+    this.otlpListen = otlpListen;
+  }
+
+  /**
+   * For a writer that is already running: it traces the processes of {@code workload} (a copy of
+   * examples/shop where the writer looks), pins under {@code pinRoot} and exports its spans over
+   * OTLP/HTTP to {@code otlpListen}, where the suite's receiver listens.
+   */
+  public static ConformanceSuite forRunningWriter(Path workload, Path pinRoot, InetSocketAddress otlpListen) {
+    return new ConformanceSuite(workload, pinRoot, Optional.empty(), otlpListen);
+  }
+
+  private String subject(OtlpReceiver receiver) {
+    return writerCommand.orElse("the writer already running (pin under " + pinRoot + ", spans to " + receiver.endpoint() + ")");
+  }
+
+  private Report report(OtlpReceiver receiver) {
+    return new Report(subject(receiver), results, writerCommand.isPresent() ? List.of() : NOT_RUN_ON_A_RUNNING_WRITER);
   }
 
   /** Tells {@code progress} each step as it begins (the CLI prints them: a run takes half a minute). */
@@ -59,27 +94,29 @@ public final class ConformanceSuite {
 
   /** Runs every check; a writer that never gets ready fails the first and ends the run. */
   public Report run() throws IOException, InterruptedException {
-    progress.accept("starting the writer and waiting for its pin");
-    CoexistenceChecks coexistence = new CoexistenceChecks(workload, pinRoot, writerCommand, probe, progress);
-    try (OtlpReceiver receiver = OtlpReceiver.start();
+    progress.accept(writerCommand.isPresent() ? "starting the writer and waiting for its pin" : "looking for the running writer's pin");
+    CoexistenceChecks coexistence = new CoexistenceChecks(workload, pinRoot, writerCommand.orElse(""), probe, progress);
+    try (OtlpReceiver receiver = OtlpReceiver.start(otlpListen);
         ExampleService shop = ExampleService.start(workload, "-addr", "127.0.0.1:0");
-        WriterProcess writer = WriterProcess.start(writerCommand, workload, pinRoot, receiver.endpoint())) {
+        Writer writer = writerCommand.isPresent() ? WriterProcess.start(writerCommand.get(), workload, pinRoot, receiver.endpoint()) : Writer.alreadyRunning()) {
       if (!poll(READY, () -> Files.exists(pin()) || !writer.alive()) || !Files.exists(pin())) { // it died, or never pinned
         results.add(CheckResult.fail("1.1", "pinned at PIN/otel/traces_ctx_v1", "nothing pinned within " + READY.toSeconds() + " s; the writer said:\n" + writer.tail()));
-        return new Report(writerCommand, results);
+        return report(receiver);
       }
       try (BpfMap map = BpfMap.openPinned(pin()).orElseThrow(() -> new IOException(pin() + " vanished"))) {
         if (pinChecks(map)) { // else its entries cannot be read as the contract's
           requestChecks(map, shop, writer, receiver, coexistence);
         }
       }
-      results.add(coexistence.incompatiblePin(receiver));
+      if (writer.startedBySuite()) {
+        results.add(coexistence.incompatiblePin(receiver));
+      }
+      return report(receiver);
     }
-    return new Report(writerCommand, results);
   }
 
   /** 3.x, 1.4, 1.5, 2.x: requests that run and end, the audit, a second writer, a process that dies, a writer that stops. */
-  private void requestChecks(BpfMap map, ExampleService shop, WriterProcess writer, OtlpReceiver receiver, CoexistenceChecks coexistence)
+  private void requestChecks(BpfMap map, ExampleService shop, Writer writer, OtlpReceiver receiver, CoexistenceChecks coexistence)
       throws InterruptedException, IOException {
     progress.accept("waiting for the writer to show a request");
     Optional<Seen> first = probe.firstRequestSeen(map, shop, writer);
@@ -94,8 +131,17 @@ public final class ConformanceSuite {
     first.get().response().join();
     results.add(afterTheRequest(map, shop.pid(), first.get().trace()));
     results.addAll(new ExactnessCheck(workload, pinRoot, probe, progress).run(map, writer, receiver));
-    results.addAll(coexistence.secondWriter(map, shop, writer, receiver));
+    if (writer.startedBySuite()) {
+      results.addAll(coexistence.secondWriter(map, shop, writer, receiver));
+    }
     results.add(processExitCleanup(map));
+    if (writer instanceof WriterProcess started) {
+      stopChecks(map, shop, started);
+    }
+  }
+
+  /** 3.5, 2.4: a writer that stops leaves no entry, but the pin. */
+  private void stopChecks(BpfMap map, ExampleService shop, WriterProcess writer) throws InterruptedException {
     progress.accept("stopping the writer");
     boolean inTime = writer.stop();
     long left = mostSeenWithin(WATCH, () -> entriesOf(map, shop.pid()).size());
@@ -117,11 +163,25 @@ public final class ConformanceSuite {
     List<String> differences = TracesContextMap.differences(info);
     results.add(CheckResult.of("1.3", "LRU hash, 16384 entries, key 8, value 24, flags 0",
         differences.isEmpty(), differences.isEmpty() ? info.typeName() + " " + info.maxEntries() + " x " + info.keySize() + "+" + info.valueSize() : String.join(", ", differences)));
-    results.add(CheckResult.of("1.3", "key and value have BTF", info.btfId() > 0 && info.btfValueTypeId() > 0,
-        "btf id " + info.btfId() + ", value type " + info.btfValueTypeId()));
+    results.add(valueBtf(info));
     int pinMode = (int) Files.getAttribute(pin(), "unix:mode") & 07777;
     results.add(CheckResult.of("2.5", "the pin has mode 0600", pinMode == 0600, String.format("%04o", pinMode)));
     return differences.isEmpty();
+  }
+
+  /** 1.3, 1.5: the value's BTF is a struct of 24 bytes, trace_id at 0 and span_id at 16 (what bpftool and readers show). */
+  private static CheckResult valueBtf(MapInfo info) {
+    String check = "the value's BTF is struct {trace_id[16]; span_id[8]}";
+    if (info.btfId() <= 0 || info.btfValueTypeId() <= 0) {
+      return CheckResult.fail("1.3", check, "no BTF (btf id " + info.btfId() + ", value type " + info.btfValueTypeId() + ")");
+    }
+    try (Btf btf = Btf.ofKernel(info.btfId())) {
+      Optional<Btf.Struct> value = btf.structOf(info.btfValueTypeId());
+      boolean right = value.filter(v -> v.size() == TraceContext.SIZE && v.members().size() == 2
+          && v.member("trace_id").filter(m -> m.offset() == 0).isPresent() && v.member("span_id").filter(m -> m.offset() == 16).isPresent()).isPresent();
+      return CheckResult.of("1.3", check, right, value.map(v -> "struct " + v.name() + " {"
+          + String.join(", ", v.members().stream().map(m -> m.name() + "@" + m.offset()).toList()) + "}, " + v.size() + " bytes").orElse("the value's type is no struct"));
+    }
   }
 
   /** 1.4 and 1.5: the entry of a running request, keyed by its thread, in W3C byte order. */

@@ -50,7 +50,7 @@ final class ExactnessCheck {
     this.progress = progress;
   }
 
-  List<CheckResult> run(BpfMap map, WriterProcess writer, OtlpReceiver receiver) throws InterruptedException, IOException {
+  List<CheckResult> run(BpfMap map, Writer writer, OtlpReceiver receiver) throws InterruptedException, IOException {
     progress.accept("auditing: " + LOAD.toSeconds() + " s of requests, every entry sampled at " + HZ + " Hz on each CPU");
     Path truth = Files.createTempFile("braid-conformance-truth", ".log");
     try (ExampleService service = ExampleService.start(workload, "-addr", "127.0.0.1:0", "-spinners", "1", "-truth", truth.toString())) {

@@ -33,22 +33,29 @@ public final class OtlpReceiver implements AutoCloseable {
     this.server = server;
   }
 
+  /** On a free port of 127.0.0.1. */
   public static OtlpReceiver start() {
+    return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+  }
+
+  /** On {@code address}: where an already running writer exports (OTLP/HTTP's own port is 4318). */
+  public static OtlpReceiver start(InetSocketAddress address) {
     try {
-      HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+      HttpServer server = HttpServer.create(address, 64);
       OtlpReceiver receiver = new OtlpReceiver(server);
       server.createContext("/", receiver::handle);
       server.setExecutor(Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("otlp-receiver").factory()));
       server.start();
       return receiver;
     } catch (IOException e) {
-      throw new UncheckedIOException("starting the suite's OTLP receiver", e);
+      throw new UncheckedIOException("starting the suite's OTLP receiver on " + address + ": " + e.getMessage(), e);
     }
   }
 
   /** The base URL an OTLP exporter takes as its endpoint. */
   public String endpoint() {
-    return "http://127.0.0.1:" + server.getAddress().getPort();
+    InetSocketAddress a = server.getAddress();
+    return "http://" + (a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress()) + ":" + a.getPort();
   }
 
   List<ExportedSpan> spans() {

@@ -43,7 +43,7 @@ final class PinProbe {
    * Sends 400 ms requests until the pin shows one's trace id (until the writer is ready, requests
    * come and go unseen); empty when none did within {@link #READY} or the writer died.
    */
-  Optional<Seen> firstRequestSeen(BpfMap map, ExampleService service, WriterProcess writer) throws InterruptedException {
+  Optional<Seen> firstRequestSeen(BpfMap map, ExampleService service, Writer writer) throws InterruptedException {
     long deadline = System.nanoTime() + READY.toNanos();
     while (System.nanoTime() < deadline && writer.alive()) {
       String trace = newTraceId();

@@ -2,12 +2,16 @@ package dev.braid.correlator.conformance;
 
 import java.util.List;
 
-/** The suite's verdict on one writer: every check, as text for people and JSON for tools. */
-public record Report(String writer, List<CheckResult> checks) {
+/**
+ * The suite's verdict on one writer: every check, as text for people and JSON for tools, and the
+ * checks it could not run (on a writer it did not start).
+ */
+public record Report(String writer, List<CheckResult> checks, List<String> notRun) {
   private static final String FIGURE_INDENT = " ".repeat(13);
 
   public Report {
     checks = List.copyOf(checks);
+    notRun = List.copyOf(notRun);
   }
 
   public boolean passed() {
@@ -26,12 +30,13 @@ public record Report(String writer, List<CheckResult> checks) {
         c.figure().lines().forEach(line -> b.append(FIGURE_INDENT).append(line).append('\n'));
       }
     }
+    notRun.forEach(n -> b.append("  not run: ").append(n).append('\n'));
     long failed = checks.stream().filter(c -> !c.passed()).count();
     b.append(failed == 0 ? "all " + checks.size() + " checks passed" : failed + " of " + checks.size() + " checks failed").append('\n');
     return b.toString();
   }
 
-  /** {@code {"writer":..,"passed":..,"checks":[{"clause":..,"check":..,"passed":..,"figure":..[,"counts":{..}]}]}} */
+  /** {@code {"writer":..,"passed":..,"checks":[{"clause":..,"check":..,"passed":..,"figure":..[,"counts":{..}]}],"not_run":[..]}} */
   public String json() {
     StringBuilder b = new StringBuilder("{\"writer\":").append(quote(writer)).append(",\"passed\":").append(passed()).append(",\"checks\":[");
     for (int i = 0; i < checks.size(); i++) {
@@ -44,6 +49,10 @@ public record Report(String writer, List<CheckResult> checks) {
         b.append('}');
       }
       b.append('}');
+    }
+    b.append("],\"not_run\":[");
+    for (int i = 0; i < notRun.size(); i++) {
+      b.append(i == 0 ? "" : ",").append(quote(notRun.get(i)));
     }
     return b.append("]}").toString();
   }

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeoutException;
  * {@code OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf}). Its output goes to a file, shown when it
  * fails. Stopped with SIGTERM on close.
  */
-public final class WriterProcess implements AutoCloseable {
+public final class WriterProcess implements Writer {
   private static final long STOP_SECONDS = 30;
   private final Process process;
   private final Path output;
@@ -43,11 +43,18 @@ public final class WriterProcess implements AutoCloseable {
     }
   }
 
+  @Override
+  public boolean startedBySuite() {
+    return true;
+  }
+
+  @Override
   public boolean alive() {
     return process.isAlive();
   }
 
   /** The last lines the writer printed. */
+  @Override
   public String tail() {
     try {
       List<String> lines = Files.readAllLines(output);

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
 import dev.braid.examples.Examples;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,6 +43,24 @@ class ConformanceSuiteTest {
   }
 
   @Test
+  void aWriterAlreadyRunningIsJudgedWithoutStartingOrStoppingIt() throws Exception {
+    InetSocketAddress listen;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), free.getLocalPort());
+    }
+    Report r;
+    try (PinRoot pins = PinRoot.create();
+        WriterProcess running = WriterProcess.start(BRAID_WRITER + " --otlp-endpoint http://127.0.0.1:" + listen.getPort(), Examples.binary("shop"), pins.path(), "none")) {
+      r = ConformanceSuite.forRunningWriter(Examples.binary("shop"), pins.path(), listen).run();
+      assertThat(running.alive()).as("the suite left the writer running").isTrue();
+    }
+    assertThat(failed(r)).as(r.text()).isEmpty();
+    assertThat(r.checks()).extracting(CheckResult::clause).contains("1.1", "1.3", "3.1", "3.3", "3.4", "3.5").doesNotContain("2.1", "2.2", "2.4");
+    assertThat(r.notRun()).hasSize(3);
+    assertThat(r.text()).contains("not run: 3.5, 2.4: a writer that stops");
+  }
+
+  @Test
   void braidWithSampleTimeContextIsNoWriterAndTheSuiteSaysWhy() throws Exception {
     Report r = judge(BRAID_WRITER.replace("--mode writer", "--mode writer --ctx-source sample"));
     assertThat(failed(r)).as(r.text()).containsExactly("1.1 pinned at PIN/otel/traces_ctx_v1");
@@ -64,8 +85,11 @@ class ConformanceSuiteTest {
     Report r = judge(JAVA + " " + ForeignLayoutWriter.class.getName() + " {pin-path}");
     // A map of its own layout, met where traces_ctx_v1 is pinned, looks right to it: it never stops for 2.2.
     assertThat(failed(r)).as(r.text()).containsExactly("1.3 LRU hash, 16384 entries, key 8, value 24, flags 0",
+        "1.3 the value's BTF is struct {trace_id[16]; span_id[8]}",
         "2.2 a writer that meets a pin of another layout says what differs, stops, leaves the pin");
-    assertThat(r.checks()).filteredOn(c -> c.clause().equals("1.3") && !c.passed()).singleElement()
-        .satisfies(c -> assertThat(c.figure()).contains("value size"));
+    assertThat(r.checks()).filteredOn(c -> c.check().startsWith("LRU hash")).singleElement()
+        .satisfies(c -> assertThat(c.figure()).contains("value size 16 (want 24)", "type hash"));
+    assertThat(r.checks()).filteredOn(c -> c.check().startsWith("the value's BTF")).singleElement()
+        .satisfies(c -> assertThat(c.figure()).isEqualTo("the value's type is no struct"));
   }
 }
