@@ -85,13 +85,16 @@ final class ConformanceCommand implements Callable<Integer> {
 
   private Report judgeStartedWriter() throws Exception {
     Path shop = example("shop");
-    Path root = pinPath != null ? pinPath : Files.createTempDirectory(Path.of("/sys/fs/bpf"), "braid-conformance-");
-    RuntimeGate.requireRunnable(root);
+    if (pinPath == null) {
+      RuntimeGate.requireRunnable(TracesContextMap.DEFAULT_PIN_ROOT);
+    }
+    Path root = pinPath != null ? pinPath : Files.createTempDirectory(TracesContextMap.DEFAULT_PIN_ROOT, "braid-conformance-");
     try {
+      RuntimeGate.requireRunnable(root);
       return new ConformanceSuite(shop, root, subject.writerCommand).withProgress(ConformanceCommand::progress).run();
     } finally {
       if (pinPath == null) {
-        deleteTree(root); // the suite's own pin root, with the pin the writer left
+        ConformanceSuite.removeTree(root); // the suite's own pin root, with the pin the writer left
       }
     }
   }
@@ -156,13 +159,5 @@ final class ConformanceCommand implements Callable<Integer> {
       writer.close();
     }
     return 0;
-  }
-
-  private static void deleteTree(Path root) throws java.io.IOException {
-    try (var paths = Files.walk(root)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

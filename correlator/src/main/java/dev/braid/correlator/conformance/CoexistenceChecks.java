@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 final class CoexistenceChecks {
   /** 2.2: how soon a writer that meets an incompatible pin stops. */
   static final Duration INCOMPATIBLE_STOP = Duration.ofSeconds(20);
+  static final String SECOND_WRITER = "a second writer reuses the pin and writes into it";
   static final String INCOMPATIBLE = "a writer that meets a pin of another layout says what differs, stops, leaves the pin";
 
   private final Path workload;
@@ -46,22 +47,21 @@ final class CoexistenceChecks {
     try (ExampleService other = ExampleService.start(copy, "-addr", "127.0.0.1:0");
         WriterProcess second = WriterProcess.start(writerCommand, copy, pinRoot, receiver.endpoint())) {
       Optional<Seen> seen = probe.firstRequestSeen(map, other, second);
-      seen.ifPresent(s -> s.response().join());
+      seen.ifPresent(s -> PinProbe.answered(s.response()));
       int idNow = PinProbe.pinnedMapId(pin);
-      CheckResult reuses = CheckResult.of("2.1", "a second writer reuses the pin and writes into it", seen.isPresent() && idNow == mapId,
+      CheckResult reuses = CheckResult.of("2.1", SECOND_WRITER, seen.isPresent() && idNow == mapId,
           seen.isEmpty() ? "no entry for its process within " + PinProbe.READY.toSeconds() + " s; it said:\n" + second.tail()
               : idNow == mapId ? "map id " + mapId + " kept" : "the pin now holds map id " + idNow + ", not " + mapId);
       second.stop();
       long left = PinProbe.mostSeenWithin(PinProbe.WATCH, () -> PinProbe.entriesOf(map, other.pid()).size());
-      boolean firstWorks = probe.firstRequestSeen(map, shop, first).map(s -> s.response().join()).isPresent();
+      boolean firstWorks = probe.firstRequestSeen(map, shop, first).map(s -> PinProbe.answered(s.response())).isPresent();
       int idAfter = PinProbe.pinnedMapId(pin);
       CheckResult leaves = CheckResult.of("2.4", "when the second stops, the pin and the first writer's entries stay", firstWorks && idAfter == mapId && left == 0,
           (idAfter == mapId ? "map id kept" : "the pin holds map id " + idAfter + ", not " + mapId) + "; the first writer "
               + (firstWorks ? "still shows requests" : "shows requests no more") + "; " + left + " entries of the second's process left");
       return List.of(reuses, leaves);
     } finally {
-      Files.deleteIfExists(copy);
-      Files.deleteIfExists(dir);
+      deleteTree(dir);
     }
   }
 
@@ -72,26 +72,37 @@ final class CoexistenceChecks {
   CheckResult incompatiblePin(OtlpReceiver receiver) throws InterruptedException, IOException {
     progress.accept("starting the writer where a map of another layout is pinned");
     Path root = Files.createTempDirectory(pinRoot, "incompatible-");
-    Path foreignPin = TracesContextMap.pinPath(root);
-    Files.createDirectories(foreignPin.getParent());
-    Files.setAttribute(foreignPin.getParent(), "unix:mode", TracesContextMap.DIRECTORY_MODE);
-    int foreignId;
-    try (BpfMap foreign = BpfMap.create(TracesContextMap.TYPE, TracesContextMap.NAME, TracesContextMap.KEY_SIZE, 16, TracesContextMap.MAX_ENTRIES)) {
-      foreign.pin(foreignPin);
-      foreignId = foreign.info().id();
-    }
-    try (WriterProcess writer = WriterProcess.start(writerCommand, workload, root, receiver.endpoint())) {
-      boolean stopped = PinProbe.poll(INCOMPATIBLE_STOP, () -> !writer.alive());
-      String said = writer.tail();
-      boolean untouched = PinProbe.pinnedMapId(foreignPin) == foreignId;
-      boolean named = said.toLowerCase().contains("value");
-      return CheckResult.of("2.2", INCOMPATIBLE, stopped && named && untouched,
-          (stopped ? "stopped" : "still running after " + INCOMPATIBLE_STOP.toSeconds() + " s") + (named ? ", named the value size" : ", did not name the value size")
-              + (untouched ? ", pin untouched" : ", the pin was replaced or removed") + "; it said: " + lastLine(said));
+    try {
+      Path foreignPin = TracesContextMap.pinPath(root);
+      Files.createDirectories(foreignPin.getParent());
+      Files.setAttribute(foreignPin.getParent(), "unix:mode", TracesContextMap.DIRECTORY_MODE);
+      int foreignId;
+      try (BpfMap foreign = BpfMap.create(TracesContextMap.TYPE, TracesContextMap.NAME, TracesContextMap.KEY_SIZE, 16, TracesContextMap.MAX_ENTRIES)) {
+        foreign.pin(foreignPin);
+        foreignId = foreign.info().id();
+      }
+      try (WriterProcess writer = WriterProcess.start(writerCommand, workload, root, receiver.endpoint())) {
+        boolean stopped = PinProbe.poll(INCOMPATIBLE_STOP, () -> !writer.alive());
+        String said = writer.tail();
+        boolean untouched = PinProbe.pinnedMapId(foreignPin) == foreignId;
+        boolean named = said.toLowerCase().contains("value") && said.contains("16") && said.contains("24"); // the size it found and the one it wants
+        return CheckResult.of("2.2", INCOMPATIBLE, stopped && named && untouched,
+            (stopped ? "stopped" : "still running after " + INCOMPATIBLE_STOP.toSeconds() + " s") + (named ? ", named the value size" : ", did not name the value size (16, want 24)")
+                + (untouched ? ", pin untouched" : ", the pin was replaced or removed") + "; it said: " + lastLine(said));
+      }
     } finally {
-      Files.deleteIfExists(foreignPin);
-      Files.deleteIfExists(foreignPin.getParent());
-      Files.deleteIfExists(root);
+      deleteTree(root); // the foreign pin, and whatever the writer pinned next to it
+    }
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 

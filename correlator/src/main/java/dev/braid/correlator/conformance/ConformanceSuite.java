@@ -86,6 +86,11 @@ public final class ConformanceSuite {
     return new Report(subject(receiver), results, writerCommand.isPresent() ? List.of() : NOT_RUN_ON_A_RUNNING_WRITER);
   }
 
+  /** Removes a pin root the suite made, with whatever writers pinned in it. */
+  public static void removeTree(Path root) throws IOException {
+    CoexistenceChecks.deleteTree(root);
+  }
+
   /** Tells {@code progress} each step as it begins (the CLI prints them: a run takes half a minute). */
   public ConformanceSuite withProgress(Consumer<String> progress) {
     this.progress = progress;
@@ -109,7 +114,7 @@ public final class ConformanceSuite {
         }
       }
       if (writer.startedBySuite()) {
-        results.add(coexistence.incompatiblePin(receiver));
+        results.addAll(guarded("2.2", CoexistenceChecks.INCOMPATIBLE, () -> List.of(coexistence.incompatiblePin(receiver))));
       }
       return report(receiver);
     }
@@ -128,11 +133,11 @@ public final class ConformanceSuite {
       return;
     }
     entryChecks(shop, seen.get());
-    first.get().response().join();
+    PinProbe.answered(first.get().response());
     results.add(afterTheRequest(map, shop.pid(), first.get().trace()));
-    results.addAll(new ExactnessCheck(workload, pinRoot, probe, progress).run(map, writer, receiver));
+    results.addAll(guarded("3.1", ExactnessCheck.IN_REQUESTS, () -> new ExactnessCheck(workload, pinRoot, probe, progress).run(map, writer, receiver)));
     if (writer.startedBySuite()) {
-      results.addAll(coexistence.secondWriter(map, shop, writer, receiver));
+      results.addAll(guarded("2.1", CoexistenceChecks.SECOND_WRITER, () -> coexistence.secondWriter(map, shop, writer, receiver)));
     }
     results.add(processExitCleanup(map));
     if (writer instanceof WriterProcess started) {
@@ -148,6 +153,19 @@ public final class ConformanceSuite {
     results.add(CheckResult.of("3.5", "a stopped writer leaves no entry of the process",
         left == 0, left + " entries left" + (inTime ? "" : "; it did not stop within 30 s of SIGTERM")));
     results.add(CheckResult.of("2.4", "the pin outlives the writer", Files.exists(pin()), Files.exists(pin()) ? "still pinned" : "the pin is gone"));
+  }
+
+  /** A check that does more than read the pin: when it cannot run, it fails with the reason instead of ending the run. */
+  interface Check {
+    List<CheckResult> run() throws IOException, InterruptedException;
+  }
+
+  private static List<CheckResult> guarded(String clause, String check, Check c) throws InterruptedException {
+    try {
+      return c.run();
+    } catch (IOException | RuntimeException e) {
+      return List.of(CheckResult.fail(clause, check, "the check could not run: " + e));
+    }
   }
 
   private Path pin() {
@@ -181,6 +199,8 @@ public final class ConformanceSuite {
           && v.member("trace_id").filter(m -> m.offset() == 0).isPresent() && v.member("span_id").filter(m -> m.offset() == 16).isPresent()).isPresent();
       return CheckResult.of("1.3", check, right, value.map(v -> "struct " + v.name() + " {"
           + String.join(", ", v.members().stream().map(m -> m.name() + "@" + m.offset()).toList()) + "}, " + v.size() + " bytes").orElse("the value's type is no struct"));
+    } catch (RuntimeException e) {
+      return CheckResult.fail("1.3", check, "its BTF cannot be read: " + e.getMessage());
     }
   }
 

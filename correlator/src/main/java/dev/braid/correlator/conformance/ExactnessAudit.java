@@ -12,10 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.LongFunction;
 
@@ -26,8 +28,9 @@ import java.util.function.LongFunction;
  * must show nothing, or, on the same goroutine, the request's span around its handler (the writer
  * opens it before the handler runs and ends it after). Not judged: runtime code on the system stack,
  * which runs for a goroutine but is not its code, and {@code runtime.execute} before it sets
- * {@code m.curg}, where a writer may already show the goroutine it is switching in (3.2); these may
- * only not show a span that has ended.
+ * {@code m.curg}, where a writer may already show the goroutine it is switching in (3.2): the first
+ * may not show a span that has ended, the second only a request's span that still lasts. Nor are
+ * samples judged that show, or fall in, a request whose span the writer did not export.
  */
 final class ExactnessAudit {
   /** Slack for the writer's epoch timestamps, turned into monotonic time by another process. */
@@ -37,7 +40,15 @@ final class ExactnessAudit {
   record Request(long goid, String traceId, long startNanos, long endNanos) {}
 
   /** The span a writer exported for a request, in monotonic time. */
-  private record RequestSpan(Request request, TraceContext context, long startNanos, long endNanos) {}
+  private record RequestSpan(Request request, TraceContext context, long startNanos, long endNanos) {
+    boolean lasts(long t) {
+      return t >= startNanos - CLOCK_SLACK_NANOS && t <= endNanos + CLOCK_SLACK_NANOS;
+    }
+
+    boolean endedBefore(long t) {
+      return t > endNanos + CLOCK_SLACK_NANOS;
+    }
+  }
 
   /** Samples of one kind: right, wrong, stale (an ended span) and missing (no entry). */
   static final class Tally {
@@ -80,6 +91,7 @@ final class ExactnessAudit {
   private final Map<Long, NavigableMap<Long, Request>> requestsByGoroutine = new HashMap<>();
   private final Map<String, RequestSpan> spansByTrace = new HashMap<>();
   private final Map<TraceContext, RequestSpan> spansByContext = new HashMap<>();
+  private final Set<String> unexportedTraces = new HashSet<>();
   final Tally inRequests = new Tally();
   final Tally elsewhere = new Tally();
   long onSystemStack;
@@ -108,6 +120,7 @@ final class ExactnessAudit {
       ExportedSpan s = serverSpans.get(r.traceId());
       if (s == null) {
         requestsUnexported++;
+        unexportedTraces.add(r.traceId());
         continue;
       }
       RequestSpan span = new RequestSpan(r, new TraceContext(s.traceId(), s.spanId()),
@@ -132,7 +145,13 @@ final class ExactnessAudit {
   void judge(Sample s) {
     switch (s.running()) {
       case UNKNOWN -> unknownThread++;
-      case SYSTEM_STACK -> onSystemStack++;
+      case SYSTEM_STACK -> {
+        if (showsEndedSpan(s)) {
+          misjudged(elsewhere, s, "runtime code on the system stack");
+        } else {
+          onSystemStack++;
+        }
+      }
       case GOROUTINE, SCHEDULER -> {
         Optional<Request> request = s.running() == Running.GOROUTINE ? requestAt(s.goid(), s.monotonicNanos()) : Optional.empty();
         if (request.isPresent()) {
@@ -163,14 +182,17 @@ final class ExactnessAudit {
       elsewhere.right++;
       return;
     }
-    RequestSpan span = spansByContext.get(s.entry().get());
-    long t = s.monotonicNanos();
-    if (s.running() == Running.SCHEDULER && function(s).equals("runtime.execute") && (span == null || t <= span.endNanos() + CLOCK_SLACK_NANOS)) {
-      switchingIn++;
+    if (unexportedTraces.contains(s.entry().get().traceId())) {
+      samplesOfUnexported++; // a request's span the writer did not export: nothing to judge it by
       return;
     }
-    if (span != null && s.running() == Running.GOROUTINE && span.request().goid() == s.goid()
-        && t >= span.startNanos() - CLOCK_SLACK_NANOS && t <= span.endNanos() + CLOCK_SLACK_NANOS) {
+    RequestSpan span = spansByContext.get(s.entry().get());
+    boolean live = span != null && span.lasts(s.monotonicNanos());
+    if (s.running() == Running.SCHEDULER && live && function(s).equals("runtime.execute")) {
+      switchingIn++; // the goroutine it switches in may already show (3.2)
+      return;
+    }
+    if (live && s.running() == Running.GOROUTINE && span.request().goid() == s.goid()) {
       elsewhere.right++; // its own span, around the handler
     } else {
       misjudged(elsewhere, s, s.running() == Running.SCHEDULER ? "the scheduler" : "no request");
@@ -180,13 +202,17 @@ final class ExactnessAudit {
   /** An entry that is not the one expected: stale when it names a span that had ended, else wrong. */
   private void misjudged(Tally tally, Sample s, String where) {
     RequestSpan shown = spansByContext.get(s.entry().orElseThrow());
-    if (shown != null && s.monotonicNanos() > shown.endNanos() + CLOCK_SLACK_NANOS) {
+    if (shown != null && shown.endedBefore(s.monotonicNanos())) {
       tally.stale++;
       tally.bad(s, where + " showed request " + shown.request().traceId() + ", ended " + (s.monotonicNanos() - shown.endNanos()) / 1000 + " µs before", function(s));
     } else {
       tally.wrong++;
       tally.bad(s, where + " showed " + s.entry().get() + (shown == null ? " (no span the writer exported)" : " (request " + shown.request().traceId() + ")"), function(s));
     }
+  }
+
+  private boolean showsEndedSpan(Sample s) {
+    return s.entry().map(spansByContext::get).filter(span -> span.endedBefore(s.monotonicNanos())).isPresent();
   }
 
   private String function(Sample s) {

@@ -58,7 +58,7 @@ final class ExactnessCheck {
       if (traced.isEmpty()) {
         return List.of(CheckResult.fail("3.1", IN_REQUESTS, "the writer showed no entry for a second process of the binary"));
       }
-      traced.get().response().join();
+      PinProbe.answered(traced.get().response());
       List<ContextAuditor.Sample> samples = new ArrayList<>();
       long lost;
       try (ContextAuditor auditor = ContextAuditor.start(pinRoot, HZ, samples::add)) {
@@ -69,7 +69,8 @@ final class ExactnessCheck {
       }
       List<ExactnessAudit.Request> requests = ExactnessAudit.readTruth(truth);
       progress.accept("waiting for the writer to export the spans of " + requests.size() + " requests");
-      PinProbe.poll(EXPORT_WAIT, () -> exportedServerSpans(receiver) >= requests.size());
+      java.util.Set<String> traces = new java.util.HashSet<>(requests.stream().map(ExactnessAudit.Request::traceId).toList());
+      PinProbe.poll(EXPORT_WAIT, () -> exportedServerSpans(receiver, traces) >= traces.size());
       ExactnessAudit audit = new ExactnessAudit(requests, receiver.spans(), PinProbe.PARENT_ID, MonotonicClock.measure(),
           ProcessCode.of(workload, service.pid())::functionAt);
       samples.forEach(audit::judge);
@@ -78,14 +79,18 @@ final class ExactnessCheck {
               + " requests without an exported server span (" + audit.samplesOfUnexported + " samples not judged)" + refused(receiver) : "");
       return List.of(
           CheckResult.of("3.1", IN_REQUESTS, audit.inRequests.exact() && audit.inRequests.judged() >= MIN_SAMPLES,
-              "inside handlers: " + audit.inRequests + "; " + how).withCounts(audit.inRequests.counts()),
-          CheckResult.of("3.3", ELSEWHERE, audit.elsewhere.exact(),
-              "elsewhere: " + audit.elsewhere + "; not judged: runtime code on the system or signal stack " + audit.onSystemStack
+              tooFew(audit.inRequests) + "inside handlers: " + audit.inRequests + "; " + how).withCounts(audit.inRequests.counts()),
+          CheckResult.of("3.3", ELSEWHERE, audit.elsewhere.exact() && audit.elsewhere.judged() >= MIN_SAMPLES,
+              tooFew(audit.elsewhere) + "elsewhere: " + audit.elsewhere + "; not judged: runtime code on the system or signal stack " + audit.onSystemStack
                   + ", runtime.execute switching a goroutine in " + audit.switchingIn
                   + (audit.unknownThread > 0 ? ", thread unreadable: " + audit.unknownThread : "")).withCounts(elsewhereCounts(audit)));
     } finally {
       Files.deleteIfExists(truth);
     }
+  }
+
+  private static String tooFew(ExactnessAudit.Tally tally) {
+    return tally.judged() < MIN_SAMPLES ? "too few samples to judge (" + tally.judged() + " < " + MIN_SAMPLES + "); " : "";
   }
 
   private static Map<String, Long> elsewhereCounts(ExactnessAudit audit) {
@@ -96,8 +101,9 @@ final class ExactnessCheck {
     return counts;
   }
 
-  private static long exportedServerSpans(OtlpReceiver receiver) {
-    return receiver.spans().stream().filter(s -> s.parentSpanId().equals(PinProbe.PARENT_ID)).count();
+  /** How many of the audited requests' server spans have come (the receiver also has those of other checks). */
+  private static long exportedServerSpans(OtlpReceiver receiver, java.util.Set<String> traces) {
+    return receiver.spans().stream().filter(s -> s.parentSpanId().equals(PinProbe.PARENT_ID) && traces.contains(s.traceId())).map(OtlpReceiver.ExportedSpan::traceId).distinct().count();
   }
 
   private static String refused(OtlpReceiver receiver) {

@@ -2,6 +2,7 @@ package dev.braid.correlator.conformance;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
@@ -71,25 +72,37 @@ public final class OtlpReceiver implements AutoCloseable {
     try (exchange) {
       String type = String.valueOf(exchange.getRequestHeaders().getFirst("Content-Type"));
       if (!"POST".equals(exchange.getRequestMethod()) || !type.startsWith("application/x-protobuf")) {
-        String why = exchange.getRequestMethod() + " " + exchange.getRequestURI() + " with Content-Type " + type
-            + ": the suite's receiver takes OTLP/HTTP protobuf (OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)";
-        refused.add(why);
-        byte[] body = why.getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(415, body.length);
-        exchange.getResponseBody().write(body);
+        refuse(exchange, 415, exchange.getRequestMethod() + " " + exchange.getRequestURI() + " with Content-Type " + type
+            + ": the suite's receiver takes OTLP/HTTP protobuf (OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)");
         return;
       }
       byte[] body;
       try (InputStream in = "gzip".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Content-Encoding"))
           ? new GZIPInputStream(exchange.getRequestBody()) : exchange.getRequestBody()) {
         body = in.readAllBytes();
+      } catch (java.util.zip.ZipException e) {
+        refuse(exchange, 400, "POST " + exchange.getRequestURI() + ": Content-Encoding gzip, but not gzip (" + e.getMessage() + ")");
+        return;
       }
       if (exchange.getRequestURI().getPath().endsWith("/v1/traces")) {
-        keep(ExportTraceServiceRequest.parseFrom(body));
+        try {
+          keep(ExportTraceServiceRequest.parseFrom(body));
+        } catch (InvalidProtocolBufferException e) {
+          refuse(exchange, 400, "POST " + exchange.getRequestURI() + ": not an ExportTraceServiceRequest (" + e.getMessage() + ")");
+          return;
+        }
       }
       exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
       exchange.sendResponseHeaders(200, -1); // an empty Export*ServiceResponse: all accepted
     }
+  }
+
+  /** Answers {@code status} with why, and keeps why for the report. */
+  private void refuse(HttpExchange exchange, int status, String why) throws IOException {
+    refused.add(why);
+    byte[] body = why.getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(status, body.length);
+    exchange.getResponseBody().write(body);
   }
 
   private void keep(ExportTraceServiceRequest request) {

@@ -27,6 +27,8 @@ final class PinProbe {
   static final Duration READY = Duration.ofSeconds(60);
   /** How long the suite watches that something stays gone. */
   static final Duration WATCH = Duration.ofMillis(300);
+  /** No request of the suite's waits longer: a writer that stalls the service fails checks, not the run. */
+  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
   /** The span id of every traceparent the suite sends: the writer's server spans are its children. */
   static final String PARENT_ID = "b7ad6b7169203331";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -48,7 +50,7 @@ final class PinProbe {
     while (System.nanoTime() < deadline && writer.alive()) {
       String trace = newTraceId();
       CompletableFuture<HttpResponse<String>> response = slowRequest(service, trace, 400);
-      while (!response.isDone()) {
+      while (!response.isDone() && System.nanoTime() < deadline) {
         for (Entry e : entriesOf(map, service.pid())) {
           if (e.context().traceId().equals(trace)) {
             return Optional.of(new Seen(trace, e, response));
@@ -66,7 +68,13 @@ final class PinProbe {
 
   /** A request of {@code path} with a traceparent of {@code trace} and {@link #PARENT_ID}. */
   HttpRequest request(ExampleService service, String path, String trace) {
-    return HttpRequest.newBuilder(URI.create(service.url() + path)).header("traceparent", "00-" + trace + "-" + PARENT_ID + "-01").build();
+    return HttpRequest.newBuilder(URI.create(service.url() + path)).timeout(REQUEST_TIMEOUT)
+        .header("traceparent", "00-" + trace + "-" + PARENT_ID + "-01").build();
+  }
+
+  /** Waits for a response (its timeout bounds the wait); whether one came. */
+  static boolean answered(CompletableFuture<HttpResponse<String>> response) {
+    return response.handle((r, failure) -> failure == null).join();
   }
 
   HttpClient http() {

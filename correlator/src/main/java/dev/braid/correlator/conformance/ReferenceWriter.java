@@ -66,7 +66,12 @@ public final class ReferenceWriter implements AutoCloseable {
       }
       workers.sort(java.util.Comparator.comparingInt(Worker::number));
       ReferenceWriter writer = new ReferenceWriter(p, TracesContextMap.loadShared(OBJECT, pinRoot), workers);
-      writer.write();
+      try {
+        writer.write();
+      } catch (RuntimeException e) {
+        writer.close(); // deletes what it wrote, and stops the workload
+        throw e;
+      }
       return writer;
     } catch (IOException | RuntimeException e) {
       p.destroyForcibly();

@@ -2,10 +2,13 @@ package dev.braid.correlator.conformance;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,7 +35,8 @@ public final class WriterProcess implements Writer {
     String expanded = command.replace("{exe}", exe.toString()).replace("{pin-path}", pinRoot.toString()).replace("{otlp-endpoint}", otlpEndpoint);
     try {
       Path output = Files.createTempFile("braid-conformance-writer", ".log");
-      ProcessBuilder pb = new ProcessBuilder(List.of("sh", "-c", expanded)).redirectErrorStream(true).redirectOutput(output.toFile());
+      // A session of its own: what the writer starts stays in its process group, even if the shell exits first.
+      ProcessBuilder pb = new ProcessBuilder(List.of("setsid", "sh", "-c", expanded)).redirectErrorStream(true).redirectOutput(output.toFile());
       pb.environment().put("BRAID_CONFORMANCE_EXE", exe.toString());
       pb.environment().put("BRAID_CONFORMANCE_PIN_PATH", pinRoot.toString());
       pb.environment().put("OTEL_EXPORTER_OTLP_ENDPOINT", otlpEndpoint);
@@ -65,11 +69,12 @@ public final class WriterProcess implements Writer {
   }
 
   /**
-   * Stops it: SIGTERM to the shell and every process under it, then waits for all of them (a
+   * Stops it: SIGTERM to the shell and every process of its group, then waits for all of them (a
    * writer cleans up on its way out). True when they stopped in time; else they are killed.
    */
   public boolean stop() throws InterruptedException {
-    List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+    Set<ProcessHandle> tree = new LinkedHashSet<>(groupMembers());
+    tree.addAll(process.descendants().toList());
     tree.add(process.toHandle());
     tree.forEach(ProcessHandle::destroy);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_SECONDS);
@@ -85,9 +90,31 @@ public final class WriterProcess implements Writer {
     return stopped;
   }
 
+  /** The live processes of the writer's process group (setsid made the shell its leader). */
+  private List<ProcessHandle> groupMembers() {
+    String group = Long.toString(process.pid());
+    List<ProcessHandle> members = new ArrayList<>();
+    try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
+      for (Path dir : proc) {
+        try {
+          String stat = Files.readString(dir.resolve("stat"));
+          String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // state, ppid, pgrp, ...
+          if (after.length > 2 && after[2].equals(group)) {
+            ProcessHandle.of(Long.parseLong(dir.getFileName().toString())).ifPresent(members::add);
+          }
+        } catch (IOException e) {
+          // it exited meanwhile
+        }
+      }
+    } catch (IOException e) {
+      // no /proc: the shell and its descendants are all there is to stop
+    }
+    return members;
+  }
+
   @Override
   public void close() throws InterruptedException {
-    if (process.isAlive()) {
+    if (process.isAlive() || !groupMembers().isEmpty()) {
       stop();
     }
     try {

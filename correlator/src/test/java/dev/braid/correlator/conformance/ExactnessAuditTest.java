@@ -68,17 +68,23 @@ class ExactnessAuditTest {
 
   @Test
   void switchingInAndTheSystemStackAreNotJudgedUnlessTheSpanEnded() {
-    judge(Running.SCHEDULER, 0, 3_500_000, SECOND, EXECUTE_PC + 8); // execute, before m.curg is set
-    judge(Running.SCHEDULER, 0, 5 * MS, SECOND, EXECUTE_PC + 8); // but never a span that ended
-    judge(Running.SYSTEM_STACK, 7, 1_500_000, SECOND);
+    TraceContext unknown = new TraceContext("11111111111111111111111111111111", "2222222222222222");
+    judge(Running.SCHEDULER, 0, 3_500_000, SECOND, EXECUTE_PC + 8); // execute, before m.curg is set: a span that lasts
+    judge(Running.SCHEDULER, 0, 5 * MS, SECOND, EXECUTE_PC + 8); // but never a span that ended: stale
+    judge(Running.SCHEDULER, 0, 3_500_000, unknown, EXECUTE_PC + 8); // nor one nobody exported: wrong
+    judge(Running.SYSTEM_STACK, 7, 1_500_000, SECOND); // not judged
+    judge(Running.SYSTEM_STACK, 7, 5 * MS, FIRST); // unless it shows a span that ended: stale
     judge(Running.UNKNOWN, 0, 1_500_000, SECOND);
-    assertThat(List.of(audit.switchingIn, audit.onSystemStack, audit.unknownThread, audit.elsewhere.stale)).containsExactly(1L, 1L, 1L, 1L);
+    assertThat(List.of(audit.switchingIn, audit.onSystemStack, audit.unknownThread, audit.elsewhere.stale, audit.elsewhere.wrong))
+        .containsExactly(1L, 1L, 1L, 2L, 1L);
   }
 
   @Test
   void requestsWithoutAnExportedSpanAreCountedNotJudged() {
     ExactnessAudit unexported = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), MS, 2 * MS)), List.of(), PARENT, clock, pc -> Optional.empty());
-    unexported.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST)));
-    assertThat(List.of(unexported.requestsUnexported, unexported.samplesOfUnexported, unexported.inRequests.judged())).containsExactly(1L, 1L, 0L);
+    unexported.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // inside its handler
+    unexported.judge(new Sample(1, 2, 2_050_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // after it, showing its span
+    assertThat(List.of(unexported.requestsUnexported, unexported.samplesOfUnexported, unexported.inRequests.judged(), unexported.elsewhere.judged()))
+        .containsExactly(1L, 2L, 0L, 0L);
   }
 }
