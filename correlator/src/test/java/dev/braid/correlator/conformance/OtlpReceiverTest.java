@@ -1,0 +1,68 @@
+package dev.braid.correlator.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HexFormat;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+
+/** The suite's receiver keeps what an OTLP/HTTP exporter sends, and says why it refuses the rest. */
+class OtlpReceiverTest {
+  private static final HexFormat HEX = HexFormat.of();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private static byte[] export(String traceId, String spanId) {
+    Span span = Span.newBuilder().setTraceId(ByteString.copyFrom(HEX.parseHex(traceId))).setSpanId(ByteString.copyFrom(HEX.parseHex(spanId)))
+        .setParentSpanId(ByteString.copyFrom(HEX.parseHex(PinProbe.PARENT_ID))).setKind(Span.SpanKind.SPAN_KIND_SERVER)
+        .setStartTimeUnixNano(1_000).setEndTimeUnixNano(2_000).build();
+    return ExportTraceServiceRequest.newBuilder()
+        .addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(ScopeSpans.newBuilder().addSpans(span))).build().toByteArray();
+  }
+
+  private int post(OtlpReceiver receiver, String type, String encoding, byte[] body) throws Exception {
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(receiver.endpoint() + "/v1/traces")).header("Content-Type", type)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (encoding != null) {
+      req.header("Content-Encoding", encoding);
+    }
+    return http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  @Test
+  void keepsProtobufSpansPlainAndGzipped() throws Exception {
+    ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(zipped)) {
+      gz.write(export("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8"));
+    }
+    try (OtlpReceiver receiver = OtlpReceiver.start()) {
+      assertThat(post(receiver, "application/x-protobuf", null, export("0af7651916cd43dd8448eb211c80319c", "00f067aa0ba902b7"))).isEqualTo(200);
+      assertThat(post(receiver, "application/x-protobuf", "gzip", zipped.toByteArray())).isEqualTo(200);
+      assertThat(receiver.spans()).containsExactly(
+          new OtlpReceiver.ExportedSpan("0af7651916cd43dd8448eb211c80319c", "00f067aa0ba902b7", PinProbe.PARENT_ID, Span.SpanKind.SPAN_KIND_SERVER, 1_000, 2_000),
+          new OtlpReceiver.ExportedSpan("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8", PinProbe.PARENT_ID, Span.SpanKind.SPAN_KIND_SERVER, 1_000, 2_000));
+      assertThat(receiver.refused()).isEmpty();
+    }
+  }
+
+  @Test
+  void refusesJsonAndBrokenBodiesAndSaysWhy() throws Exception {
+    try (OtlpReceiver receiver = OtlpReceiver.start()) {
+      assertThat(post(receiver, "application/json", null, "{}".getBytes())).isEqualTo(415);
+      assertThat(post(receiver, "application/x-protobuf", "gzip", new byte[] {1, 2, 3})).isEqualTo(400);
+      assertThat(post(receiver, "application/x-protobuf", null, new byte[] {(byte) 0xff, (byte) 0xff})).isEqualTo(400);
+      assertThat(receiver.spans()).isEmpty();
+      assertThat(receiver.refused()).hasSize(3);
+      assertThat(receiver.refused().getFirst()).contains("application/json", "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
+    }
+  }
+}
