@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "braid",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT, // --help and --version on every subcommand too
     version = "braid 0.1.0",
     description = "Makes CPU profiles and traces of unmodified Go programs point at each other (traces_ctx_v1).",
     subcommands = {RunCommand.class, DemoCommand.class, DoctorCommand.class, ConformanceCommand.class})

@@ -19,14 +19,14 @@ import picocli.CommandLine.Option;
 @Command(
     name = "conformance",
     description = {
-      "Judges a writer of traces_ctx_v1 against spec/traces_ctx_v1.md: starts the example Go service 'shop',",
-      "starts the writer for it (--writer-cmd; {exe}, {pin-path} and {otlp-endpoint} are replaced), checks the pin",
-      "while requests run, end, and a process dies, audits every entry at 10 kHz against the spans the writer",
-      "exports to the suite's OTLP/HTTP receiver, starts a second writer and meets the writer with a foreign pin.",
-      "Prints a report; exit 0 when all pass.",
-      "With --reference-writer it is a writer for judging readers instead: known contexts on known threads."
-    })
-final class ConformanceCommand implements Callable<Integer> {
+      "Judges a writer of traces_ctx_v1 against spec/traces_ctx_v1.md. It runs the example Go service 'shop' under the"
+          + " writer (--writer-cmd; {exe}, {pin-path} and {otlp-endpoint} are replaced), checks the pin while requests run and"
+          + " end and a process dies, audits every entry at 10 kHz against the spans the writer exports to the suite's"
+          + " OTLP/HTTP receiver, starts a second writer, meets the writer with a foreign pin, and stops it.",
+      "Prints a report (text, and JSON with --json); exit 0 when all pass. --running-writer judges a writer already running;"
+          + " --reference-writer is a writer instead, with known contexts on known threads, for judging readers.",
+      ""
+    })final class ConformanceCommand implements Callable<Integer> {
   @ArgGroup(multiplicity = "1")
   Subject subject;
 
