@@ -100,11 +100,12 @@ import picocli.CommandLine.Option;
   }
 
   private Report judgeRunningWriter() throws Exception {
+    Path shop = (examples != null ? examples : Examples.bin()).resolve("shop");
     if (exe == null) {
-      throw new UsageException("--running-writer needs --exe: copy " + example("shop") + " to where the running writer looks, and name that copy");
+      throw new UsageException("--running-writer needs --exe: copy " + shop + " to where the running writer looks, and name that copy");
     }
     if (!Files.isExecutable(exe)) {
-      throw new UsageException(exe + " is not an executable file: copy " + example("shop") + " there");
+      throw new UsageException(exe + " is not an executable file: copy " + shop + " there");
     }
     Path root = pinPath != null ? pinPath : TracesContextMap.DEFAULT_PIN_ROOT;
     if (!Files.exists(TracesContextMap.pinPath(root))) {

@@ -55,6 +55,22 @@ class CliTest {
   }
 
   @Test
+  void everyCommandHasHelp() throws Exception {
+    for (String command : new String[] {"run", "demo", "doctor", "conformance"}) {
+      Result r = run(braid(command, "--help"));
+      assertThat(r.exit()).as(command + " --help").isZero();
+      assertThat(r.stdout()).as(command + " --help").startsWith("Usage: braid " + command).contains("-h, --help");
+    }
+  }
+
+  @Test
+  void conformanceWithARunningWriterButNoExeSaysWhatToCopy() throws Exception {
+    Result r = run(braid("conformance", "--running-writer"));
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.stderr()).contains("braid: --running-writer needs --exe: copy ").contains("/shop to where the running writer looks");
+  }
+
+  @Test
   void aMissingExecutableIsExit2WithItsName(@TempDir Path out) throws Exception {
     Result r = run(braid("run", "--exe", "/nonexistent/shop", "--out", out.toString(), "--duration", "1s"));
     assertThat(r.exit()).isEqualTo(2);
@@ -156,8 +172,8 @@ class CliTest {
       HttpRequest req =
           HttpRequest.newBuilder(URI.create(shop.url() + "/search?ms=2")).header("traceparent", "00-" + TRACE_ID + "-b7ad6b7169203331-01").build();
       assertThat(http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
-      // A request still in flight when braid stops: its thread shows its span right then.
-      var slow = http.sendAsync(HttpRequest.newBuilder(URI.create(shop.url() + "/checkout?ms=1500")).build(), HttpResponse.BodyHandlers.ofString());
+      // A request still in flight when braid stops (4 s leaves a slow start and stop room): its thread shows its span right then.
+      var slow = http.sendAsync(HttpRequest.newBuilder(URI.create(shop.url() + "/checkout?ms=4000")).build(), HttpResponse.BodyHandlers.ofString());
       try (BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
         for (int i = 0; i < 200 && pinned.keys().stream().noneMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid()); i++) {
           Thread.sleep(5);
