@@ -26,13 +26,16 @@ import java.util.function.LongFunction;
  * goroutine and when (shop's {@code -truth} log), and the server span the writer exported for
  * each. A sample of a goroutine inside a handler must show that request's span; any other sample
  * must show nothing, or, on the same goroutine, the request's span around its handler (the writer
- * opens it before the handler runs and ends it after). Not judged: runtime code on the system stack,
- * which runs for a goroutine but is not its code, and {@code runtime.execute} before it sets
+ * opens it before the handler runs and ends it after). Not judged: runtime code on the system or
+ * signal stack (or on the signal path into it), which runs for a goroutine but is not its code, and {@code runtime.execute} before it sets
  * {@code m.curg}, where a writer may already show the goroutine it is switching in (3.2): the first
  * may not show a span that has ended, the second only a request's span that still lasts. Nor are
  * samples judged that show, or fall in, a request whose span the writer did not export.
  */
 final class ExactnessAudit {
+  /** The runtime's signal entry, before (and around) the switch to the signal stack. */
+  private static final List<String> SIGNAL_PATH = List.of("runtime.sigtramp", "runtime.cgoSigtramp", "runtime.sigreturn", "runtime.sigfwdgo", "runtime.adjustSignalStack");
+
   /** Slack for the writer's epoch timestamps, turned into monotonic time by another process. */
   static final long CLOCK_SLACK_NANOS = 250_000;
 
@@ -143,7 +146,8 @@ final class ExactnessAudit {
   }
 
   void judge(Sample s) {
-    switch (s.running()) {
+    Running running = s.running() == Running.SCHEDULER && onSignalPath(s) ? Running.SYSTEM_STACK : s.running();
+    switch (running) {
       case UNKNOWN -> unknownThread++;
       case SYSTEM_STACK -> {
         if (showsEndedSpan(s)) {
@@ -209,6 +213,15 @@ final class ExactnessAudit {
       tally.wrong++;
       tally.bad(s, where + " showed " + s.entry().get() + (shown == null ? " (no span the writer exported)" : " (request " + shown.request().traceId() + ")"), function(s));
     }
+  }
+
+  /**
+   * The signal trampoline runs on the interrupted g until the handler switches to gsignal: a
+   * signal that interrupts execute's switch-in looks like the scheduler, but it is the signal path.
+   */
+  private boolean onSignalPath(Sample s) {
+    String f = function(s);
+    return SIGNAL_PATH.stream().anyMatch(f::startsWith);
   }
 
   private boolean showsEndedSpan(Sample s) {

@@ -20,6 +20,8 @@ class ExactnessAuditTest {
   private static final long MS = 1_000_000;
   private static final long EXECUTE_PC = 0x1000;
   private static final GoFunction EXECUTE = new GoFunction("runtime.execute", EXECUTE_PC, EXECUTE_PC + 0x100);
+  private static final long SIGTRAMP_PC = 0x2000;
+  private static final GoFunction SIGTRAMP = new GoFunction("runtime.cgoSigtramp", SIGTRAMP_PC, SIGTRAMP_PC + 0x100);
   private static final TraceContext FIRST = new TraceContext("0af7651916cd43dd8448eb211c80319c", "00f067aa0ba902b7");
   private static final TraceContext SECOND = new TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8");
 
@@ -29,7 +31,7 @@ class ExactnessAuditTest {
       List.of(new Request(7, FIRST.traceId(), 1 * MS, 2 * MS), new Request(8, SECOND.traceId(), 3 * MS, 4 * MS)),
       List.of(span(FIRST, 900_000, 2_100_000), span(SECOND, 2_900_000, 4_100_000),
           new ExportedSpan(FIRST.traceId(), "1111111111111111", FIRST.spanId(), SpanKind.SPAN_KIND_INTERNAL, 0, 0)),
-      PARENT, clock, pc -> EXECUTE.contains(pc) ? Optional.of(EXECUTE) : Optional.empty());
+      PARENT, clock, pc -> Optional.of(EXECUTE).filter(f -> f.contains(pc)).or(() -> Optional.of(SIGTRAMP).filter(f -> f.contains(pc))));
 
   private ExportedSpan span(TraceContext c, long startMono, long endMono) {
     return new ExportedSpan(c.traceId(), c.spanId(), PARENT, SpanKind.SPAN_KIND_SERVER, clock.toEpochNanos(startMono), clock.toEpochNanos(endMono));
@@ -75,8 +77,10 @@ class ExactnessAuditTest {
     judge(Running.SYSTEM_STACK, 7, 1_500_000, SECOND); // not judged
     judge(Running.SYSTEM_STACK, 7, 5 * MS, FIRST); // unless it shows a span that ended: stale
     judge(Running.UNKNOWN, 0, 1_500_000, SECOND);
+    judge(Running.SCHEDULER, 0, 3_500_000, SECOND, SIGTRAMP_PC + 4); // a signal on g0 before the switch to gsignal: the signal path
+    judge(Running.SCHEDULER, 0, 5 * MS, FIRST, SIGTRAMP_PC + 4); // which may not show an ended span either: stale
     assertThat(List.of(audit.switchingIn, audit.onSystemStack, audit.unknownThread, audit.elsewhere.stale, audit.elsewhere.wrong))
-        .containsExactly(1L, 1L, 1L, 2L, 1L);
+        .containsExactly(1L, 2L, 1L, 3L, 1L);
   }
 
   @Test
