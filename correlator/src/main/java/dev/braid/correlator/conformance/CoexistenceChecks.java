@@ -61,7 +61,7 @@ final class CoexistenceChecks {
               + (firstWorks ? "still shows requests" : "shows requests no more") + "; " + left + " entries of the second's process left");
       return List.of(reuses, leaves);
     } finally {
-      deleteTree(dir);
+      ConformanceSuite.removeTree(dir);
     }
   }
 
@@ -91,18 +91,7 @@ final class CoexistenceChecks {
                 + (untouched ? ", pin untouched" : ", the pin was replaced or removed") + "; it said: " + lastLine(said));
       }
     } finally {
-      deleteTree(root); // the foreign pin, and whatever the writer pinned next to it
-    }
-  }
-
-  static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (var paths = Files.walk(root)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+      ConformanceSuite.removeTree(root); // the foreign pin, and whatever the writer pinned next to it
     }
   }
 

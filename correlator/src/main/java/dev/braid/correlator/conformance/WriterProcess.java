@@ -2,10 +2,8 @@ package dev.braid.correlator.conformance;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -93,23 +91,18 @@ public final class WriterProcess implements Writer {
   /** The live processes of the writer's process group (setsid made the shell its leader). */
   private List<ProcessHandle> groupMembers() {
     String group = Long.toString(process.pid());
-    List<ProcessHandle> members = new ArrayList<>();
-    try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
-      for (Path dir : proc) {
-        try {
-          String stat = Files.readString(dir.resolve("stat"));
-          String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // state, ppid, pgrp, ...
-          if (after.length > 2 && after[2].equals(group)) {
-            ProcessHandle.of(Long.parseLong(dir.getFileName().toString())).ifPresent(members::add);
-          }
-        } catch (IOException e) {
-          // it exited meanwhile
-        }
-      }
+    return ProcessHandle.allProcesses().filter(p -> group.equals(processGroup(p.pid()))).toList();
+  }
+
+  /** The process group in /proc/PID/stat (after "pid (comm) state ppid"), or "" once it has gone. */
+  private static String processGroup(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return after.length > 2 ? after[2] : "";
     } catch (IOException e) {
-      // no /proc: the shell and its descendants are all there is to stop
+      return "";
     }
-    return members;
   }
 
   @Override
