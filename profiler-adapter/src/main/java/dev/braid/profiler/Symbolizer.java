@@ -61,8 +61,10 @@ public final class Symbolizer implements AutoCloseable {
     long[] user = sample.userStack();
     Map<Long, Frame> cache = frames.computeIfAbsent(sample.pid(), p -> new HashMap<>());
     for (int i = 0; i < user.length; i++) {
-      // Callers' PCs are return addresses: the call itself is the byte before.
-      Frame frame = userFrame(cache, sample.pid(), user[i], i == 0 && kernel.length == 0);
+      // Callers' PCs are return addresses: the call itself is the byte before. The first is the
+      // thread's user-mode PC, exact also when the sample came in the kernel: the instruction an
+      // interrupt or fault stopped at (ip - 1 could be another line, or the previous function).
+      Frame frame = userFrame(cache, sample.pid(), user[i], i == 0);
       stack.add(frame.location());
       if (i == 0 && frame.framelessGo() && sample.userSpWord() != 0 && (user.length == 1 || user[1] != sample.userSpWord())) {
         // The walk follows frame pointers, which a Go function without a frame does not set up:

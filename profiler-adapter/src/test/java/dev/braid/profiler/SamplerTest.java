@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.braid.bpf.BpfMap;
 import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.TracesContextMap;
+import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
 import dev.braid.examples.ExampleService;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -42,21 +44,22 @@ class SamplerTest {
         written.put(tid, c);
       }
       sampler.addProcess(shop.pid()); // only now: every sample of phase 1 must see the entries
-      Thread.sleep(700);
+      assertThat(Sampling.until(sampler, samples, all -> all.size() >= 100)).as("100 samples within %s", Sampling.LIMIT).isTrue();
       // Phase 2: no thread has one.
       long clearing = System.nanoTime(); // CLOCK_MONOTONIC, the clock of the samples' times
       for (int tid : written.keySet()) {
         ctx.delete(TracesContextMap.key(shop.pid(), tid));
       }
       long cleared = System.nanoTime();
-      Thread.sleep(700);
+      assertThat(Sampling.until(sampler, samples, all -> all.stream().filter(s -> s.monotonicNanos() > cleared).count() >= 100))
+          .as("100 samples after the entries were deleted, within %s", Sampling.LIMIT).isTrue();
       sampler.detach();
       sampler.drain();
 
       List<StackSample> before = samples.stream().filter(s -> s.monotonicNanos() < clearing).toList();
       List<StackSample> after = samples.stream().filter(s -> s.monotonicNanos() > cleared).toList();
-      assertThat(before).hasSizeGreaterThan(100);
-      assertThat(after).hasSizeGreaterThan(100);
+      Figures.record("samples with entries", before.size(), ">= 100, sampled until then");
+      Figures.record("samples without", after.size(), ">= 100, sampled until then");
       assertThat(samples).allSatisfy(s -> assertThat(s.pid()).isEqualTo(shop.pid()));
       // Threads the runtime started after phase 1 began have no entry, like any thread without one.
       for (StackSample s : before) {
@@ -77,16 +80,15 @@ class SamplerTest {
         Sampler sampler = Sampler.start(pins.path(), 499, false, samples::add);
         Symbolizer symbolizer = new Symbolizer()) {
       sampler.addProcess(shop.pid());
-      Thread.sleep(1500);
+      List<List<Location>> stacks = new ArrayList<>();
+      Predicate<List<Location>> inSpinner = st -> st.stream().flatMap(l -> l.lines().stream()).anyMatch(l -> l.function().equals("main.compactIndex"));
+      // The goroutine spins all the time: sampled until 100 of its samples came.
+      boolean enough = Sampling.until(sampler, samples, all -> {
+        all.subList(stacks.size(), all.size()).forEach(s -> stacks.add(symbolizer.symbolize(s)));
+        return stacks.stream().filter(inSpinner).count() >= 100;
+      });
+      assertThat(enough).as("100 samples in main.compactIndex within %s (of %d)", Sampling.LIMIT, stacks.size()).isTrue();
       sampler.detach();
-      sampler.drain();
-      List<List<Location>> stacks = samples.stream().map(symbolizer::symbolize).toList();
-      long inSpinner =
-          stacks.stream()
-              .filter(st -> st.stream().flatMap(l -> l.lines().stream()).anyMatch(l -> l.function().equals("main.compactIndex")))
-              .count();
-      // One goroutine spins all the time: most samples are in it.
-      assertThat(inSpinner).isGreaterThan(samples.size() / 2);
       Location frame =
           stacks.stream()
               .flatMap(List::stream)
