@@ -128,7 +128,10 @@ class DaemonModesTest {
     List<String> seen = new ArrayList<>();
     for (JsonNode dump : observed) {
       for (JsonNode entry : dump) {
-        seen.add(spanIdOf(entry));
+        // An entry the writer deleted between bpftool's walk of the keys and its lookup has an error for a value.
+        if (!entry.path("value").has("error")) {
+          seen.add(spanIdOf(entry));
+        }
       }
     }
     assertThat(seen).as("entries another profiler would have read").isNotEmpty();
