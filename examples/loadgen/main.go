@@ -14,8 +14,11 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -36,6 +39,7 @@ func main() {
 	concurrency := flag.Int("c", 2, "concurrent clients")
 	duration := flag.Duration("d", 10*time.Second, "how long to send")
 	count := flag.Int("n", 0, "stop after this many requests in all (0: only -d counts)")
+	// SIGTERM or SIGINT ends the load early, as -d would: requests in flight are answered and recorded.
 	withParent := flag.Bool("traceparent", true, "send a traceparent header with each request")
 	out := flag.String("out", "", "file for the JSON-lines record (default: none)")
 	replyHeader := flag.String("reply-header", "", "a response header to record as the request's reply")
@@ -45,6 +49,10 @@ func main() {
 	records := make(chan Record, 1024)
 	var sent sync.WaitGroup
 	deadline := time.Now().Add(*duration)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+	var stopped atomic.Bool
+	go func() { <-stop; stopped.Store(true) }()
 	var budget chan struct{}
 	if *count > 0 {
 		budget = make(chan struct{}, *count)
@@ -60,7 +68,7 @@ func main() {
 		go func(c int) {
 			defer sent.Done()
 			client := &http.Client{Timeout: 30 * time.Second}
-			for i := c; time.Now().Before(deadline); i++ {
+			for i := c; time.Now().Before(deadline) && !stopped.Load(); i++ {
 				if budget != nil {
 					if _, ok := <-budget; !ok {
 						return

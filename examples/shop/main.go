@@ -18,6 +18,8 @@
 //	GET /dispatch, /receive hand a request's trace id to another request over a channel
 //	GET /pool?items=N       /api/cart priced on a worker pool, 50 items a job (handoff.go)
 //	GET /limited?ms=N       burns N ms in priceCart, at most two requests at a time (a chan struct{} semaphore)
+//	GET /hold?key=K         burns in holdBurn until /release?key=K comes (at most a minute): a request
+//	                        that lasts exactly as long as a test needs (hold.go)
 //
 // With -spinners K it also runs K goroutines that burn CPU in compactIndex
 // forever without serving any request: no sample of theirs may carry a span.
@@ -129,6 +131,10 @@ func main() {
 		}()
 		fmt.Fprintln(w, "spawned")
 	})
+
+	holds := newHolds()
+	mux.HandleFunc("/hold", holds.hold)
+	mux.HandleFunc("/release", holds.release)
 
 	mux.HandleFunc("/dispatch", paths.dispatch)
 	mux.HandleFunc("/receive", paths.receive)

@@ -35,21 +35,33 @@ public final class Collector implements AutoCloseable {
     this.httpPort = httpPort;
   }
 
-  /** Builds the collector if needed and starts it in a new temporary directory. */
+  /**
+   * Builds the collector if needed and starts it in a new temporary directory, on ports that were
+   * free a moment before: when another process took one meanwhile, it tries again on others.
+   */
   public static Collector start() {
-    try {
-      Path dir = Files.createTempDirectory("braid-collector");
-      Collector c = new Collector(binary(), dir, freePort(), freePort());
-      String config =
-          Files.readString(source().resolve("config.yaml"))
-              .replace("@GRPC_PORT@", Integer.toString(c.grpcPort))
-              .replace("@HTTP_PORT@", Integer.toString(c.httpPort))
-              .replace("@OUT@", dir.toString());
-      Files.writeString(dir.resolve("config.yaml"), config);
-      c.startAgain();
-      return c;
-    } catch (IOException e) {
-      throw new UncheckedIOException("starting the collector", e);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        Path dir = Files.createTempDirectory("braid-collector");
+        Collector c = new Collector(binary(), dir, freePort(), freePort());
+        String config =
+            Files.readString(source().resolve("config.yaml"))
+                .replace("@GRPC_PORT@", Integer.toString(c.grpcPort))
+                .replace("@HTTP_PORT@", Integer.toString(c.httpPort))
+                .replace("@OUT@", dir.toString());
+        Files.writeString(dir.resolve("config.yaml"), config);
+        try {
+          c.startAgain();
+        } catch (IllegalStateException e) {
+          if (attempt < 3 && Files.readString(c.log()).contains("address already in use")) {
+            continue;
+          }
+          throw e;
+        }
+        return c;
+      } catch (IOException e) {
+        throw new UncheckedIOException("starting the collector", e);
+      }
     }
   }
 
@@ -121,16 +133,16 @@ public final class Collector implements AutoCloseable {
     }
   }
 
-  /** The lines the file exporter wrote, once it has flushed (it does every 100 ms). */
+  /**
+   * The lines the file exporter wrote. The collector is stopped first (if it runs): on SIGTERM it
+   * exports what its pipelines hold and flushes its files, so nothing it accepted is missing.
+   */
   public List<String> lines(Path file) {
+    stop();
     try {
-      Thread.sleep(300);
       return Files.exists(file) ? Files.readAllLines(file) : List.of();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 

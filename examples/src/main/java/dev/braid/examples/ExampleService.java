@@ -29,7 +29,7 @@ public final class ExampleService implements AutoCloseable {
     return new ExampleService(s.process, s.address.substring("listening on ".length()).strip());
   }
 
-  /** Starts a program that is no server, once it has printed a first line starting with {@code ready}. */
+  /** Starts a program that is no server, once it has printed a line starting with {@code ready} (the lines before are skipped). */
   public static ExampleService startUntil(Path binary, String ready, String... args) {
     List<String> command = new ArrayList<>();
     command.add(binary.toString());
@@ -38,9 +38,13 @@ public final class ExampleService implements AutoCloseable {
       Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       String line = out.readLine();
-      if (line == null || !line.startsWith(ready)) {
+      String first = line;
+      while (line != null && !line.startsWith(ready)) {
+        line = out.readLine();
+      }
+      if (line == null) {
         p.destroyForcibly();
-        throw new IllegalStateException(binary + " did not start; it said: " + line);
+        throw new IllegalStateException(binary + " did not start; it said: " + first);
       }
       return new ExampleService(p, line);
     } catch (IOException e) {
