@@ -6,9 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.testing.Commands;
+import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
+import dev.braid.bpf.testing.Wait;
 import dev.braid.correlator.groundtruth.Attribution;
+import dev.braid.correlator.groundtruth.Goal;
 import dev.braid.correlator.groundtruth.TracedRun;
 import dev.braid.examples.ExampleService;
 import dev.braid.examples.Examples;
@@ -23,6 +26,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -42,17 +47,18 @@ class DaemonModesTest {
 
   /**
    * The test is the writer: it pins traces_ctx_v1 with bpftool and writes, with bpftool, one
-   * entry per thread of a busy Go process. Every sample braid takes of a thread must carry exactly
-   * that thread's entry; braid must leave the writer's entries and pin alone.
+   * entry per thread of a busy Go process (examples/pinned: workers locked to threads they
+   * announce). Every sample braid takes of a thread must carry exactly that thread's entry; braid
+   * must leave the writer's entries and pin alone.
    */
   @Test
   void aReaderStampsEachSampleWithTheEntryAnotherWriterWroteForItsThread() throws Exception {
     try (PinRoot pins = PinRoot.create();
-        ExampleService busy = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0", "-spinners", "2")) {
+        ExampleService busy = ExampleService.startUntil(Examples.binary("pinned"), "ready")) {
       Path pin = pins.path().resolve("otel").resolve("traces_ctx_v1");
       Files.createDirectories(pin.getParent(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       Commands.run(List.of("bpftool", "map", "create", pin.toString(), "type", "lru_hash", "key", "8", "value", "24", "entries", "16384", "name", "traces_ctx_v1"));
-      Thread.sleep(300); // the spinners are running on their threads
+      // Every thread the process has once its workers are running (threads the runtime starts later have none).
       Map<Integer, TraceContext> written = new HashMap<>();
       for (int tid : threads(busy.pid())) {
         TraceContext ctx = contextOf(tid);
@@ -64,14 +70,15 @@ class DaemonModesTest {
         Commands.run(update);
       }
 
-      List<Batch> batches = new ArrayList<>();
+      List<Batch> batches = new CopyOnWriteArrayList<>();
       DaemonConfig config =
           DaemonConfig.builder(out, pins.path()).mode(DaemonConfig.Mode.READER).pids(Set.of(busy.pid())).sampleHz(499).flushInterval(Duration.ofSeconds(1)).build();
       try (Daemon daemon = Daemon.start(config, batches::add)) {
-        Thread.sleep(3000);
+        assertThat(Wait.until(Duration.ofMinutes(1), Duration.ofMillis(100), () -> samplesOf(batches).stream().filter(s -> written.containsKey(s.tid())).count() >= 400))
+            .as("400 samples of threads with an entry, within a minute").isTrue();
       }
-      List<ProfiledSample> samples = batches.stream().flatMap(b -> b.samples().stream()).toList();
-      assertThat(samples).as("samples of the busy process").hasSizeGreaterThan(500);
+      List<ProfiledSample> samples = samplesOf(batches);
+      Figures.atLeast("samples of threads with an entry", samples.stream().filter(s -> written.containsKey(s.tid())).count(), 400);
       assertThat(samples).allSatisfy(s -> assertThat(s.process().pid()).isEqualTo(busy.pid()));
       for (ProfiledSample s : samples) {
         TraceContext expected = written.get(s.tid());
@@ -82,7 +89,6 @@ class DaemonModesTest {
           assertThat(s.span()).isEmpty(); // braid never saw that writer's spans
         }
       }
-      assertThat(samples).filteredOn(s -> written.containsKey(s.tid())).hasSizeGreaterThan(400);
 
       // The writer's pin and entries are as it left them.
       String dump = Commands.run(List.of("bpftool", "-j", "map", "dump", "pinned", pin.toString()));
@@ -96,6 +102,10 @@ class DaemonModesTest {
     }
   }
 
+  private static List<ProfiledSample> samplesOf(List<Batch> batches) {
+    return batches.stream().flatMap(b -> b.samples().stream()).toList();
+  }
+
   /**
    * Writer mode keeps traces_ctx_v1 and exports spans, and samples nothing: no perf events, no
    * profiles. The test reads the map itself (bpftool) while the load runs: what it finds names
@@ -103,39 +113,43 @@ class DaemonModesTest {
    */
   @Test
   void aWriterKeepsTheMapForAnotherProfilerAndSamplesNothing() throws Exception {
-    List<JsonNode> observed = new ArrayList<>();
+    List<JsonNode> entries = new CopyOnWriteArrayList<>();
+    AtomicBoolean dumped = new AtomicBoolean();
     TracedRun run =
         TracedRun.run(
             List.of(TracedRun.Service.shop(Examples.binary("shop"))),
-            new TracedRun.Load("shop", "/checkout?ms=20", Duration.ofSeconds(3), 2),
+            // The load goes on until the test has read 20 entries of the map (at most a minute).
+            new TracedRun.Load("shop", "/checkout?ms=20", Duration.ofSeconds(3), 2).until(new Goal("20 entries read", b -> dumped.get())),
             c -> c.withMode(DaemonConfig.Mode.WRITER),
-            () -> {
-              for (int i = 0; i < 20; i++) {
-                Path pin = pinOfTheRun();
-                try {
-                  observed.add(JSON.readTree(Commands.run(List.of("bpftool", "-j", "map", "dump", "pinned", pin.toString()))));
-                  Thread.sleep(100);
-                } catch (IOException | InterruptedException e) {
-                  throw new IllegalStateException(e);
+            daemon -> {
+              Path pin = pinOfTheRun();
+              Wait.until(Duration.ofMinutes(1), Duration.ofMillis(100), () -> {
+                for (JsonNode entry : readJson(Commands.run(List.of("bpftool", "-j", "map", "dump", "pinned", pin.toString())))) {
+                  // An entry the writer deleted between bpftool's walk of the keys and its lookup has an error for a value.
+                  if (!entry.path("value").has("error")) {
+                    entries.add(entry);
+                  }
                 }
-              }
+                return entries.size() >= 20;
+              });
+              dumped.set(true);
             });
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
     assertThat(run.samples()).isEmpty();
     assertThat(run.outputDir().resolve("profiles.jsonl")).doesNotExist();
     assertThat(run.outputDir().resolve("pprof")).doesNotExist();
     Set<String> exported = Set.copyOf(run.spans().stream().map(s -> s.context().spanId()).toList());
-    List<String> seen = new ArrayList<>();
-    for (JsonNode dump : observed) {
-      for (JsonNode entry : dump) {
-        // An entry the writer deleted between bpftool's walk of the keys and its lookup has an error for a value.
-        if (!entry.path("value").has("error")) {
-          seen.add(spanIdOf(entry));
-        }
-      }
-    }
-    assertThat(seen).as("entries another profiler would have read").isNotEmpty();
+    List<String> seen = entries.stream().map(DaemonModesTest::spanIdOf).toList();
+    Figures.atLeast("entries another profiler read", seen.size(), 20);
     assertThat(exported).containsAll(seen);
+  }
+
+  private static JsonNode readJson(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (IOException e) {
+      throw new AssertionError("bpftool printed no JSON: " + text, e);
+    }
   }
 
   /** The only bpffs directory of a running test with a pin: the one TracedRun made. */

@@ -5,13 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.braid.bpf.testing.Kernel;
+import dev.braid.bpf.testing.Wait;
 import dev.braid.correlator.export.OtlpEndpoint;
 import dev.braid.correlator.groundtruth.TracedRun;
 import dev.braid.examples.Examples;
 import dev.braid.examples.GoTools;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,21 +38,23 @@ class MetricsEndpointTest {
   @Test
   void theEndpointServesPrometheusTextWithWhatBraidDid() throws Exception {
     Kernel.requireBpf();
-    int port = freePort();
-    int nobodyListens = freePort();
     String[] scraped = new String[1];
-    TracedRun run =
-        TracedRun.run(
-            List.of(TracedRun.Service.shop(Examples.binary("shop"), "-spinners", "1")),
-            new TracedRun.Load("shop", "/checkout?ms=3", Duration.ofSeconds(4), 2),
-            c ->
-                c.withMetricsAddress(Optional.of(new InetSocketAddress("127.0.0.1", port)))
-                    .withOtlp(OtlpEndpoint.configure(Optional.of("http://127.0.0.1:" + nobodyListens), Optional.of("grpc"), Map.of()))
-                    .withFlushInterval(Duration.ofMillis(500)),
-            () -> {
-              sleep(Duration.ofSeconds(3));
-              scraped[0] = scrape(port);
-            });
+    TracedRun run;
+    // A port bound but not listening: the "collector" there refuses every connection, and no other process can take the port meanwhile.
+    try (Socket nobodyListens = new Socket()) {
+      nobodyListens.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      run =
+          TracedRun.run(
+              List.of(TracedRun.Service.shop(Examples.binary("shop"), "-spinners", "1")),
+              new TracedRun.Load("shop", "/checkout?ms=3", Duration.ofSeconds(4), 2),
+              c ->
+                  c.withMetricsAddress(Optional.of(new InetSocketAddress("127.0.0.1", 0)))
+                      .withOtlp(OtlpEndpoint.configure(Optional.of("http://127.0.0.1:" + nobodyListens.getLocalPort()), Optional.of("grpc"), Map.of()))
+                      .withFlushInterval(Duration.ofMillis(500)),
+              // Scraped until it shows span events, samples and a failed export (the collector is down).
+              daemon -> scraped[0] = scrapeUntil(daemon.metricsAddress().orElseThrow().getPort(), text -> counted(text, "braid_span_events_total")
+                  && counted(text, "braid_samples_total") && counted(text, "braid_export_failures_total{signal=\"traces\"")));
+    }
     JsonNode metrics = parse(scraped[0]);
 
     assertThat(value(metrics, "braid_span_events_total")).isPositive();
@@ -70,6 +74,18 @@ class MetricsEndpointTest {
     assertThat(metrics.get("braid_export_queued_requests").get("samples")).hasSize(2);
     // And the spans it made meanwhile were made all the same.
     assertThat(run.spans()).isNotEmpty();
+  }
+
+  /** Scrapes every 200 ms until {@code enough} holds of the text (at most a minute); the last text. */
+  private static String scrapeUntil(int port, java.util.function.Predicate<String> enough) {
+    String[] last = {""};
+    Wait.until(Duration.ofMinutes(1), Duration.ofMillis(200), () -> enough.test(last[0] = scrape(port)));
+    return last[0];
+  }
+
+  /** Whether a line of the text starts with {@code series} and has a value above 0. */
+  private static boolean counted(String text, String series) {
+    return text.lines().anyMatch(l -> l.startsWith(series) && !l.endsWith(" 0.0") && !l.endsWith(" 0"));
   }
 
   private static String scrape(int port) {
@@ -111,19 +127,5 @@ class MetricsEndpointTest {
       }
     }
     throw new AssertionError("no sample of " + name + " with " + labels + ": " + metrics.get(name));
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void sleep(Duration d) {
-    try {
-      Thread.sleep(d);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.braid.profiler;
 
+import dev.braid.bpf.testing.Wait;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
@@ -19,15 +20,10 @@ final class Sampling {
    * Drains {@code sampler} (whose listener adds to {@code samples}) every 100 ms until {@code
    * enough} holds of what came so far, or {@link #LIMIT} passed; whether it held.
    */
-  static boolean until(Sampler sampler, List<StackSample> samples, Predicate<List<StackSample>> enough) throws InterruptedException {
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    do {
-      Thread.sleep(100);
+  static boolean until(Sampler sampler, List<StackSample> samples, Predicate<List<StackSample>> enough) {
+    return Wait.until(LIMIT, Duration.ofMillis(100), () -> {
       sampler.drain();
-      if (enough.test(samples)) {
-        return true;
-      }
-    } while (System.nanoTime() < deadline);
-    return false;
+      return enough.test(samples);
+    });
   }
 }

@@ -7,12 +7,14 @@ import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.TracesContextMap;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
+import dev.braid.bpf.testing.Wait;
 import dev.braid.examples.ExampleService;
 import dev.braid.examples.Examples;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -118,36 +120,32 @@ class TracerTest {
   @Test
   void theHandlingThreadShowsTheSpanOnlyWhileItRuns() throws Exception {
     BpfMap map = tracer.tracesContextMap();
-    CompletableFuture<HttpResponse<String>> slow =
-        http.sendAsync(request("/checkout?ms=400", Optional.of("00-" + TRACE_ID + "-" + PARENT_ID + "-01")), HttpResponse.BodyHandlers.ofString());
-    // While the handler burns CPU, one thread of the service carries the request's trace.
-    Optional<TraceContext> seen = Optional.empty();
-    for (int i = 0; i < 100 && seen.isEmpty() && !slow.isDone(); i++) {
-      seen = entriesOf(map, shop.pid()).stream().filter(c -> c.traceId().equals(TRACE_ID)).findFirst();
-      Thread.sleep(5);
-    }
-    assertThat(seen).as("a traces_ctx_v1 entry of the shop carrying the trace").isPresent();
-    assertThat(slow.get().statusCode()).isEqualTo(200);
+    CompletableFuture<HttpResponse<String>> held =
+        http.sendAsync(request("/hold?key=shows", Optional.of("00-" + TRACE_ID + "-" + PARENT_ID + "-01")), HttpResponse.BodyHandlers.ofString());
+    // While the handler burns CPU (until released), one thread of the service carries the request's trace.
+    List<TraceContext> seen = new ArrayList<>();
+    Wait.until(Duration.ofSeconds(30), Duration.ofMillis(5), () -> seen.addAll(entriesOf(map, shop.pid()).stream().filter(c -> c.traceId().equals(TRACE_ID)).toList()));
+    assertThat(seen).as("a traces_ctx_v1 entry of the shop carrying the trace").isNotEmpty();
+    assertThat(get("/release?key=shows", Optional.empty())).isEqualTo(200);
+    assertThat(held.get().statusCode()).isEqualTo(200);
     tracer.drain();
-    assertThat(seen.get()).isEqualTo(only(SpanEvent.Started.class).context());
+    assertThat(seen.getFirst()).isEqualTo(all(SpanEvent.Started.class).stream().filter(e -> e.path().equals("/hold")).findFirst().orElseThrow().context());
     // Once the request is done, no thread of the shop carries it any more.
     assertThat(entriesOf(map, shop.pid())).noneMatch(c -> c.traceId().equals(TRACE_ID));
   }
 
   @Test
   void closeLeavesNoEntryOfTheTracedProcessInThePin() throws Exception {
-    CompletableFuture<HttpResponse<String>> slow =
-        http.sendAsync(request("/checkout?ms=600", Optional.empty()), HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> held = http.sendAsync(request("/hold?key=close", Optional.empty()), HttpResponse.BodyHandlers.ofString());
     BpfMap map = tracer.tracesContextMap();
-    for (int i = 0; i < 200 && entriesOf(map, shop.pid()).isEmpty(); i++) {
-      Thread.sleep(5);
-    }
-    assertThat(entriesOf(map, shop.pid())).as("an entry of the request in flight").isNotEmpty();
+    assertThat(Wait.until(Duration.ofSeconds(30), Duration.ofMillis(5), () -> !entriesOf(map, shop.pid()).isEmpty())).as("an entry of the request in flight").isTrue();
     tracer.close();
     try (BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
       assertThat(entriesOf(pinned, shop.pid())).isEmpty();
     }
-    assertThat(slow.get().statusCode()).isEqualTo(200); // the service never noticed
+    assertThat(held).as("the held request, when the tracer closed").isNotDone();
+    assertThat(get("/release?key=close", Optional.empty())).isEqualTo(200);
+    assertThat(held.get().statusCode()).isEqualTo(200); // the service never noticed
   }
 
   @Test
@@ -158,10 +156,10 @@ class TracerTest {
       // net/http closes the connection without an answer
     }
     // Java's client tries an idempotent GET once more when the connection closes unanswered.
-    for (int i = 0; i < 100 && (events.isEmpty() || all(SpanEvent.Ended.class).size() < all(SpanEvent.Started.class).size()); i++) {
-      Thread.sleep(20);
+    Wait.until(Duration.ofSeconds(30), Duration.ofMillis(20), () -> {
       tracer.drain();
-    }
+      return !events.isEmpty() && all(SpanEvent.Ended.class).size() == all(SpanEvent.Started.class).size();
+    });
     List<SpanEvent.Started> starts = all(SpanEvent.Started.class);
     assertThat(starts).isNotEmpty().allSatisfy(s -> assertThat(s.path()).isEqualTo("/panic"));
     assertThat(all(SpanEvent.Ended.class))

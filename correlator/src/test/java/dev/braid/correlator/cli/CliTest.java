@@ -9,6 +9,7 @@ import dev.braid.bpf.BpfObject;
 import dev.braid.bpf.TracesContextMap;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
+import dev.braid.bpf.testing.Wait;
 import dev.braid.examples.ExampleService;
 import dev.braid.examples.Examples;
 import java.io.BufferedReader;
@@ -21,6 +22,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -172,18 +174,19 @@ class CliTest {
       HttpRequest req =
           HttpRequest.newBuilder(URI.create(shop.url() + "/search?ms=2")).header("traceparent", "00-" + TRACE_ID + "-b7ad6b7169203331-01").build();
       assertThat(http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
-      // A request still in flight when braid stops (4 s leaves a slow start and stop room): its thread shows its span right then.
-      var slow = http.sendAsync(HttpRequest.newBuilder(URI.create(shop.url() + "/checkout?ms=4000")).build(), HttpResponse.BodyHandlers.ofString());
+      // A request still in flight when braid stops (it burns until released): its thread shows its span right then.
+      var held = http.sendAsync(HttpRequest.newBuilder(URI.create(shop.url() + "/hold?key=sigterm")).build(), HttpResponse.BodyHandlers.ofString());
       try (BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
-        for (int i = 0; i < 200 && pinned.keys().stream().noneMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid()); i++) {
-          Thread.sleep(5);
-        }
-        assertThat(pinned.keys()).anyMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid());
+        assertThat(Wait.until(Duration.ofSeconds(30), Duration.ofMillis(5), () -> pinned.keys().stream().anyMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid())))
+            .as("an entry of the held request").isTrue();
       }
 
       braid.destroy(); // SIGTERM
       assertThat(braid.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(braid.exitValue()).as(Files.readString(out.resolve("stderr.txt"))).isIn(0, 143);
+      assertThat(held).as("the held request, while braid stopped").isNotDone();
+      assertThat(http.send(HttpRequest.newBuilder(URI.create(shop.url() + "/release?key=sigterm")).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+          .isEqualTo(200);
 
       // The finished request's span reached the file before exit, and so did the one in flight,
       // ended by braid when it stopped.
@@ -192,7 +195,7 @@ class CliTest {
       assertThat(spans.getFirst().get("traceId").asText()).isEqualTo(TRACE_ID);
       assertThat(spans.getFirst().get("parentSpanId").asText()).isEqualTo("b7ad6b7169203331");
       assertThat(spans.get(1).toString()).contains("finished_by_braid");
-      assertThat(slow.get().statusCode()).isEqualTo(200); // the service never noticed
+      assertThat(held.get().statusCode()).isEqualTo(200); // the service never noticed
       // The pin stays (another reader may hold it), with no entry of the shop in it.
       try (BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
         assertThat(pinned.keys()).noneMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid());

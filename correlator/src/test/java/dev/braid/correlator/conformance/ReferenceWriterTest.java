@@ -5,13 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.braid.bpf.BpfMap;
 import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.TracesContextMap;
+import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
+import dev.braid.bpf.testing.Wait;
 import dev.braid.examples.Examples;
 import dev.braid.profiler.Location;
 import dev.braid.profiler.Sampler;
 import dev.braid.profiler.StackSample;
 import dev.braid.profiler.Symbolizer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,12 +47,18 @@ class ReferenceWriterTest {
         pid = writer.pid();
         assertThat(writer.workers()).extracting(ReferenceWriter.Worker::function).containsExactly("main.work1", "main.work2", "main.work3", "main.work4");
         sampler.addProcess(pid);
-        Thread.sleep(2000);
+        // Sampled until every worker has 50 samples (how soon depends on the machine).
+        int[] symbolized = {0};
+        boolean enough = Wait.until(Duration.ofMinutes(1), Duration.ofMillis(100), () -> {
+          sampler.drain();
+          for (StackSample s : samples.subList(symbolized[0], samples.size())) {
+            worker(symbolizer.symbolize(s)).ifPresent(n -> stampsByWorker.computeIfAbsent(n, k -> new ArrayList<>()).add(s.context()));
+          }
+          symbolized[0] = samples.size();
+          return stampsByWorker.size() == 4 && stampsByWorker.values().stream().allMatch(stamps -> stamps.size() >= 50);
+        });
+        assertThat(enough).as("50 samples of each worker within a minute: %s", stampsByWorker.keySet()).isTrue();
         sampler.detach();
-        sampler.drain();
-        for (StackSample s : samples) {
-          worker(symbolizer.symbolize(s)).ifPresent(n -> stampsByWorker.computeIfAbsent(n, k -> new ArrayList<>()).add(s.context()));
-        }
       }
       try (BpfMap map = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
         assertThat(map.keys()).as("entries the reference writer left").noneMatch(k -> TracesContextMap.keyValue(k) >>> 32 == pid);
@@ -57,7 +66,7 @@ class ReferenceWriterTest {
     }
     assertThat(stampsByWorker).containsOnlyKeys(1, 2, 3, 4);
     stampsByWorker.forEach((n, stamps) -> {
-      assertThat(stamps).as("samples of worker %d", n).hasSizeGreaterThan(50);
+      Figures.atLeast("samples of worker " + n, stamps.size(), 50);
       assertThat(stamps).as("contexts of worker %d's samples", n).containsOnly(ReferenceWriter.contextOf(n));
     });
   }

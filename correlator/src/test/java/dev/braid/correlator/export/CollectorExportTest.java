@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
+import dev.braid.bpf.testing.Wait;
 import dev.braid.correlator.CompletedSpan;
+import dev.braid.correlator.Daemon;
 import dev.braid.correlator.SpanLink;
 import dev.braid.correlator.ProfiledSample;
 import dev.braid.correlator.groundtruth.Attribution;
+import dev.braid.correlator.groundtruth.Goal;
 import dev.braid.correlator.groundtruth.TracedRun;
 import dev.braid.examples.Collector;
 import dev.braid.examples.Examples;
@@ -28,6 +32,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -49,14 +56,15 @@ class CollectorExportTest {
     Kernel.requireBpf();
   }
 
-  private static TracedRun shopUnderLoad(Optional<OtlpEndpoint> endpoint, Duration flush, Duration load, Runnable duringLoad) {
+  private static TracedRun shopUnderLoad(Optional<OtlpEndpoint> endpoint, Duration flush, TracedRun.Load load, Consumer<Daemon> duringLoad) {
     TracedRun.Service shop = TracedRun.Service.shop(Examples.binary("shop"), "-spinners", "1");
-    return TracedRun.run(
-        List.of(shop),
-        // Each client dispatches a value over a buffered channel and receives one: spans with links.
-        new TracedRun.Load("shop", "/checkout?ms=3,/dispatch?via=buffered,/search?ms=3,/receive?via=buffered", load, 2),
-        c -> c.withOtlp(endpoint).withFlushInterval(flush),
-        duringLoad);
+    return TracedRun.run(List.of(shop), load, c -> c.withOtlp(endpoint).withFlushInterval(flush), duringLoad);
+  }
+
+  /** Each client dispatches a value over a buffered channel and receives one: spans with links. */
+  private static TracedRun.Load load(Duration duration) {
+    return new TracedRun.Load("shop", "/checkout?ms=3,/dispatch?via=buffered,/search?ms=3,/receive?via=buffered", duration, 2)
+        .until(Goal.handOffs(10));
   }
 
   private static Optional<OtlpEndpoint> endpoint(Collector collector, String protocol) {
@@ -68,7 +76,7 @@ class CollectorExportTest {
   @ValueSource(strings = {"grpc", "http/protobuf"})
   void spansAndProfilesArriveWhole(String protocol) throws IOException {
     try (Collector collector = Collector.start()) {
-      TracedRun run = shopUnderLoad(endpoint(collector, protocol), Duration.ofSeconds(2), Duration.ofSeconds(4), () -> {});
+      TracedRun run = shopUnderLoad(endpoint(collector, protocol), Duration.ofSeconds(2), load(Duration.ofSeconds(4)), daemon -> {});
       Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
 
       Set<String> exported = run.spans().stream().map(CollectorExportTest::ids).collect(Collectors.toSet());
@@ -100,7 +108,7 @@ class CollectorExportTest {
   @Test
   void braidsJsonLinesAreTakenByTheCollector() throws Exception {
     try (Collector collector = Collector.start()) {
-      TracedRun run = shopUnderLoad(Optional.empty(), Duration.ofSeconds(1), Duration.ofSeconds(3), () -> {});
+      TracedRun run = shopUnderLoad(Optional.empty(), Duration.ofSeconds(1), load(Duration.ofSeconds(3)), daemon -> {});
       HttpClient http = HttpClient.newHttpClient();
       for (var file : List.of(List.of("traces.jsonl", "/v1/traces"), List.of("profiles.jsonl", "/v1development/profiles"))) {
         List<String> lines = Files.readAllLines(run.outputDir().resolve(file.get(0)));
@@ -127,30 +135,30 @@ class CollectorExportTest {
 
   /**
    * The collector stops mid-run and comes back: braid keeps running, retries, drops what its
-   * small queue cannot hold and counts it, and what it makes after the restart arrives.
+   * small queue cannot hold and counts it, and what it makes after the restart arrives. Each step
+   * waits for what braid's metrics say happened, not for a time.
    */
   @Test
   void aCollectorThatGoesAwayAndComesBackLosesNothingSilently() throws IOException {
     try (Collector collector = Collector.start()) {
-      long[] restartedAt = new long[1];
+      AtomicLong retriedAt = new AtomicLong(Long.MAX_VALUE); // epoch ns: braid's first export the restarted collector took
       Optional<OtlpEndpoint> endpoint = endpoint(collector, "grpc").map(e -> e.withQueueRequests(2));
+      Goal afterTheRetry = new Goal("20 spans started after the retry", batches -> batches.stream().flatMap(b -> b.spans().stream())
+          .filter(s -> s.startEpochNanos() > retriedAt.get()).limit(20).count() >= 20);
       TracedRun run =
-          shopUnderLoad(
-              endpoint,
-              Duration.ofMillis(300),
-              Duration.ofSeconds(14),
-              () -> {
-                sleep(Duration.ofSeconds(2));
-                collector.stop();
-                sleep(Duration.ofSeconds(4));
-                restartedAt[0] = System.currentTimeMillis() * 1_000_000L;
-                collector.startAgain();
-              });
+          shopUnderLoad(endpoint, Duration.ofMillis(300), load(Duration.ZERO).until(afterTheRetry), daemon -> {
+            MeterRegistry m = daemon.metrics();
+            waitFor("the collector takes braid's first spans", () -> items(m, "traces", "sent") > 0);
+            collector.stop();
+            waitFor("spans dropped while the collector is away", () -> items(m, "traces", "dropped") > 0);
+            collector.startAgain();
+            double sentBefore = items(m, "traces", "sent");
+            waitFor("braid's retry to reach the restarted collector", () -> items(m, "traces", "sent") > sentBefore);
+            retriedAt.set(System.currentTimeMillis() * 1_000_000L);
+          });
       Set<String> received = Set.copyOf(spanIds(collector.lines(collector.tracesFile())));
-      // The sender's next try comes at most one (jittered) backoff after the restart.
-      long retried = restartedAt[0] + SignalExporter.MAX_BACKOFF.toNanos() * 6 / 5 + 500_000_000L;
-      List<CompletedSpan> afterRestart = run.spans().stream().filter(s -> s.startEpochNanos() > retried).toList();
-      assertThat(afterRestart).hasSizeGreaterThan(20);
+      List<CompletedSpan> afterRestart = run.spans().stream().filter(s -> s.startEpochNanos() > retriedAt.get()).toList();
+      Figures.atLeast("spans that started after braid's retry reached the collector", afterRestart.size(), 20);
       assertThat(received).as("spans that started once the sender tried again").containsAll(afterRestart.stream().map(CollectorExportTest::ids).toList());
 
       MeterRegistry m = run.metrics();
@@ -162,6 +170,10 @@ class CollectorExportTest {
       assertThat((long) items(m, "traces", "sent")).isEqualTo(received.size());
       assertThat(m.get("braid.pipeline.errors").counter().count()).isZero();
     }
+  }
+
+  private static void waitFor(String what, BooleanSupplier happened) {
+    assertThat(Wait.until(Duration.ofSeconds(30), Duration.ofMillis(20), happened)).as("%s, within 30 s", what).isTrue();
   }
 
   private static double items(MeterRegistry m, String signal, String outcome) {
@@ -261,13 +273,5 @@ class CollectorExportTest {
       }
     }
     return new Profiles(samples, links, resources);
-  }
-
-  private static void sleep(Duration d) {
-    try {
-      Thread.sleep(d);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

@@ -2,6 +2,7 @@ package dev.braid.correlator.groundtruth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.correlator.DaemonConfig;
 import dev.braid.examples.Examples;
@@ -20,9 +21,10 @@ class BatchingTest {
     TracedRun run =
         TracedRun.run(
             List.of(TracedRun.Service.shop(Examples.binary("shop"))),
-            new TracedRun.Load("shop", "/hello", Duration.ofSeconds(4), 4),
+            // More than two batches' worth of requests, however long they take to send.
+            new TracedRun.Load("shop", "/hello", Duration.ZERO, 4).requests(2 * DaemonConfig.MAX_BATCH_SPANS + 1000),
             config -> config.withFlushInterval(Duration.ofMinutes(5)));
-    assertThat(run.sent()).as("requests sent: more than two batches' worth").hasSizeGreaterThan(2 * DaemonConfig.MAX_BATCH_SPANS);
+    Figures.atLeast("requests sent", run.sent().size(), 2 * DaemonConfig.MAX_BATCH_SPANS + 1000);
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
     // The interval never came: every batch but the last, at stop, was a full one.
     List<Integer> sizes = run.batches().stream().map(b -> b.spans().size()).filter(n -> n > 0).toList();

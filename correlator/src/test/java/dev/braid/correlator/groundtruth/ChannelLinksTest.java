@@ -3,7 +3,9 @@ package dev.braid.correlator.groundtruth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
+import dev.braid.bpf.TraceContext;
 import dev.braid.correlator.CompletedSpan;
 import dev.braid.correlator.SpanLink;
 import dev.braid.examples.Examples;
@@ -37,7 +39,7 @@ class ChannelLinksTest {
   /** A dispatcher sleeps first: the receiver is parked on the channel when the send comes. */
   @Test
   void unbufferedWithTheReceiverWaiting() {
-    TracedRun run = handOffs("unbuffered", "&wait=1", "", 4);
+    TracedRun run = handOffs("unbuffered", "&wait=1", "", 4, Goal.handOffs(200));
     List<SpanLink> links = exactPairs(run, 200);
     assertThat(links).allSatisfy(l -> assertThat(l.buffered()).isFalse()).allSatisfy(l -> assertThat(l.capacity()).isZero());
   }
@@ -45,7 +47,7 @@ class ChannelLinksTest {
   /** A receiver sleeps first: the sender is parked, and the receive copies from it. */
   @Test
   void unbufferedWithTheSenderWaiting() {
-    TracedRun run = handOffs("unbuffered", "", "&wait=1", 4);
+    TracedRun run = handOffs("unbuffered", "", "&wait=1", 4, Goal.handOffs(200));
     exactPairs(run, 200);
   }
 
@@ -56,10 +58,11 @@ class ChannelLinksTest {
    */
   @Test
   void bufferedThroughSlotsThatWrapAround() {
-    TracedRun run = handOffs("buffered", "", "&wait=2", 6);
+    TracedRun run = handOffs("buffered", "", "&wait=2", 6,
+        Goal.handOffs(200).and(Goal.handOffs(100, "buffered", SpanLink::buffered)).and(A_DISPATCH_ENDED_BEFORE_ITS_RECEIVE));
     List<SpanLink> links = exactPairs(run, 200);
     assertThat(links).allSatisfy(l -> assertThat(l.capacity()).isEqualTo(3));
-    assertThat(links).filteredOn(SpanLink::buffered).hasSizeGreaterThan(100);
+    Figures.atLeast("links of values that waited in the buffer", links.stream().filter(SpanLink::buffered).count(), 2 * 100);
     CompletedSpan early = endedBeforeItsValueWasReceived(run);
     assertThat(early.links()).as("links of a dispatch that ended before its receive").hasSize(1);
   }
@@ -67,7 +70,8 @@ class ChannelLinksTest {
   /** Blocking selects on both sides, over an unbuffered and a buffered channel. */
   @Test
   void selectOnBothSides() {
-    TracedRun run = handOffs("select", "&wait=1", "", 4);
+    TracedRun run = handOffs("select", "&wait=1", "", 4, Goal.handOffs(200).and(Goal.handOffs(1, "unbuffered", l -> l.capacity() == 0))
+        .and(Goal.handOffs(1, "buffered", l -> l.capacity() == 2)));
     List<SpanLink> links = exactPairs(run, 200);
     assertThat(links).allSatisfy(l -> assertThat(l.select()).as("%s", l).isTrue());
     assertThat(links).extracting(SpanLink::capacity).contains(0L, 2L);
@@ -76,19 +80,19 @@ class ChannelLinksTest {
   /** The sender polls a non-blocking select; the receiver blocks in one. */
   @Test
   void nonBlockingSelectSends() {
-    exactPairs(handOffs("select-nb-send", "&wait=1", "", 4), 100);
+    exactPairs(handOffs("select-nb-send", "&wait=1", "", 4, Goal.handOffs(100)), 100);
   }
 
   /** The receiver polls a non-blocking select; the sender blocks in one. */
   @Test
   void nonBlockingSelectReceives() {
-    exactPairs(handOffs("select-nb-recv", "&wait=1", "", 4), 100);
+    exactPairs(handOffs("select-nb-recv", "&wait=1", "", 4, Goal.handOffs(100)), 100);
   }
 
   /** Senders come late, so several receivers wait on the channel at once: each gets its own sender. */
   @Test
   void manyReceiversWaitingAtOnce() {
-    TracedRun run = handOffs("unbuffered", "&wait=4", "", 10);
+    TracedRun run = handOffs("unbuffered", "&wait=4", "", 10, Goal.handOffs(200));
     exactPairs(run, 200);
   }
 
@@ -101,19 +105,28 @@ class ChannelLinksTest {
   void noLinkWhenOneSideHasNoSpanOrNoValueIsHandedOver() {
     TracedRun.Service shop = TracedRun.Service.shop(Examples.binary("shop"));
     TracedRun run =
-        TracedRun.run(List.of(shop), new TracedRun.Load("shop", "/wait/chan?ms=1,/pool?items=120,/limited?ms=1", LOAD, 4), UnaryOperator.identity());
+        TracedRun.run(List.of(shop), new TracedRun.Load("shop", "/wait/chan?ms=1,/pool?items=120,/limited?ms=1", LOAD, 4)
+            .until(Goal.serverSpans("/limited", 100)), UnaryOperator.identity());
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
-    assertThat(run.sent()).filteredOn(r -> r.get("route").asText().equals("/limited")).hasSizeGreaterThan(100);
+    Figures.atLeast("/limited requests", run.sent().stream().filter(r -> r.get("route").asText().equals("/limited")).count(), 100);
     assertThat(run.spans()).allSatisfy(s -> assertThat(s.links()).as("links of %s", s.name()).isEmpty());
     assertThat(run.metrics().get("braid.links").counter().count()).isZero();
     assertThat(run.metrics().get("braid.spans.released.unlinked").counter().count()).isZero();
   }
 
-  private static TracedRun handOffs(String via, String dispatchArgs, String receiveArgs, int concurrency) {
+  private static TracedRun handOffs(String via, String dispatchArgs, String receiveArgs, int concurrency, Goal goal) {
     TracedRun.Service shop = TracedRun.Service.shop(Examples.binary("shop"));
     String routes = "/dispatch?via=" + via + dispatchArgs + ",/receive?via=" + via + receiveArgs;
-    return TracedRun.run(List.of(shop), new TracedRun.Load("shop", routes, LOAD, concurrency, "X-Handed-From"), UnaryOperator.identity());
+    return TracedRun.run(List.of(shop), new TracedRun.Load("shop", routes, LOAD, concurrency, "X-Handed-From").until(goal), UnaryOperator.identity());
   }
+
+  /** A dispatch span that ended before the span of the receive that took its value started. */
+  private static final Goal A_DISPATCH_ENDED_BEFORE_ITS_RECEIVE = new Goal("a dispatch that ended before its value was received", batches -> {
+    Map<TraceContext, CompletedSpan> byContext = new HashMap<>();
+    batches.stream().flatMap(b -> b.spans().stream()).forEach(s -> byContext.put(s.context(), s));
+    return byContext.values().stream().anyMatch(d -> d.links().stream().filter(l -> l.side() == SpanLink.Side.SENDER)
+        .map(l -> byContext.get(l.to())).anyMatch(r -> r != null && d.endEpochNanos() < r.startEpochNanos()));
+  });
 
   /**
    * Each (dispatch, receive) pair of the ground truth has exactly one link on each span, to the
@@ -131,7 +144,7 @@ class ChannelLinksTest {
         handedOff.add(from + ">" + r.get("trace_id").asText());
       }
     }
-    assertThat(handedOff).as("hand-offs between two requests").hasSizeGreaterThanOrEqualTo(atLeast);
+    Figures.atLeast("hand-offs between two requests", handedOff.size(), atLeast);
     for (String pair : handedOff) {
       CompletedSpan dispatch = byTrace.get(pair.substring(0, 32));
       CompletedSpan receive = byTrace.get(pair.substring(33));

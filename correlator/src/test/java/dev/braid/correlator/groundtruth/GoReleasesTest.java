@@ -35,12 +35,14 @@ class GoReleasesTest {
     TracedRun run =
         TracedRun.run(
             List.of(TracedRun.Service.shop(GoBuilds.binary("shop", release, build), "-spinners", "1")),
-            new TracedRun.Load("shop", "/checkout?ms=4,/dispatch?via=select,/search?ms=4,/receive?via=select", Duration.ofSeconds(5), 2, "X-Handed-From"),
+            new TracedRun.Load("shop", "/checkout?ms=4,/dispatch?via=select,/search?ms=4,/receive?via=select", Duration.ofSeconds(5), 2, "X-Handed-From")
+                .until(Goal.samplesIn("main.priceCart", 100).and(Goal.samplesIn("main.rankResults", 100))
+                    .and(Goal.samplesIn("main.compactIndex", 100)).and(Goal.handOffs(50))),
             c -> c.withContextSource(source));
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
     Attribution.noSampleCarriesAWrongOrStaleSpan(run);
-    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 0.99, 100);
-    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 0.99, 100);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 100);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 100);
     Attribution.untracedWorkCarriesNoSpan(run, 100);
     ChannelLinksTest.exactPairs(run, 50);
     if (source == DaemonConfig.ContextSource.SAMPLE) {

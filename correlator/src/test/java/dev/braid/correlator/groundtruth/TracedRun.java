@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.braid.bpf.BpfMap;
 import dev.braid.bpf.TracesContextMap;
+import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.PinRoot;
 import dev.braid.correlator.Batch;
 import dev.braid.correlator.CompletedSpan;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -82,13 +84,37 @@ public final class TracedRun {
     }
   }
 
+  /** The longest any run's load lasts while it waits for its goal. */
+  public static final Duration LIMIT = Duration.ofSeconds(60);
+
   /**
-   * Load: {@code routes} (each may use {{name}} for a service's address) for {@code duration};
-   * each record keeps the response header {@code replyHeader} (none when empty).
+   * Load: {@code routes} (each may use {{name}} for a service's address) for {@code duration},
+   * then on until braid has handed out what {@code goal} asks for (at most {@link #LIMIT}); or
+   * exactly {@code requests} requests, when that is not 0. Each record keeps the response header
+   * {@code replyHeader} (none when empty).
    */
-  public record Load(String target, String routes, Duration duration, int concurrency, String replyHeader) {
+  public record Load(String target, String routes, Duration duration, int concurrency, String replyHeader, Goal goal, int requests) {
     public Load(String target, String routes, Duration duration, int concurrency) {
       this(target, routes, duration, concurrency, "");
+    }
+
+    public Load(String target, String routes, Duration duration, int concurrency, String replyHeader) {
+      this(target, routes, duration, concurrency, replyHeader, Goal.NONE, 0);
+    }
+
+    /** The same load, going on after its duration until {@code more} is reached too. */
+    public Load until(Goal more) {
+      return new Load(target, routes, duration, concurrency, replyHeader, goal.and(more), requests);
+    }
+
+    /** The same load, sending {@code n} requests however long they take (at most {@link #LIMIT}). */
+    public Load requests(int n) {
+      return new Load(target, routes, duration, concurrency, replyHeader, goal, n);
+    }
+
+    /** How long loadgen may send at most. */
+    Duration most() {
+      return goal == Goal.NONE && requests == 0 ? duration : LIMIT;
     }
   }
 
@@ -97,11 +123,14 @@ public final class TracedRun {
    * service's binary), then the load; stops everything and returns what braid handed out.
    */
   public static TracedRun run(List<Service> services, Load load, UnaryOperator<DaemonConfig> configure) {
-    return run(services, load, configure, () -> {});
+    return run(services, load, configure, daemon -> {});
   }
 
-  /** As {@link #run(List, Load, UnaryOperator)}, with {@code duringLoad} run while the load runs. */
-  public static TracedRun run(List<Service> services, Load load, UnaryOperator<DaemonConfig> configure, Runnable duringLoad) {
+  /**
+   * As {@link #run(List, Load, UnaryOperator)}, with {@code duringLoad} given the daemon as soon
+   * as the load has started; the run waits for it and for the load to end.
+   */
+  public static TracedRun run(List<Service> services, Load load, UnaryOperator<DaemonConfig> configure, Consumer<Daemon> duringLoad) {
     List<Batch> batches = new CopyOnWriteArrayList<>();
     List<Process> started = new ArrayList<>();
     Map<String, String> addresses = new HashMap<>();
@@ -118,9 +147,10 @@ public final class TracedRun {
         addresses.put(s.name(), line.substring("listening on ".length()).strip());
         pids.put(s.name(), (int) p.pid());
       }
+      // Flushed every second: a goal is judged on what braid handed out.
       DaemonConfig config =
           configure.apply(
-              DaemonConfig.forExecutable(services.getFirst().binary(), out, pins.path()).withSampleHz(499).withFlushInterval(Duration.ofSeconds(2)));
+              DaemonConfig.forExecutable(services.getFirst().binary(), out, pins.path()).withSampleHz(499).withFlushInterval(Duration.ofSeconds(1)));
       List<JsonNode> sent = new ArrayList<>();
       Map<String, Long> entriesWhenIdle;
       long entriesDuringLoad;
@@ -132,24 +162,37 @@ public final class TracedRun {
         for (Map.Entry<String, String> a : addresses.entrySet()) {
           routes = routes.replace("{{" + a.getKey() + "}}", a.getValue());
         }
+        long loadStarted = System.nanoTime();
         Process loadgen =
             new ProcessBuilder(
                     Examples.binary("loadgen").toString(),
                     "-target", "http://" + addresses.get(load.target()),
                     "-routes", routes,
                     "-c", Integer.toString(load.concurrency()),
-                    "-d", load.duration().toMillis() + "ms",
+                    "-d", load.most().toMillis() + "ms",
+                    "-n", Integer.toString(load.requests()),
                     "-out", requests.toString(),
                     "-reply-header", load.replyHeader())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
         // What another profiler would read meanwhile: the services' entries, looked at every 50 ms.
+        // Once the duration is over, the load ends as soon as its goal is reached (SIGTERM: loadgen
+        // finishes the requests in flight and writes its records).
         AtomicLong mostEntries = new AtomicLong();
+        long durationOver = loadStarted + load.duration().toNanos();
+        boolean judgeGoal = load.goal() != Goal.NONE && load.requests() == 0;
         Thread watcher =
             Thread.ofPlatform().daemon().start(() -> {
+              long nextGoalCheck = durationOver;
               while (loadgen.isAlive()) {
                 mostEntries.accumulateAndGet(entriesOf(pins.path(), pids).values().stream().mapToLong(Long::longValue).sum(), Math::max);
+                if (judgeGoal && System.nanoTime() >= nextGoalCheck) {
+                  nextGoalCheck = System.nanoTime() + 250_000_000L;
+                  if (load.goal().reachedBy().test(batches)) {
+                    loadgen.destroy();
+                  }
+                }
                 try {
                   Thread.sleep(50);
                 } catch (InterruptedException e) {
@@ -157,11 +200,14 @@ public final class TracedRun {
                 }
               }
             });
-        duringLoad.run();
-        assertThat(loadgen.waitFor(load.duration().toSeconds() + 60, TimeUnit.SECONDS)).isTrue();
+        duringLoad.accept(daemon);
+        assertThat(loadgen.waitFor(load.most().toSeconds() + 60, TimeUnit.SECONDS)).isTrue();
         watcher.join();
         entriesDuringLoad = mostEntries.get();
         assertThat(loadgen.exitValue()).isZero();
+        Figures.record("seconds of load (" + (load.requests() > 0 ? load.requests() + " requests"
+                : load.duration().toSeconds() + " s, then until " + load.goal().description()) + ")",
+            (System.nanoTime() - loadStarted) / 1_000_000_000L, "<= " + load.most().toSeconds());
         // Work a handler left behind (a spawned goroutine) finishes before braid stops.
         Thread.sleep(300);
         for (String line : Files.readAllLines(requests)) {
