@@ -60,11 +60,12 @@ public final class Symbolizer implements AutoCloseable {
     }
     long[] user = sample.userStack();
     Map<Long, Frame> cache = frames.computeIfAbsent(sample.pid(), p -> new HashMap<>());
+    // Callers' PCs are return addresses: the call itself is the byte before. The first is the
+    // thread's user-mode PC: exact where an interrupt or a fault stopped it (ip - 1 could be
+    // another line, or the previous function), but after the SYSCALL instruction in a system call.
+    boolean userPcExact = kernel.length == 0 || !enteredBySyscall(stack.getLast());
     for (int i = 0; i < user.length; i++) {
-      // Callers' PCs are return addresses: the call itself is the byte before. The first is the
-      // thread's user-mode PC, exact also when the sample came in the kernel: the instruction an
-      // interrupt or fault stopped at (ip - 1 could be another line, or the previous function).
-      Frame frame = userFrame(cache, sample.pid(), user[i], i == 0);
+      Frame frame = userFrame(cache, sample.pid(), user[i], i == 0 && userPcExact);
       stack.add(frame.location());
       if (i == 0 && frame.framelessGo() && sample.userSpWord() != 0 && (user.length == 1 || user[1] != sample.userSpWord())) {
         // The walk follows frame pointers, which a Go function without a frame does not set up:
@@ -73,6 +74,11 @@ public final class Symbolizer implements AutoCloseable {
       }
     }
     return stack;
+  }
+
+  /** Whether the outermost kernel frame is the system call entry (entry_SYSCALL_64 on x86-64). */
+  private static boolean enteredBySyscall(Location outermostKernelFrame) {
+    return !outermostKernelFrame.lines().isEmpty() && outermostKernelFrame.lines().getFirst().function().startsWith("entry_SYSCALL");
   }
 
   /** A user frame, from the cache; one that could not be symbolized is looked at again next time. */

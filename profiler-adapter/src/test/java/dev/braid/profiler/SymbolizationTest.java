@@ -153,6 +153,31 @@ class SymbolizationTest {
     }
   }
 
+  /**
+   * A sample taken in a system call has for its first user frame the address after the SYSCALL
+   * instruction (where the thread returns to): that PC is symbolized as the SYSCALL's line, not the
+   * next one. The kernel frame above it is the system call entry, from /proc/kallsyms.
+   */
+  @Test
+  void theUserPcOfASampleTakenInASystemCallIsTheSyscallInstruction() throws Exception {
+    DwarfPeer dwarf = new DwarfPeer(NATIVE);
+    String[] syscall = Commands.run(List.of("go", "tool", "objdump", "-s", "Syscall6$", NATIVE.toString())).lines()
+        .map(l -> l.strip().split("\\s+")).filter(f -> f.length > 3 && f[3].equals("SYSCALL")).findFirst()
+        .orElseThrow(() -> new AssertionError("no SYSCALL instruction in a Syscall6 of " + NATIVE));
+    long syscallAt = Long.decode(syscall[1]);
+    long returnsTo = syscallAt + syscall[2].length() / 2; // the instruction's bytes, in hex
+    long entry = Files.readAllLines(Path.of("/proc/kallsyms")).stream().map(l -> l.split(" "))
+        .filter(f -> f[2].equals("entry_SYSCALL_64_after_hwframe")).map(f -> Long.parseUnsignedLong(f[0], 16)).findFirst().orElseThrow();
+    assertThat(dwarf.frames(returnsTo)).as("the line after the SYSCALL differs from its own").isNotEqualTo(dwarf.frames(syscallAt));
+    try (ExampleService p = ExampleService.startUntil(NATIVE, "running", "-mode", "inline");
+        Symbolizer symbolizer = new Symbolizer()) {
+      StackSample inSyscall = new StackSample(p.pid(), p.pid(), 0, 0, "native", java.util.Optional.empty(), new long[] {returnsTo}, new long[] {entry + 1}, 0);
+      List<Location> stack = symbolizer.symbolize(inSyscall);
+      assertThat(stack.getFirst().lines()).extracting(Line::function).containsExactly("entry_SYSCALL_64_after_hwframe");
+      assertThat(withoutFiles(stack.getLast())).isEqualTo(dwarf.frames(syscallAt));
+    }
+  }
+
   /** Every sample in burn_in_c (by its ELF symbol's bounds) is that native frame under the Go callers of the cgo call. */
   @Test
   void cCodeCalledThroughCgoIsANativeFrameUnderTheGoCallers() throws Exception {
