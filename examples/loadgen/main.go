@@ -53,6 +53,8 @@ func main() {
 	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
 	var stopped atomic.Bool
 	go func() { <-stop; stopped.Store(true) }()
+	// From here on a signal ends the load gracefully: tell whoever waits for that.
+	fmt.Println("sending")
 	var budget chan struct{}
 	if *count > 0 {
 		budget = make(chan struct{}, *count)

@@ -34,9 +34,12 @@ func (h *holds) channel(key string) chan struct{} {
 // hold burns in holdBurn until /release?key= of its key, or a minute.
 func (h *holds) hold(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("key")
-	fmt.Fprintf(w, "held %d\n", holdBurn(h.channel(key), time.Minute))
+	c := h.channel(key)
+	fmt.Fprintf(w, "held %d\n", holdBurn(c, time.Minute))
 	h.mu.Lock()
-	delete(h.released, key)
+	if h.released[key] == c { // a later hold of the same key has a channel of its own
+		delete(h.released, key)
+	}
 	h.mu.Unlock()
 }
 

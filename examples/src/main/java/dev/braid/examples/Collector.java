@@ -104,7 +104,10 @@ public final class Collector implements AutoCloseable {
     process = null;
   }
 
-  /** Starts the stopped collector again, on the same ports; returns once both receivers listen. */
+  /**
+   * Starts the stopped collector again, on the same ports; returns once it says it is ready
+   * (both receivers bound: a port some other process holds would make it exit instead).
+   */
   public void startAgain() {
     if (process != null) {
       throw new IllegalStateException("the collector is running");
@@ -116,7 +119,8 @@ public final class Collector implements AutoCloseable {
               .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
               .start();
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (!(listening(grpcPort) && listening(httpPort))) {
+      long logFrom = Files.exists(log()) ? Files.size(log()) : 0;
+      while (!(readySince(logFrom) && listening(grpcPort) && listening(httpPort))) {
         if (!process.isAlive()) {
           throw new IllegalStateException("the collector exited with " + process.exitValue() + ":\n" + Files.readString(log()));
         }
@@ -179,6 +183,12 @@ public final class Collector implements AutoCloseable {
 
   static Path source() {
     return GoBuilds.sourceRoot().resolve("collector");
+  }
+
+  /** Whether the collector's log says, after its first {@code from} bytes (an earlier run's), that it is ready. */
+  private boolean readySince(long from) throws IOException {
+    String text = Files.readString(log());
+    return text.length() > from && text.substring((int) Math.min(from, text.length())).contains("Everything is ready");
   }
 
   private static boolean listening(int port) {
