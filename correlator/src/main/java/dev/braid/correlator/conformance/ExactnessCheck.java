@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -24,14 +26,21 @@ import java.util.function.Consumer;
  * ({@link ExactnessAudit}).
  */
 final class ExactnessCheck {
-  /** How long the load runs, how often each CPU is sampled, how many clients send requests. */
+  /**
+   * How long the load runs at least, and at most while the samples are too few (a kernel that
+   * lowered perf_event_max_sample_rate, a slow or busy machine); how often each CPU is sampled;
+   * how many clients send requests.
+   */
   static final Duration LOAD = Duration.ofSeconds(5);
+  static final Duration LOAD_LIMIT = Duration.ofSeconds(60);
   static final long HZ = 10_000;
   static final int CLIENTS = 4;
   /** How long the writer may take to export the spans of the audited requests. */
   static final Duration EXPORT_WAIT = Duration.ofSeconds(30);
   /** Below this many samples inside requests, the audit has seen too little to judge. */
   static final long MIN_SAMPLES = 1000;
+  /** The load goes on past {@link #LOAD} until this many samples came (about a third of them inside handlers). */
+  static final long ENOUGH_SAMPLES = 10 * MIN_SAMPLES;
   static final String IN_REQUESTS = "every sample inside a handler shows its request's exported span";
   static final String ELSEWHERE = "any other sample shows no span, or its goroutine's own around the handler";
   /** The routes: CPU, blocking on a channel, a sleep, a raw syscall, a socket, a locked thread. */
@@ -51,7 +60,8 @@ final class ExactnessCheck {
   }
 
   List<CheckResult> run(BpfMap map, Writer writer, OtlpReceiver receiver) throws InterruptedException, IOException {
-    progress.accept("auditing: " + LOAD.toSeconds() + " s of requests, every entry sampled at " + HZ + " Hz on each CPU");
+    progress.accept("auditing: " + LOAD.toSeconds() + " s of requests (more until " + ENOUGH_SAMPLES + " samples came, at most "
+        + LOAD_LIMIT.toSeconds() + " s), every entry sampled at " + HZ + " Hz on each CPU");
     Path truth = Files.createTempFile("braid-conformance-truth", ".log");
     try (ExampleService service = ExampleService.start(workload, "-addr", "127.0.0.1:0", "-spinners", "1", "-truth", truth.toString())) {
       Optional<Seen> traced = probe.firstRequestSeen(map, service, writer);
@@ -63,7 +73,7 @@ final class ExactnessCheck {
       long lost;
       try (ContextAuditor auditor = ContextAuditor.start(pinRoot, HZ, samples::add)) {
         auditor.audit(service.pid(), GoroutineLocators.of(GoProgram.inspect(workload)));
-        load(service, auditor::drain);
+        load(service, auditor::drain, () -> samples.size() >= ENOUGH_SAMPLES);
         auditor.drain();
         lost = auditor.lost();
       }
@@ -110,14 +120,18 @@ final class ExactnessCheck {
     return receiver.refused().isEmpty() ? "" : "; the receiver refused: " + receiver.refused().getFirst();
   }
 
-  /** Sends requests from {@link #CLIENTS} clients for {@link #LOAD}, draining the auditor meanwhile. */
-  private void load(ExampleService service, Runnable drain) throws InterruptedException {
-    long deadline = System.nanoTime() + LOAD.toNanos();
+  /**
+   * Sends requests from {@link #CLIENTS} clients for {@link #LOAD}, and on until {@code enough}
+   * holds (at most {@link #LOAD_LIMIT}), draining the auditor meanwhile.
+   */
+  private void load(ExampleService service, Runnable drain, BooleanSupplier enough) throws InterruptedException {
+    long start = System.nanoTime();
+    AtomicBoolean over = new AtomicBoolean();
     List<Thread> clients = new ArrayList<>();
     for (int c = 0; c < CLIENTS; c++) {
       int first = c;
       clients.add(Thread.ofPlatform().name("audit-client-" + c).start(() -> {
-        for (int i = first; System.nanoTime() < deadline; i++) {
+        for (int i = first; !over.get(); i++) {
           try {
             probe.http().send(probe.request(service, ROUTES.get(i % ROUTES.size()), PinProbe.newTraceId()), HttpResponse.BodyHandlers.discarding());
           } catch (IOException e) {
@@ -129,10 +143,15 @@ final class ExactnessCheck {
         }
       }));
     }
-    while (System.nanoTime() < deadline) {
+    while (true) {
       drain.run();
+      long elapsed = System.nanoTime() - start;
+      if (elapsed >= LOAD_LIMIT.toNanos() || elapsed >= LOAD.toNanos() && enough.getAsBoolean()) {
+        break;
+      }
       Thread.sleep(50);
     }
+    over.set(true);
     for (Thread t : clients) {
       t.join();
     }

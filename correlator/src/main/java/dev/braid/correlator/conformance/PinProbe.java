@@ -62,6 +62,21 @@ final class PinProbe {
     return Optional.empty();
   }
 
+  /** A request of trace {@code trace} that burns CPU until {@link #release} of the same trace (the shop's /hold). */
+  CompletableFuture<HttpResponse<String>> hold(ExampleService service, String trace) {
+    return http.sendAsync(request(service, "/hold?key=" + trace, trace), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Lets the hold of {@code trace} answer (its own request has no traceparent: a new trace). */
+  void release(ExampleService service, String trace) throws InterruptedException {
+    try {
+      http.send(HttpRequest.newBuilder(URI.create(service.url() + "/release?key=" + trace)).timeout(REQUEST_TIMEOUT).build(),
+          HttpResponse.BodyHandlers.discarding());
+    } catch (java.io.IOException e) {
+      // the service died: the check that waits for the held request's answer says so
+    }
+  }
+
   CompletableFuture<HttpResponse<String>> slowRequest(ExampleService service, String trace, int ms) {
     return http.sendAsync(request(service, "/checkout?ms=" + ms, trace), HttpResponse.BodyHandlers.ofString());
   }

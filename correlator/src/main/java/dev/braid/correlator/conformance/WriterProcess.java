@@ -95,7 +95,7 @@ public final class WriterProcess implements Writer {
   }
 
   /** The process group in /proc/PID/stat (after "pid (comm) state ppid"), or "" once it has gone. */
-  private static String processGroup(long pid) {
+  static String processGroup(long pid) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
       String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

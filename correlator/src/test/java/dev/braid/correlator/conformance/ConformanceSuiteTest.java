@@ -78,6 +78,9 @@ class ConformanceSuiteTest {
             "3.3 any other sample shows no span, or its goroutine's own around the handler",
             "2.4 when the second stops, the pin and the first writer's entries stay",
             "3.5 a stopped writer leaves no entry of the process");
+    // 3.4 caught the ended request's entry (not a request it never saw).
+    assertThat(r.checks()).filteredOn(c -> c.clause().equals("3.4")).singleElement()
+        .satisfies(c -> assertThat(c.figure()).containsPattern("^[1-9][0-9]* entries of the ended request"));
     // The audit tells why: spans that had ended, shown inside later requests and elsewhere.
     assertThat(r.checks()).filteredOn(c -> !c.passed() && c.check().startsWith("every sample")).singleElement()
         .satisfies(c -> assertThat(c.figure()).containsPattern(", [1-9][0-9]* stale"));

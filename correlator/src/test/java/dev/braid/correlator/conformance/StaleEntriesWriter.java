@@ -6,10 +6,12 @@ import dev.braid.bpf.TracesContextMap;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Makes any writer stale, for the suite to catch: it creates and pins traces_ctx_v1 itself (the
@@ -19,12 +21,15 @@ import java.util.concurrent.TimeoutException;
  * starts, it has seen every entry that lives longer than its poll.
  */
 public final class StaleEntriesWriter {
+  /** Passes of the loop that puts entries back. */
+  private static final AtomicLong PASSES = new AtomicLong();
+
   private StaleEntriesWriter() {}
 
   public static void main(String[] args) throws Exception {
     try (BpfObject pinned = TracesContextMap.loadShared(ReferenceWriter.OBJECT, Path.of(args[0]))) {
       BpfMap map = pinned.map(TracesContextMap.NAME);
-      Runtime.getRuntime().addShutdownHook(new Thread(StaleEntriesWriter::outliveTheOtherWriter));
+      Runtime.getRuntime().addShutdownHook(new Thread(StaleEntriesWriter::outliveItsGroup));
       System.out.println("ready");
       System.out.flush();
       Map<String, byte[]> seen = new HashMap<>();
@@ -40,6 +45,7 @@ public final class StaleEntriesWriter {
           }
         }
         seen = now;
+        PASSES.incrementAndGet();
         Thread.sleep(2);
       }
     }
@@ -47,23 +53,28 @@ public final class StaleEntriesWriter {
 
   /**
    * Stopped together with the writer beside it (the suite signals the whole process group), it
-   * keeps putting entries back until that writer has exited, and a little longer: so what the
-   * writer deletes on its way out comes back, every time, whichever process the signal reaches
-   * first.
+   * keeps putting entries back until the rest of its group has exited, and for two passes more:
+   * so what the other writer deletes on its way out comes back, whichever process the signal
+   * reaches first.
    */
-  private static void outliveTheOtherWriter() {
-    ProcessHandle self = ProcessHandle.current();
-    self.parent().stream().flatMap(ProcessHandle::children).filter(p -> p.pid() != self.pid()).forEach(p -> {
+  private static void outliveItsGroup() {
+    String group = WriterProcess.processGroup(ProcessHandle.current().pid());
+    List<ProcessHandle> neighbours =
+        ProcessHandle.allProcesses().filter(p -> p.pid() != ProcessHandle.current().pid() && group.equals(WriterProcess.processGroup(p.pid()))).toList();
+    for (ProcessHandle p : neighbours) {
       try {
         p.onExit().get(30, TimeUnit.SECONDS);
-      } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (ExecutionException | TimeoutException e) {
         // it stops without waiting for more
       }
-    });
-    try {
-      Thread.sleep(100);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    }
+    long passes = PASSES.get();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (PASSES.get() < passes + 2 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
     }
   }
 }

@@ -142,8 +142,9 @@ class CollectorExportTest {
   void aCollectorThatGoesAwayAndComesBackLosesNothingSilently() throws IOException {
     try (Collector collector = Collector.start()) {
       AtomicLong retriedAt = new AtomicLong(Long.MAX_VALUE); // epoch ns: braid's first export the restarted collector took
+      AtomicLong droppedAtRetry = new AtomicLong();
       Optional<OtlpEndpoint> endpoint = endpoint(collector, "grpc").map(e -> e.withQueueRequests(2));
-      Goal afterTheRetry = new Goal("20 spans started after the retry", batches -> batches.stream().flatMap(b -> b.spans().stream())
+      Goal afterTheRetry = Goal.onBatches("20 spans started after the retry", batches -> batches.stream().flatMap(b -> b.spans().stream())
           .filter(s -> s.startEpochNanos() > retriedAt.get()).limit(20).count() >= 20);
       TracedRun run =
           shopUnderLoad(endpoint, Duration.ofMillis(300), load(Duration.ZERO).until(afterTheRetry), daemon -> {
@@ -153,13 +154,19 @@ class CollectorExportTest {
             waitFor("spans dropped while the collector is away", () -> items(m, "traces", "dropped") > 0);
             collector.startAgain();
             double sentBefore = items(m, "traces", "sent");
-            waitFor("braid's retry to reach the restarted collector", () -> items(m, "traces", "sent") > sentBefore);
+            waitFor("braid's retry to reach the restarted collector, and its queue to empty",
+                () -> items(m, "traces", "sent") > sentBefore && m.get("braid.export.queued.requests").tag("signal", "traces").gauge().value() == 0);
+            droppedAtRetry.set((long) items(m, "traces", "dropped"));
             retriedAt.set(System.currentTimeMillis() * 1_000_000L);
           });
       Set<String> received = Set.copyOf(spanIds(collector.lines(collector.tracesFile())));
       List<CompletedSpan> afterRestart = run.spans().stream().filter(s -> s.startEpochNanos() > retriedAt.get()).toList();
       Figures.atLeast("spans that started after braid's retry reached the collector", afterRestart.size(), 20);
-      assertThat(received).as("spans that started once the sender tried again").containsAll(afterRestart.stream().map(CollectorExportTest::ids).toList());
+      // What the restarted collector was sent arrived; on a machine slow enough to fill the 2-request
+      // queue again, what braid dropped since (and counted) is all that may be missing.
+      long droppedSince = (long) items(run.metrics(), "traces", "dropped") - droppedAtRetry.get();
+      long missing = afterRestart.stream().map(CollectorExportTest::ids).filter(id -> !received.contains(id)).count();
+      Figures.atMost("spans made after the retry that did not arrive", missing, droppedSince);
 
       MeterRegistry m = run.metrics();
       assertThat(m.get("braid.export.failures").tag("signal", "traces").counter().count()).isPositive();

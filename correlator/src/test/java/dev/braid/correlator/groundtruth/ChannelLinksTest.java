@@ -121,7 +121,7 @@ class ChannelLinksTest {
   }
 
   /** A dispatch span that ended before the span of the receive that took its value started. */
-  private static final Goal A_DISPATCH_ENDED_BEFORE_ITS_RECEIVE = new Goal("a dispatch that ended before its value was received", batches -> {
+  private static final Goal A_DISPATCH_ENDED_BEFORE_ITS_RECEIVE = Goal.onBatches("a dispatch that ended before its value was received", batches -> {
     Map<TraceContext, CompletedSpan> byContext = new HashMap<>();
     batches.stream().flatMap(b -> b.spans().stream()).forEach(s -> byContext.put(s.context(), s));
     return byContext.values().stream().anyMatch(d -> d.links().stream().filter(l -> l.side() == SpanLink.Side.SENDER)

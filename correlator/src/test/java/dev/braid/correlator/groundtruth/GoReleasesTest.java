@@ -37,7 +37,8 @@ class GoReleasesTest {
             List.of(TracedRun.Service.shop(GoBuilds.binary("shop", release, build), "-spinners", "1")),
             new TracedRun.Load("shop", "/checkout?ms=4,/dispatch?via=select,/search?ms=4,/receive?via=select", Duration.ofSeconds(5), 2, "X-Handed-From")
                 .until(Goal.samplesIn("main.priceCart", 100).and(Goal.samplesIn("main.rankResults", 100))
-                    .and(Goal.samplesIn("main.compactIndex", 100)).and(Goal.handOffs(50))),
+                    .and(Goal.samplesIn("main.compactIndex", 100)).and(Goal.handOffs(50))
+                    .and(source == DaemonConfig.ContextSource.SWITCH ? Goal.anEntrySeen() : Goal.NONE)),
             c -> c.withContextSource(source));
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
     Attribution.noSampleCarriesAWrongOrStaleSpan(run);

@@ -13,21 +13,39 @@ import java.util.function.Predicate;
  * {@link TracedRun#LIMIT}, so that the test judges enough on any machine.
  *
  * @param description what the goal asks for, for messages
- * @param reachedBy whether the batches braid handed out so far reach it
+ * @param reachedBy whether the run so far reaches it
  */
-public record Goal(String description, Predicate<List<Batch>> reachedBy) {
+public record Goal(String description, Predicate<Progress> reachedBy) {
   /** No goal: the load lasts its duration. */
-  public static final Goal NONE = new Goal("nothing", batches -> true);
+  public static final Goal NONE = new Goal("nothing", progress -> true);
+
+  /**
+   * A run so far.
+   *
+   * @param batches what braid handed out
+   * @param entriesSeen the most traces_ctx_v1 entries of the services seen at once
+   */
+  public record Progress(List<Batch> batches, long entriesSeen) {}
+
+  /** A goal on what braid handed out so far. */
+  public static Goal onBatches(String description, Predicate<List<Batch>> reachedBy) {
+    return new Goal(description, progress -> reachedBy.test(progress.batches()));
+  }
+
+  /** At least one traces_ctx_v1 entry of a service seen while the load ran (a thread showed a span). */
+  public static Goal anEntrySeen() {
+    return new Goal("a traces_ctx_v1 entry seen", progress -> progress.entriesSeen() > 0);
+  }
 
   /** At least {@code n} samples whose thread ran {@code function} (see {@link TracedRun#holds}). */
   public static Goal samplesIn(String function, int n) {
-    return new Goal(n + " samples in " + function,
+    return onBatches(n + " samples in " + function,
         batches -> batches.stream().flatMap(b -> b.samples().stream()).filter(s -> TracedRun.holds(s, function)).limit(n).count() >= n);
   }
 
   /** At least {@code n} server spans of requests for {@code path}. */
   public static Goal serverSpans(String path, int n) {
-    return new Goal(n + " server spans of " + path,
+    return onBatches(n + " server spans of " + path,
         batches -> batches.stream().flatMap(b -> b.spans().stream()).filter(s -> s.kind() == SpanKind.SERVER && path.equals(Attribution.path(s)))
             .limit(n).count() >= n);
   }
@@ -39,7 +57,7 @@ public record Goal(String description, Predicate<List<Batch>> reachedBy) {
 
   /** At least {@code n} channel hand-offs whose sender-side link is {@code what}. */
   public static Goal handOffs(int n, String what, Predicate<SpanLink> kind) {
-    return new Goal(n + (what.isEmpty() ? "" : " " + what) + " channel hand-offs",
+    return onBatches(n + (what.isEmpty() ? "" : " " + what) + " channel hand-offs",
         batches -> batches.stream().flatMap(b -> b.spans().stream()).flatMap(s -> s.links().stream())
             .filter(l -> l.side() == SpanLink.Side.SENDER && kind.test(l)).limit(n).count() >= n);
   }

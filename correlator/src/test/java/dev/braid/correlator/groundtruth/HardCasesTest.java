@@ -74,7 +74,7 @@ class HardCasesTest {
             "/wait/chan", "main.afterChannel", "/wait/sleep", "main.afterSleep", "/wait/syscall", "main.afterSyscall",
             "/wait/socket", "main.afterSocketRead");
     // Goroutines come back on another thread than the one their span started on, sometimes (which route's is up to the scheduler).
-    Goal movedThreads = new Goal("a sample after a wait on another thread than its span's first", batches -> batches.stream()
+    Goal movedThreads = Goal.onBatches("a sample after a wait on another thread than its span's first", batches -> batches.stream()
         .flatMap(b -> b.samples().stream()).anyMatch(s -> burnOf.values().stream().anyMatch(f -> TracedRun.holds(s, f))
             && s.span().isPresent() && s.tid() != s.span().get().startTid()));
     Goal goal = burnOf.values().stream().map(f -> Goal.samplesIn(f, 20)).reduce(movedThreads, Goal::and);
@@ -156,7 +156,7 @@ class HardCasesTest {
   @Test
   void schedulerWorkBetweenGoroutinesCarriesNoSpan() {
     TracedRun run = shop(Map.of(), List.of(), "/wait/chan?ms=1,/wait/sleep?ms=1,/wait/socket?ms=1",
-        new Goal("20 samples in the scheduler looking for work", batches -> scheduling(batches.stream().flatMap(b -> b.samples().stream())).size() >= 20));
+        Goal.onBatches("20 samples in the scheduler looking for work", batches -> scheduling(batches.stream().flatMap(b -> b.samples().stream())).size() >= 20));
     List<ProfiledSample> scheduling = scheduling(run.samples().stream());
     Figures.atLeast("samples in the scheduler looking for work", scheduling.size(), 20);
     assertThat(scheduling).allSatisfy(s -> assertThat(s.context()).as("context while the scheduler looks for work").isEmpty());

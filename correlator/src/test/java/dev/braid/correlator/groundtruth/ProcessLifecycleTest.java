@@ -48,16 +48,16 @@ class ProcessLifecycleTest {
         ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
         Daemon daemon = Daemon.start(DaemonConfig.forExecutable(Examples.binary("shop"), Files.createTempDirectory("braid"), pins.path()), batches::add);
         BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
-      CompletableFuture<HttpResponse<Void>> slow = http.sendAsync(get(shop, "/checkout?ms=5000"), HttpResponse.BodyHandlers.discarding());
-      waitFor(Duration.ofSeconds(5), () -> daemon.stateOf(shop.pid()) > 1);
-      assertThat(entriesOf(pinned, shop.pid())).as("the handler's thread shows its span").isPositive();
+      // A request that burns until released: it is in flight whatever the machine's speed.
+      CompletableFuture<HttpResponse<Void>> held = http.sendAsync(get(shop, "/hold?key=killed"), HttpResponse.BodyHandlers.discarding());
+      waitFor(Duration.ofSeconds(30), () -> daemon.stateOf(shop.pid()) > 1 && entriesOf(pinned, shop.pid()) > 0);
 
       shop.process().destroyForcibly(); // SIGKILL
       long killed = System.nanoTime();
       // Spec 3.5 (braid's profile): within 2 s. The entries go at once (an exit probe); the rest at the next process scan.
-      waitFor(Duration.ofSeconds(2), () -> daemon.stateOf(shop.pid()) == 0 && entriesOf(pinned, shop.pid()) == 0);
+      waitFor(Duration.ofSeconds(30), () -> daemon.stateOf(shop.pid()) == 0 && entriesOf(pinned, shop.pid()) == 0);
       Figures.atMost("ms until a killed process left no entry and no state", (System.nanoTime() - killed) / 1_000_000, 2000);
-      assertThat(slow).failsWithin(Duration.ofSeconds(5));
+      assertThat(held).failsWithin(Duration.ofSeconds(30));
     }
     // Its open span ended when braid noticed, as an error.
     CompletedSpan span = batches.stream().flatMap(b -> b.spans().stream()).findFirst().orElseThrow();
@@ -65,7 +65,7 @@ class ProcessLifecycleTest {
   }
 
   @Test
-  void withoutExeEveryGoProcessIsTracedAndNewOnesArePickedUpWithinASecond() throws Exception {
+  void withoutExeEveryGoProcessIsTracedAndNewOnesArePickedUpByTheNextScan() throws Exception {
     try (PinRoot pins = PinRoot.create();
         ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
         ExampleService pie = ExampleService.start(Examples.binary("shop-pie"), "-addr", "127.0.0.1:0");
@@ -79,7 +79,7 @@ class ProcessLifecycleTest {
         for (ExampleService s : List.of(shop, pie, late)) {
           assertThat(http.send(get(s, "/search?ms=1"), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
         }
-        waitFor(Duration.ofSeconds(5), () -> spanPids().containsAll(Set.of(shop.pid(), pie.pid(), late.pid())));
+        waitFor(Duration.ofSeconds(30), () -> spanPids().containsAll(Set.of(shop.pid(), pie.pid(), late.pid())));
       }
       assertThat(serviceNames()).contains("shop", "shop-pie", "shop-stripped");
     }
@@ -101,7 +101,7 @@ class ProcessLifecycleTest {
         for (ExampleService s : List.of(shop, pie, other)) {
           assertThat(http.send(get(s, "/search?ms=1"), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
         }
-        waitFor(Duration.ofSeconds(5), () -> spanPids().contains(shop.pid()));
+        waitFor(Duration.ofSeconds(30), () -> spanPids().contains(shop.pid()));
       }
       // shop-pie is excluded by name; the second shop was not among the --pid ones.
       assertThat(spanPids()).containsExactly(shop.pid());

@@ -8,6 +8,7 @@ import dev.braid.bpf.BpfMap;
 import dev.braid.bpf.TracesContextMap;
 import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.PinRoot;
+import dev.braid.bpf.testing.Wait;
 import dev.braid.correlator.Batch;
 import dev.braid.correlator.CompletedSpan;
 import dev.braid.correlator.Daemon;
@@ -31,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -173,46 +175,28 @@ public final class TracedRun {
                     "-n", Integer.toString(load.requests()),
                     "-out", requests.toString(),
                     "-reply-header", load.replyHeader())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
-        // What another profiler would read meanwhile: the services' entries, looked at every 50 ms.
-        // Once the duration is over, the load ends as soon as its goal is reached (SIGTERM: loadgen
-        // finishes the requests in flight and writes its records).
-        AtomicLong mostEntries = new AtomicLong();
-        long durationOver = loadStarted + load.duration().toNanos();
-        boolean judgeGoal = load.goal() != Goal.NONE && load.requests() == 0;
-        Thread watcher =
-            Thread.ofPlatform().daemon().start(() -> {
-              long nextGoalCheck = durationOver;
-              while (loadgen.isAlive()) {
-                mostEntries.accumulateAndGet(entriesOf(pins.path(), pids).values().stream().mapToLong(Long::longValue).sum(), Math::max);
-                if (judgeGoal && System.nanoTime() >= nextGoalCheck) {
-                  nextGoalCheck = System.nanoTime() + 250_000_000L;
-                  if (load.goal().reachedBy().test(batches)) {
-                    loadgen.destroy();
-                  }
-                }
-                try {
-                  Thread.sleep(50);
-                } catch (InterruptedException e) {
-                  return;
-                }
-              }
-            });
-        duringLoad.accept(daemon);
-        assertThat(loadgen.waitFor(load.most().toSeconds() + 60, TimeUnit.SECONDS)).isTrue();
-        watcher.join();
-        entriesDuringLoad = mostEntries.get();
+        started.add(loadgen);
+        // Once it says "sending", a SIGTERM ends the load gracefully: in-flight requests are answered and recorded.
+        assertThat(new BufferedReader(new InputStreamReader(loadgen.getInputStream(), StandardCharsets.UTF_8)).readLine()).isEqualTo("sending");
+        LoadWatcher watcher = new LoadWatcher(loadgen, load, loadStarted, pins.path(), pids, batches);
+        try {
+          duringLoad.accept(daemon);
+          assertThat(loadgen.waitFor(load.most().toSeconds() + 60, TimeUnit.SECONDS)).isTrue();
+        } finally {
+          watcher.stop();
+        }
+        entriesDuringLoad = watcher.mostEntries();
         assertThat(loadgen.exitValue()).isZero();
         Figures.record("seconds of load (" + (load.requests() > 0 ? load.requests() + " requests"
                 : load.duration().toSeconds() + " s, then until " + load.goal().description()) + ")",
             (System.nanoTime() - loadStarted) / 1_000_000_000L, "<= " + load.most().toSeconds());
-        // Work a handler left behind (a spawned goroutine) finishes before braid stops.
-        Thread.sleep(300);
         for (String line : Files.readAllLines(requests)) {
           sent.add(JSON.readTree(line));
         }
+        // Work a handler left behind (a spawned goroutine) may still run: its entry is right until it is done.
+        Wait.until(IDLE_LIMIT, Duration.ofMillis(20), () -> entriesOf(pins.path(), pids).values().stream().allMatch(n -> n == 0));
         entriesWhenIdle = entriesOf(pins.path(), pids);
         assertThat(daemon.pipelineErrors()).isZero();
       }
@@ -224,7 +208,57 @@ public final class TracedRun {
       throw new IllegalStateException(e);
     } finally {
       for (Process p : started) {
-        p.destroy();
+        p.destroyForcibly(); // loadgen too, if the run failed before it ended
+      }
+    }
+  }
+
+  /** How long a run waits, once the load is over, for the services to show no entry. */
+  private static final Duration IDLE_LIMIT = Duration.ofSeconds(10);
+
+  /**
+   * Watches a running load every 50 ms: the most traces_ctx_v1 entries seen at once (what another
+   * profiler would read meanwhile), and, once the load's duration is over, its goal, which ends
+   * the load when reached (SIGTERM to loadgen). A failure here ends the load too, and is rethrown.
+   */
+  private static final class LoadWatcher {
+    private final AtomicLong mostEntries = new AtomicLong();
+    private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    private final Thread thread;
+
+    LoadWatcher(Process loadgen, Load load, long loadStarted, Path pinRoot, Map<String, Integer> pids, List<Batch> batches) {
+      boolean judgeGoal = load.goal() != Goal.NONE && load.requests() == 0;
+      thread = Thread.ofPlatform().name("load-watcher").daemon().start(() -> {
+        long nextGoalCheck = loadStarted + load.duration().toNanos();
+        try {
+          while (loadgen.isAlive()) {
+            mostEntries.accumulateAndGet(entriesOf(pinRoot, pids).values().stream().mapToLong(Long::longValue).sum(), Math::max);
+            if (judgeGoal && System.nanoTime() >= nextGoalCheck) {
+              nextGoalCheck = System.nanoTime() + 250_000_000L;
+              if (load.goal().reachedBy().test(new Goal.Progress(batches, mostEntries.get()))) {
+                loadgen.destroy();
+              }
+            }
+            Thread.sleep(50);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+          failure.set(e);
+          loadgen.destroy();
+        }
+      });
+    }
+
+    long mostEntries() {
+      return mostEntries.get();
+    }
+
+    void stop() throws InterruptedException {
+      thread.interrupt();
+      thread.join();
+      if (failure.get() != null) {
+        throw failure.get();
       }
     }
   }
