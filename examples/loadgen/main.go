@@ -31,6 +31,7 @@ type Record struct {
 	StartUnixNs  int64  `json:"start_unix_ns"`
 	EndUnixNs    int64  `json:"end_unix_ns"`
 	Reply        string `json:"reply,omitempty"` // the -reply-header of the response
+	Proto        string `json:"proto,omitempty"` // the response's protocol: HTTP/1.1, HTTP/2.0
 }
 
 func main() {
@@ -43,7 +44,9 @@ func main() {
 	withParent := flag.Bool("traceparent", true, "send a traceparent header with each request")
 	out := flag.String("out", "", "file for the JSON-lines record (default: none)")
 	replyHeader := flag.String("reply-header", "", "a response header to record as the request's reply")
+	h2 := flag.Bool("h2", false, "HTTP/2: over TLS (any certificate is trusted), or without TLS with prior knowledge for an http:// target")
 	flag.Parse()
+	transport := newTransport(strings.HasPrefix(*target, "https://"), *h2)
 
 	paths := strings.Split(*routes, ",")
 	records := make(chan Record, 1024)
@@ -69,7 +72,7 @@ func main() {
 		sent.Add(1)
 		go func(c int) {
 			defer sent.Done()
-			client := &http.Client{Timeout: 30 * time.Second}
+			client := &http.Client{Timeout: 30 * time.Second, Transport: transport}
 			for i := c; time.Now().Before(deadline) && !stopped.Load(); i++ {
 				if budget != nil {
 					if _, ok := <-budget; !ok {
@@ -126,6 +129,7 @@ func send(client *http.Client, target, route string, withParent bool, replyHeade
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		rec.Status = resp.StatusCode
+		rec.Proto = resp.Proto
 		if replyHeader != "" {
 			rec.Reply = resp.Header.Get(replyHeader)
 		}

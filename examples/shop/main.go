@@ -21,6 +21,10 @@
 //	GET /hold?key=K         burns in holdBurn until /release?key=K comes (at most a minute): a request
 //	                        that lasts exactly as long as a test needs (hold.go)
 //
+// With -tls it serves HTTPS, and so HTTP/2 to clients that offer it (ALPN h2), as every Go HTTPS
+// server does; with -h2c also HTTP/2 without TLS (h2.go). /chain calls HTTPS services that have
+// a self-signed certificate, over HTTP/2.
+//
 // With -spinners K it also runs K goroutines that burn CPU in compactIndex
 // forever without serving any request: no sample of theirs may carry a span.
 // With -truth FILE it writes which goroutine served which request, and when
@@ -47,6 +51,8 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
 	spinners := flag.Int("spinners", 0, "goroutines that burn CPU outside any request")
 	truth := flag.String("truth", "", "write goroutine, trace id, start and end of every request to this file")
+	useTLS := flag.Bool("tls", false, "serve HTTPS (a self-signed certificate made at start): HTTP/2 for clients that offer it")
+	h2c := flag.Bool("h2c", false, "also serve HTTP/2 without TLS to clients with prior knowledge (Go 1.24+)")
 	flag.Parse()
 
 	// Step 1: untraced background work, started before any request exists.
@@ -85,7 +91,7 @@ func main() {
 		panic("panicking on purpose")
 	})
 	mux.HandleFunc("/chain", func(w http.ResponseWriter, r *http.Request) {
-		resp, err := http.Get(r.URL.Query().Get("to"))
+		resp, err := chainClient.Get(r.URL.Query().Get("to"))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -162,6 +168,13 @@ func main() {
 		handler = t.wrap(mux)
 	}
 	srv := &http.Server{Handler: handler, ErrorLog: log.New(io.Discard, "", 0)}
+	if *h2c {
+		serveUnencryptedHTTP2(srv)
+	}
+	if *useTLS {
+		srv.TLSConfig = selfSignedTLS()
+		log.Fatal(srv.ServeTLS(ln, "", ""))
+	}
 	log.Fatal(srv.Serve(ln))
 }
 

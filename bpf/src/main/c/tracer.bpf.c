@@ -191,6 +191,8 @@ int http_server_start(struct pt_regs *ctx)
 	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
 	if (g && g->server.req == req)
 		return 0; /* the function restarted after its stack grew */
+	if (is_h2c_preface(r.off, req))
+		return 0;
 
 	struct span_start_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -218,9 +220,26 @@ int http_server_start(struct pt_regs *ctx)
 }
 
 /*
- * net/http.(*response).finishRequest(w): runs right after the handler
- * returns, on the same goroutine; an entry probe here replaces a return
- * probe on ServeHTTP (return probes crash Go programs).
+ * Ends the running goroutine's server span: its handler returned. status is
+ * what the handler wrote with WriteHeader; 0 when it wrote no header (net/http
+ * answers 200 right after). The *http.Request that ServeHTTP was given routes
+ * the span (http.route: its Pattern, which ServeMux set).
+ */
+static __always_inline void end_server_span(struct running *r, __s64 status)
+{
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r->key);
+	if (!g || !g->server.req)
+		return;
+	if (g->client.req)
+		end_client_span(r, g, 0, END_PARENT_ENDED, (struct http_version){});
+	close_span(r, g, &g->server, status, END_FINISHED, g->server.req, (struct http_version){});
+	drop_if_empty(r, g);
+}
+
+/*
+ * net/http.(*response).finishRequest(w): runs right after an HTTP/1.x
+ * handler returns, on the same goroutine; an entry probe here replaces a
+ * return probe on ServeHTTP (return probes crash Go programs).
  */
 SEC("uprobe")
 int http_server_end(struct pt_regs *ctx)
@@ -228,18 +247,31 @@ int http_server_end(struct pt_regs *ctx)
 	struct running r;
 	if (running_goroutine(ctx, &r))
 		return 0;
-	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
-	if (!g || !g->server.req)
-		return 0;
-	if (g->client.req)
-		end_client_span(&r, g, 0, END_PARENT_ENDED);
-	__u64 w = GO_PARAM1(ctx);
 	__s64 status = 0;
-	__u64 req = 0;
-	bpf_probe_read_user(&status, sizeof(status), (void *)(w + r.off->server_response_status));
-	bpf_probe_read_user(&req, sizeof(req), (void *)(w + r.off->server_response_req));
-	close_span(&r, g, &g->server, status, END_FINISHED, req);
-	drop_if_empty(&r, g);
+	bpf_probe_read_user(&status, sizeof(status), (void *)(GO_PARAM1(ctx) + r.off->server_response_status));
+	end_server_span(&r, status);
+	return 0;
+}
+
+/*
+ * (*http2responseWriter).handlerDone(w) (net/http/internal/http2's
+ * (*responseWriter).handlerDone since Go 1.27): an HTTP/2 handler returned
+ * into runHandler, on its own goroutine; finishRequest is HTTP/1's and never
+ * runs. w.rws holds the status. A handler that panics skips it: its goroutine
+ * exits, and goexit0 ends the span.
+ */
+SEC("uprobe")
+int http2_server_end(struct pt_regs *ctx)
+{
+	struct running r;
+	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_HTTP2_SERVER))
+		return 0;
+	__u64 rws = 0;
+	__s64 status = 0;
+	if (bpf_probe_read_user(&rws, sizeof(rws), (void *)(GO_PARAM1(ctx) + r.off->h2_response_writer_rws)) || !rws)
+		return 0;
+	bpf_probe_read_user(&status, sizeof(status), (void *)(rws + r.off->h2_rws_status));
+	end_server_span(&r, status);
 	return 0;
 }
 
@@ -263,7 +295,7 @@ int http_client_start(struct pt_regs *ctx)
 	if (g->client.req) {
 		if (g->client.req == req)
 			return 0; /* restarted after its stack grew */
-		end_client_span(&r, g, 0, END_SUPERSEDED);
+		end_client_span(&r, g, 0, END_SUPERSEDED, (struct http_version){});
 	}
 	if (!g->has_ctx)
 		return 0;
@@ -307,9 +339,12 @@ int http_client_end(struct pt_regs *ctx)
 	__u64 resp = GO_PARAM1(ctx);
 	__u64 err = GO_PARAM3(ctx);
 	__s64 status = 0;
-	if (!err && resp)
+	struct http_version version = {};
+	if (!err && resp) {
 		bpf_probe_read_user(&status, sizeof(status), (void *)(resp + r.off->client_response_status_code));
-	end_client_span(&r, g, status, err ? END_CLIENT_ERROR : END_FINISHED);
+		version = read_http_version(r.off, resp + r.off->client_response_proto_major);
+	}
+	end_client_span(&r, g, status, err ? END_CLIENT_ERROR : END_FINISHED, version);
 	drop_if_empty(&r, g);
 	return 0;
 }

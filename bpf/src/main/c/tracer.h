@@ -11,7 +11,7 @@
 #define PATH_MAX_LEN 128
 #define HOST_MAX 64
 #define ROUTE_MAX 96
-#define NO_INHERIT_MAX 12
+#define NO_INHERIT_MAX 16
 #define HCHAN_VIEW_WORDS 8 /* the channel probes read a runtime.hchan's first 64 bytes, in one read */
 #define SELECT_CASES_MAX 64 /* buffered cases of a select past this many sends, or receives, are not paired */
 
@@ -24,6 +24,8 @@
 #define FEAT_PROPAGATE (1 << 5)   /* write traceparent into outgoing requests (--propagate) */
 #define FEAT_CTX_MAP (1 << 6)     /* keep traces_ctx_v1: the goroutine-switch probes are attached */
 #define FEAT_CHAN_LINKS (1 << 7)  /* pair channel sends with receives: the channel probes are attached */
+#define FEAT_HTTP2_SERVER (1 << 8) /* net/http's HTTP/2 server: its response writer's offsets are known */
+#define FEAT_HTTP_VERSION (1 << 9) /* Request.ProtoMajor and Response.ProtoMajor are known */
 
 /* How the Go runtime lays out a map[string][]string. */
 #define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */
@@ -66,6 +68,10 @@ struct go_offsets {
 	__u32 sudog_is_select; /* a bool */
 	__u32 scase_c;
 	__u32 scase_size;
+	__u32 request_proto_major;  /* ProtoMinor follows it: both are ints */
+	__u32 client_response_proto_major;
+	__u32 h2_response_writer_rws; /* net/http's HTTP/2 responseWriter.rws */
+	__u32 h2_rws_status;          /* its responseWriterState.status */
 	/* Link-time address of the go_spawn probe: its runtime address minus this is the
 	 * load bias of a PIE, to compare runtime PCs with the link-time ones below. */
 	__u64 spawn_site;
@@ -111,6 +117,9 @@ struct span_start_event {
 	char method[METHOD_MAX];
 	char path[PATH_MAX_LEN];
 	char host[HOST_MAX];
+	__u8 proto_major; /* the request's HTTP version (server spans); 0 when unknown */
+	__u8 proto_minor;
+	__u8 _pad[6];
 };
 
 struct span_end_event {
@@ -121,6 +130,9 @@ struct span_end_event {
 	__u32 reason;
 	__u32 route_len; /* the full length; more than ROUTE_MAX means cut */
 	char route[ROUTE_MAX];
+	__u8 proto_major; /* the response's HTTP version (client spans); 0 when unknown */
+	__u8 proto_minor;
+	__u8 _pad[6];
 };
 
 /* How a value went from a sender to a receiver (struct handoff_event.phase). */

@@ -223,8 +223,27 @@ static __always_inline void random_bytes(__u8 *buf, int n)
 
 /* ---- spans --------------------------------------------------------------- */
 
+/* An HTTP version as the request or response states it; 0.0 when unknown. */
+struct http_version {
+	__u8 major;
+	__u8 minor;
+};
+
+/* Reads the ProtoMajor and ProtoMinor ints at addr (of a Request or a Response). */
+static __always_inline struct http_version read_http_version(const struct go_offsets *off, __u64 addr)
+{
+	struct http_version v = {};
+	__s64 proto[2] = {};
+	if ((off->features & FEAT_HTTP_VERSION) && addr && !bpf_probe_read_user(proto, sizeof(proto), (void *)addr) &&
+	    proto[0] > 0 && proto[0] < 10 && proto[1] >= 0 && proto[1] < 10) {
+		v.major = proto[0];
+		v.minor = proto[1];
+	}
+	return v;
+}
+
 static __always_inline void emit_end(const struct running *r, const struct open_span *span,
-				     __s64 status, __u32 reason, __u64 route_req)
+				     __s64 status, __u32 reason, __u64 route_req, struct http_version version)
 {
 	struct span_end_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -239,12 +258,15 @@ static __always_inline void emit_end(const struct running *r, const struct open_
 	e->route_len = 0;
 	if (route_req && (r->off->features & FEAT_ROUTE))
 		e->route_len = read_go_string(e->route, ROUTE_MAX, route_req + r->off->request_pattern);
+	e->proto_major = version.major;
+	e->proto_minor = version.minor;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 /* Ends an open span: the goroutine's context goes back to what it was before. */
 static __always_inline void close_span(const struct running *r, struct goroutine *g,
-				       struct open_span *span, __s64 status, __u32 reason, __u64 route_req)
+				       struct open_span *span, __s64 status, __u32 reason, __u64 route_req,
+				       struct http_version version)
 {
 	if (span->has_prev) {
 		g->ctx = span->prev;
@@ -255,16 +277,16 @@ static __always_inline void close_span(const struct running *r, struct goroutine
 	/* The thread stops showing the span before the end is timed: no sample of it is later. */
 	if (r->off->features & FEAT_CTX_MAP)
 		show(r->pid_tgid, g->has_ctx ? &g->ctx : 0);
-	emit_end(r, span, status, reason, route_req);
+	emit_end(r, span, status, reason, route_req, version);
 	span->req = 0;
 }
 
 static __always_inline void end_client_span(const struct running *r, struct goroutine *g,
-					    __s64 status, __u32 reason)
+					    __s64 status, __u32 reason, struct http_version version)
 {
 	struct request_key rk = {.tgid = r->key.tgid, .req = g->client.req};
 	bpf_map_delete_elem(&outgoing_by_request, &rk);
-	close_span(r, g, &g->client, status, reason, 0);
+	close_span(r, g, &g->client, status, reason, 0, version);
 }
 
 /* Forgets a goroutine that has nothing left: no context, no open span, no pending send. */
@@ -362,6 +384,19 @@ static __always_inline void open_span(const struct running *r, struct goroutine 
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
+/*
+ * Whether req is the "PRI *" request of HTTP/2 with prior knowledge that
+ * golang.org/x/net/http2/h2c hands to the server: its ServeHTTP serves the
+ * whole connection, whose streams' handlers are not its work.
+ */
+static __always_inline int is_h2c_preface(const struct go_offsets *off, __u64 req)
+{
+	if (!(off->features & FEAT_HTTP_VERSION) || read_http_version(off, req + off->request_proto_major).major != 2)
+		return 0;
+	char m[4] = {};
+	return read_go_string(m, 3, req + off->request_method) == 3 && m[0] == 'P' && m[1] == 'R' && m[2] == 'I';
+}
+
 /* Method, path and host of an *http.Request into a start event. */
 static __always_inline void read_request(const struct go_offsets *off, __u64 req,
 					 struct span_start_event *e)
@@ -377,6 +412,9 @@ static __always_inline void read_request(const struct go_offsets *off, __u64 req
 	if (!host && url)
 		host = read_go_string(e->host, HOST_MAX, url + off->url_host);
 	e->host_len = host > 255 ? 255 : host;
+	struct http_version v = read_http_version(off, req + off->request_proto_major);
+	e->proto_major = v.major;
+	e->proto_minor = v.minor;
 }
 
 /* A goroutine has exited: what it left open ends, its state goes. */
@@ -387,11 +425,11 @@ static __always_inline void goroutine_exited(const struct running *r)
 		return;
 	if (g->client.req) {
 		struct request_key rk = {.tgid = r->key.tgid, .req = g->client.req};
-		emit_end(r, &g->client, 0, END_GOROUTINE_EXIT, 0);
+		emit_end(r, &g->client, 0, END_GOROUTINE_EXIT, 0, (struct http_version){});
 		bpf_map_delete_elem(&outgoing_by_request, &rk);
 	}
 	if (g->server.req)
-		emit_end(r, &g->server, 0, END_GOROUTINE_EXIT, 0);
+		emit_end(r, &g->server, 0, END_GOROUTINE_EXIT, 0, (struct http_version){});
 	if (g->pending_send)
 		bpf_map_delete_elem(&pending_by_goroutine, &r->key);
 	bpf_map_delete_elem(&goroutines, &r->key);

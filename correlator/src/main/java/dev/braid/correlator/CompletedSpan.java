@@ -21,6 +21,8 @@ import java.util.function.Consumer;
  * @param parentSpanId the parent's span id in hex, or empty for a root span
  * @param route {@code http.route} when known (Go 1.23+ ServeMux), else empty
  * @param host the Host of a server request, or the host:port a client request went to
+ * @param protocolVersion the HTTP version of the request (server) or response (client), {@code
+ *     1.1} or {@code 2}; empty when unknown
  * @param statusCode the HTTP status, or 0 when there is none
  * @param startTid the thread the span started on (its goroutine may run on others later)
  * @param links links to the spans this one handed values to, or got them from, over channels
@@ -37,6 +39,7 @@ public record CompletedSpan(
     String path,
     String route,
     String host,
+    String protocolVersion,
     long statusCode,
     SpanEvent.EndReason endReason,
     long startEpochNanos,
@@ -64,7 +67,8 @@ public record CompletedSpan(
     List<SpanLink> all = new ArrayList<>(links);
     all.addAll(more);
     return new CompletedSpan(
-        process, context, parentSpanId, traceFlags, kind, method, path, route, host, statusCode, endReason, startEpochNanos, endEpochNanos, startTid,
+        process, context, parentSpanId, traceFlags, kind, method, path, route, host, protocolVersion, statusCode, endReason, startEpochNanos,
+        endEpochNanos, startTid,
         all, droppedLinks + dropped);
   }
 
@@ -75,6 +79,7 @@ public record CompletedSpan(
   public static final AttributeKey<String> HTTP_ROUTE = AttributeKey.stringKey("http.route");
   public static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
   public static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+  public static final AttributeKey<String> NETWORK_PROTOCOL_VERSION = AttributeKey.stringKey("network.protocol.version");
   public static final AttributeKey<String> END_REASON = AttributeKey.stringKey("braid.span.end_reason");
 
   /** Receives a span's attributes one by one, in a fixed order. */
@@ -107,6 +112,9 @@ public record CompletedSpan(
               v.string(SERVER_ADDRESS, hp.host());
               hp.port().ifPresent(port -> v.number(SERVER_PORT, port));
             });
+    if (!protocolVersion.isEmpty()) {
+      v.string(NETWORK_PROTOCOL_VERSION, protocolVersion);
+    }
     if (endReason != SpanEvent.EndReason.FINISHED) {
       v.string(END_REASON, endReason.name().toLowerCase(Locale.ROOT));
     }

@@ -81,7 +81,7 @@ public final class Correlator {
       case SpanEvent.Ended e -> {
         SpanEvent.Started s = open.remove(new SpanKey(e.pid(), e.context().span()));
         if (s != null) {
-          complete(s, e.monotonicNanos(), e.statusCode(), e.route(), e.reason());
+          complete(s, e.monotonicNanos(), e.statusCode(), e.route(), e.reason(), e.protocolVersion());
         } else {
           unmatchedEnds++; // its start was lost (ring buffer full) or came before braid
         }
@@ -286,7 +286,7 @@ public final class Correlator {
       if (nowMonotonic - s.monotonicNanos() > MAX_OPEN_NANOS || open.size() > MAX_OPEN_SPANS) {
         it.remove();
         expiredSpans++;
-        complete(s, nowMonotonic, 0, "", SpanEvent.EndReason.FINISHED_BY_BRAID);
+        complete(s, nowMonotonic, 0, "", SpanEvent.EndReason.FINISHED_BY_BRAID, "");
       }
     }
   }
@@ -305,12 +305,13 @@ public final class Correlator {
       SpanEvent.Started s = it.next();
       if (which.test(s)) {
         it.remove();
-        complete(s, monotonicNanos, 0, "", reason);
+        complete(s, monotonicNanos, 0, "", reason, "");
       }
     }
   }
 
-  private void complete(SpanEvent.Started s, long endMonotonic, long statusCode, String route, SpanEvent.EndReason reason) {
+  /** {@code responseVersion}: the HTTP version a client span's response came in (a server's request says its own). */
+  private void complete(SpanEvent.Started s, long endMonotonic, long statusCode, String route, SpanEvent.EndReason reason, String responseVersion) {
     boolean client = s.kind() == SpanEvent.SpanKind.CLIENT;
     // A handler that writes nothing gets 200 from net/http when the response is flushed.
     long status = statusCode == 0 && reason == SpanEvent.EndReason.FINISHED && !client ? 200 : statusCode;
@@ -329,6 +330,7 @@ public final class Correlator {
             s.path(),
             route,
             s.host(),
+            client ? responseVersion : s.protocolVersion(),
             status,
             reason,
             clock.toEpochNanos(s.monotonicNanos()),

@@ -26,11 +26,11 @@ class ChannelLinkCorrelationTest {
       new Correlator(MonotonicClock.measure(), pid -> new ProcessInfo(pid, "/srv/shop", "shop", "host"), ticker::get);
 
   private static SpanEvent.Started started(TraceContext ctx) {
-    return new SpanEvent.Started(PID, 7, 33, 1, 1_000, ctx, "", 1, SpanEvent.SpanKind.SERVER, "GET", "/dispatch", false, "");
+    return new SpanEvent.Started(PID, 7, 33, 1, 1_000, ctx, "", 1, SpanEvent.SpanKind.SERVER, "GET", "/dispatch", false, "", "1.1");
   }
 
   private static SpanEvent.Ended ended(TraceContext ctx) {
-    return new SpanEvent.Ended(PID, 7, 33, 2_000, ctx, 200, SpanEvent.EndReason.FINISHED, "/dispatch");
+    return new SpanEvent.Ended(PID, 7, 33, 2_000, ctx, 200, SpanEvent.EndReason.FINISHED, "/dispatch", "");
   }
 
   private static SpanEvent.HandOff handOff(SpanEvent.Phase phase, TraceContext from, Optional<TraceContext> to, long capacity) {

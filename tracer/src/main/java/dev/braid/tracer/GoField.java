@@ -1,6 +1,7 @@
 package dev.braid.tracer;
 
 import dev.braid.elf.go.GoDwarf;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -40,17 +41,30 @@ public enum GoField {
   SUDOG_G("runtime.sudog", "g"),
   SUDOG_IS_SELECT("runtime.sudog", "isSelect"),
   SCASE_C("runtime.scase", "c"),
-  SCASE_SIZE("runtime.scase", GoField.SIZE); // the stride of selectgo's case array
+  SCASE_SIZE("runtime.scase", GoField.SIZE), // the stride of selectgo's case array
+  REQUEST_PROTO_MAJOR("net/http.Request", "ProtoMajor"), // ProtoMinor is the next int
+  REQUEST_PROTO_MINOR("net/http.Request", "ProtoMinor"),
+  RESPONSE_PROTO_MAJOR("net/http.Response", "ProtoMajor"),
+  RESPONSE_PROTO_MINOR("net/http.Response", "ProtoMinor"),
+  // net/http's HTTP/2 server: bundled in net/http up to Go 1.26, net/http/internal/http2 since 1.27.
+  H2_RESPONSE_WRITER_RWS("net/http.http2responseWriter", "rws", "net/http/internal/http2.responseWriter"),
+  H2_RWS_STATUS("net/http.http2responseWriterState", "status", "net/http/internal/http2.responseWriterState");
 
   /** The member name that stands for the struct's own size. */
   static final String SIZE = "(size)";
 
   private final String struct;
   private final String member;
+  private final List<String> movedTo;
 
-  GoField(String struct, String member) {
+  /**
+   * @param movedTo the names the struct has in later Go releases (the table names the member by
+   *     its first name, whichever a binary has)
+   */
+  GoField(String struct, String member, String... movedTo) {
     this.struct = struct;
     this.member = member;
+    this.movedTo = List.of(movedTo);
   }
 
   public String struct() {
@@ -61,9 +75,17 @@ public enum GoField {
     return member;
   }
 
-  /** The member's offset (or the struct's size, for {@link #SIZE}) in a binary's DWARF. */
+  /** The member's offset (or the struct's size, for {@link #SIZE}) in a binary's DWARF, under any of the struct's names. */
   public OptionalLong readFrom(GoDwarf dwarf) {
-    return member.equals(SIZE) ? dwarf.structSize(struct) : dwarf.memberOffset(struct, member);
+    OptionalLong found = readFrom(dwarf, struct);
+    for (int i = 0; found.isEmpty() && i < movedTo.size(); i++) {
+      found = readFrom(dwarf, movedTo.get(i));
+    }
+    return found;
+  }
+
+  private OptionalLong readFrom(GoDwarf dwarf, String name) {
+    return member.equals(SIZE) ? dwarf.structSize(name) : dwarf.memberOffset(name, member);
   }
 
   /** {@code runtime.g.goid}: how the offset table names the row. */

@@ -22,7 +22,7 @@ import java.util.Map;
  * @param fields member offsets
  * @param mapLayout {@link #MAP_LAYOUT_SWISS} or {@link #MAP_LAYOUT_BUCKETS}
  * @param spawnSite link-time address of the spawn probe (how the probe finds a PIE's load bias)
- * @param noInheritPcs link-time entries of functions whose goroutines do not inherit (at most 12)
+ * @param noInheritPcs link-time entries of functions whose goroutines do not inherit (at most 16)
  */
 public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayout, long spawnSite, List<Long> noInheritPcs) {
 
@@ -37,9 +37,13 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
   public static final int FEAT_CTX_MAP = 1 << 6;
   /** Pair channel sends with receives: the channel probes are attached. */
   public static final int FEAT_CHAN_LINKS = 1 << 7;
+  /** net/http's HTTP/2 server: the end of its handlers is probed. */
+  public static final int FEAT_HTTP2_SERVER = 1 << 8;
+  /** The HTTP version of requests and responses can be read. */
+  public static final int FEAT_HTTP_VERSION = 1 << 9;
   public static final int MAP_LAYOUT_BUCKETS = 1;
   public static final int MAP_LAYOUT_SWISS = 2;
-  static final int NO_INHERIT_MAX = 12;
+  static final int NO_INHERIT_MAX = 16;
 
   /** The C struct, member for member (the order of the u32 fields is tracer.h's). */
   static final StructLayout LAYOUT =
@@ -76,6 +80,10 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
               JAVA_INT.withName("sudog_is_select"),
               JAVA_INT.withName("scase_c"),
               JAVA_INT.withName("scase_size"),
+              JAVA_INT.withName("request_proto_major"),
+              JAVA_INT.withName("client_response_proto_major"),
+              JAVA_INT.withName("h2_response_writer_rws"),
+              JAVA_INT.withName("h2_rws_status"),
               JAVA_LONG.withName("spawn_site"),
               sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"))
           .withName("go_offsets");
@@ -91,7 +99,8 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
       List.of(
           GoField.HMAP_FLAGS, GoField.HMAP_B, GoField.HMAP_BUCKETS, GoField.HMAP_OLDBUCKETS, GoField.SWISS_DIR_PTR,
           GoField.SWISS_DIR_LEN, GoField.SWISS_TABLE_GROUPS, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE,
-          GoField.HCHAN_SENDX, GoField.HCHAN_RECVX, GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE);
+          GoField.HCHAN_SENDX, GoField.HCHAN_RECVX, GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE,
+          GoField.REQUEST_PROTO_MAJOR, GoField.RESPONSE_PROTO_MAJOR, GoField.H2_RESPONSE_WRITER_RWS, GoField.H2_RWS_STATUS);
 
   public GoOffsets {
     Map<GoField, Integer> copy = new EnumMap<>(GoField.class);

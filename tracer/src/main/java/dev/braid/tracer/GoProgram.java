@@ -53,7 +53,9 @@ public record GoProgram(
 
   /**
    * Goroutines that outlive the request that happened to start them: a pooled connection's
-   * readLoop and writeLoop, and the runtime's own workers (GC mark workers start at the first GC,
+   * readLoop and writeLoop (HTTP/1), an HTTP/2 client connection's readLoop and a stream's
+   * doRequest (it writes the request and cleans up after the response came, as HTTP/1's
+   * writeLoop does), and the runtime's own workers (GC mark workers start at the first GC,
    * in whichever goroutine allocated; the finalizer and cleanup runners, at the first
    * SetFinalizer or AddCleanup). Inheriting would show that span on all of their later work.
    */
@@ -61,6 +63,11 @@ public record GoProgram(
       List.of(
           new NoInherit("net/http.(*persistConn).readLoop", "net/http.(*Transport).dialConn"),
           new NoInherit("net/http.(*persistConn).writeLoop", "net/http.(*Transport).dialConn"),
+          new NoInherit("net/http.(*http2ClientConn).readLoop", "net/http.(*http2Transport).newClientConn"),
+          new NoInherit("net/http.(*http2clientStream).doRequest", "net/http.(*http2ClientConn).roundTrip"),
+          new NoInherit("net/http.(*http2clientStream).doRequest", "net/http.(*http2ClientConn).RoundTrip"), // Go < 1.22
+          new NoInherit("net/http/internal/http2.(*ClientConn).readLoop", "net/http/internal/http2.(*Transport).newClientConn"), // Go 1.27+
+          new NoInherit("net/http/internal/http2.(*clientStream).doRequest", "net/http/internal/http2.(*ClientConn).roundTrip"),
           new NoInherit("runtime.gcBgMarkWorker", "runtime.gcBgMarkStartWorkers"),
           new NoInherit("runtime.runfinq", "runtime.createfing"),
           new NoInherit("runtime.runFinalizers", "runtime.createfing"),
@@ -185,6 +192,9 @@ public record GoProgram(
       }
       if (offsets.has(GoOffsets.FEAT_HTTP_SERVER)) {
         on.add(Probe.Feature.HTTP_SERVER);
+        if (offsets.has(GoOffsets.FEAT_HTTP2_SERVER)) {
+          on.add(Probe.Feature.HTTP2_SERVER);
+        }
       }
       if (offsets.has(GoOffsets.FEAT_CHAN_LINKS)) {
         on.add(Probe.Feature.CHANNEL_LINKS);
@@ -207,6 +217,9 @@ public record GoProgram(
       }
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_SERVER)) {
         features &= ~(GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_ROUTE);
+      }
+      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP2_SERVER)) {
+        features &= ~GoOffsets.FEAT_HTTP2_SERVER;
       }
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
         features &= ~GoOffsets.FEAT_HTTP_CLIENT;
@@ -264,6 +277,7 @@ public record GoProgram(
           }
         }
       }
+      noInherit = noInherit.stream().distinct().toList(); // a start function may be listed once per function that starts it
       if (noInherit.size() > GoOffsets.NO_INHERIT_MAX) {
         warnings.add("more long-lived goroutine starts than braid keeps (" + noInherit.size() + " > " + GoOffsets.NO_INHERIT_MAX
             + "): some of them may show the span of the request that started them");
@@ -320,6 +334,7 @@ public record GoProgram(
         case SAMPLE_CONTEXT -> "--ctx-source sample";
         case INHERIT -> "span inheritance by spawned goroutines";
         case HTTP_SERVER -> "net/http server spans";
+        case HTTP2_SERVER -> "the end of net/http's HTTP/2 server spans (they end when their goroutine exits, as errors)";
         case HTTP_CLIENT -> "net/http client spans";
         case PROPAGATE -> "--propagate";
         case CHANNEL_LINKS -> "channel links";

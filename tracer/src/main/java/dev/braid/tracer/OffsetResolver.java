@@ -48,6 +48,21 @@ final class OffsetResolver {
     if (request && known(fields, GoField.CLIENT_RESPONSE_STATUS_CODE)) {
       features |= GoOffsets.FEAT_HTTP_CLIENT;
     }
+    // The probes read ProtoMajor and ProtoMinor in one go: two ints, one after the other.
+    if (known(fields, GoField.REQUEST_PROTO_MAJOR, GoField.REQUEST_PROTO_MINOR, GoField.RESPONSE_PROTO_MAJOR, GoField.RESPONSE_PROTO_MINOR)
+        && fields.get(GoField.REQUEST_PROTO_MINOR) == fields.get(GoField.REQUEST_PROTO_MAJOR) + 8
+        && fields.get(GoField.RESPONSE_PROTO_MINOR) == fields.get(GoField.RESPONSE_PROTO_MAJOR) + 8) {
+      features |= GoOffsets.FEAT_HTTP_VERSION;
+    } else if ((features & (GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_HTTP_CLIENT)) != 0) {
+      warnings.add(source.describe() + " does not describe the ProtoMajor and ProtoMinor of net/http's Request and Response: spans carry no network.protocol.version");
+    }
+    if ((features & GoOffsets.FEAT_HTTP_SERVER) != 0) {
+      if (known(fields, GoField.H2_RESPONSE_WRITER_RWS, GoField.H2_RWS_STATUS)) {
+        features |= GoOffsets.FEAT_HTTP2_SERVER;
+      } else {
+        warnings.add(source.describe() + " does not describe net/http's HTTP/2 response writer: HTTP/2 requests end only when their goroutine exits, as errors");
+      }
+    }
     boolean mapKnown =
         swiss
             ? known(fields, GoField.SWISS_DIR_PTR, GoField.SWISS_DIR_LEN, GoField.SWISS_TABLE_GROUPS, GoField.SWISS_GROUPS_DATA)

@@ -33,8 +33,18 @@ enum Probe {
   SPAWN(Site.CALL, "runtime.newproc.func1", "runtime.runqput", "go_spawn", Feature.INHERIT),
   /** net/http.serverHandler.ServeHTTP: a request's handler starts. */
   HTTP_SERVE(Site.ENTRY, "net/http.serverHandler.ServeHTTP", null, "http_server_start", Feature.HTTP_SERVER),
-  /** net/http.(*response).finishRequest: the handler returned. */
+  /** net/http.(*response).finishRequest: an HTTP/1.x handler returned. */
   HTTP_FINISH(Site.ENTRY, "net/http.(*response).finishRequest", null, "http_server_end", Feature.HTTP_SERVER),
+  /**
+   * (*http2responseWriter).handlerDone: an HTTP/2 handler returned (runHandler, in its own
+   * goroutine); net/http's bundled HTTP/2 up to Go 1.26, net/http/internal/http2 since 1.27.
+   */
+  HTTP2_FINISH(
+      Site.ENTRY,
+      List.of("net/http.(*http2responseWriter).handlerDone", "net/http/internal/http2.(*responseWriter).handlerDone"),
+      null,
+      "http2_server_end",
+      Feature.HTTP2_SERVER),
   /** net/http.(*Transport).roundTrip: a client request starts. */
   HTTP_CLIENT_START(Site.ENTRY, "net/http.(*Transport).roundTrip", null, "http_client_start", Feature.HTTP_CLIENT),
   /** Right after (*Client).do's CALL of (*Client).send returns: the response (or error) is there. */
@@ -80,6 +90,8 @@ enum Probe {
     INHERIT,
     /** net/http server spans. */
     HTTP_SERVER,
+    /** The end of net/http's HTTP/2 server spans. */
+    HTTP2_SERVER,
     /** net/http client spans. */
     HTTP_CLIENT,
     /** traceparent in outgoing requests (--propagate). */

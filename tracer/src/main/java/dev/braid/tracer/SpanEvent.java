@@ -16,6 +16,8 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
    *     goroutine's span for a client span; empty for a root
    * @param path the request path; {@code pathTruncated} when it was longer than the probe copies
    * @param host the request's Host (server) or the host it goes to (client), or empty
+   * @param protocolVersion the request's HTTP version ({@code 1.1}, {@code 2}) for a server span;
+   *     empty when unknown, and for a client span (its response says)
    */
   record Started(
       int pid,
@@ -30,7 +32,8 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
       String method,
       String path,
       boolean pathTruncated,
-      String host)
+      String host,
+      String protocolVersion)
       implements SpanEvent {}
 
   /**
@@ -38,6 +41,7 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
    *
    * @param statusCode the HTTP status (the handler's, or the response's); 0 when there is none
    * @param route the pattern that routed the request (Go 1.23+ ServeMux), or empty
+   * @param protocolVersion the response's HTTP version for a client span, else empty
    */
   record Ended(
       int pid,
@@ -47,7 +51,8 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
       TraceContext context,
       long statusCode,
       EndReason reason,
-      String route)
+      String route,
+      String protocolVersion)
       implements SpanEvent {}
 
   /**

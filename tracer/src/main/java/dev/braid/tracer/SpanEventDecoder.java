@@ -50,7 +50,10 @@ final class SpanEventDecoder {
               JAVA_INT.withName("path_len"),
               sequenceLayout(METHOD_MAX, JAVA_BYTE).withName("method"),
               sequenceLayout(PATH_MAX_LEN, JAVA_BYTE).withName("path"),
-              sequenceLayout(HOST_MAX, JAVA_BYTE).withName("host"))
+              sequenceLayout(HOST_MAX, JAVA_BYTE).withName("host"),
+              JAVA_BYTE.withName("proto_major"),
+              JAVA_BYTE.withName("proto_minor"),
+              paddingLayout(6))
           .withName("span_start_event");
 
   static final StructLayout SPAN_END =
@@ -61,7 +64,10 @@ final class SpanEventDecoder {
               JAVA_LONG.withName("status"),
               JAVA_INT.withName("reason"),
               JAVA_INT.withName("route_len"),
-              sequenceLayout(ROUTE_MAX, JAVA_BYTE).withName("route"))
+              sequenceLayout(ROUTE_MAX, JAVA_BYTE).withName("route"),
+              JAVA_BYTE.withName("proto_major"),
+              JAVA_BYTE.withName("proto_minor"),
+              paddingLayout(6))
           .withName("span_end_event");
 
   static final StructLayout HANDOFF =
@@ -105,6 +111,18 @@ final class SpanEventDecoder {
   private static final long REASON = SPAN_END.byteOffset(groupElement("reason"));
   private static final long ROUTE_LEN = SPAN_END.byteOffset(groupElement("route_len"));
   private static final long ROUTE = SPAN_END.byteOffset(groupElement("route"));
+  private static final long START_PROTO = SPAN_START.byteOffset(groupElement("proto_major"));
+  private static final long END_PROTO = SPAN_END.byteOffset(groupElement("proto_major"));
+  /** "1.0", "1.1", "2", as network.protocol.version spells them; index 10 * major + minor. */
+  private static final String[] VERSIONS = new String[100];
+
+  static {
+    for (int major = 1; major < 10; major++) {
+      for (int minor = 0; minor < 10; minor++) {
+        VERSIONS[10 * major + minor] = major >= 2 && minor == 0 ? Integer.toString(major) : major + "." + minor;
+      }
+    }
+  }
   private static final HexFormat HEX = HexFormat.of();
 
   private SpanEventDecoder() {}
@@ -138,7 +156,8 @@ final class SpanEventDecoder {
             text(strings, r, METHOD, Byte.toUnsignedInt(r.get(JAVA_BYTE, METHOD_LEN)), METHOD_MAX),
             text(strings, r, PATH, pathLen, PATH_MAX_LEN),
             Integer.toUnsignedLong(pathLen) > PATH_MAX_LEN,
-            text(strings, r, HOST, Byte.toUnsignedInt(r.get(JAVA_BYTE, HOST_LEN)), HOST_MAX));
+            text(strings, r, HOST, Byte.toUnsignedInt(r.get(JAVA_BYTE, HOST_LEN)), HOST_MAX),
+            version(r, START_PROTO));
       }
       case EVENT_SPAN_END -> {
         requireSize(r, SPAN_END);
@@ -151,7 +170,8 @@ final class SpanEventDecoder {
             TraceContext.read(r, END_TRACE_ID),
             r.get(JAVA_LONG, STATUS),
             reason(reason),
-            text(strings, r, ROUTE, r.get(JAVA_INT, ROUTE_LEN), ROUTE_MAX));
+            text(strings, r, ROUTE, r.get(JAVA_INT, ROUTE_LEN), ROUTE_MAX),
+            version(r, END_PROTO));
       }
       case EVENT_HANDOFF -> {
         requireSize(r, HANDOFF);
@@ -171,6 +191,13 @@ final class SpanEventDecoder {
       }
       default -> throw new IllegalArgumentException("unknown tracer event kind " + kind);
     };
+  }
+
+  /** The HTTP version in the two bytes at offset (major, minor), or empty when the probe did not know it. */
+  private static String version(MemorySegment r, long offset) {
+    int major = Byte.toUnsignedInt(r.get(JAVA_BYTE, offset));
+    int minor = Byte.toUnsignedInt(r.get(JAVA_BYTE, offset + 1));
+    return major >= 1 && major < 10 && minor < 10 ? VERSIONS[10 * major + minor] : "";
   }
 
   private static SpanEvent.Party party(MemorySegment r, long goid, long context, long select) {

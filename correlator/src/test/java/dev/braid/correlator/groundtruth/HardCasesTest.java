@@ -124,7 +124,7 @@ class HardCasesTest {
     TracedRun run =
         TracedRun.run(
             List.of(frontend, backend),
-            new TracedRun.Load("frontend", "/chain?ms=4&to=http://{{backend}}/search", LOAD, 2)
+            new TracedRun.Load("frontend", "/chain?ms=4&to={{backend}}/search", LOAD, 2)
                 .until(Goal.samplesIn("main.composeReply", 20).and(Goal.samplesIn("main.rankResults", 10))),
             UnaryOperator.identity());
     Map<String, List<CompletedSpan>> byTrace = run.spans().stream().collect(Collectors.groupingBy(s -> s.context().traceId()));

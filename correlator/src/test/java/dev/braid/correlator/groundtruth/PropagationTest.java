@@ -28,7 +28,7 @@ class PropagationTest {
     TracedRun run =
         TracedRun.run(
             List.of(frontend, backend),
-            new TracedRun.Load("frontend", "/chain?ms=2&to=http://{{backend}}/checkout", Duration.ofSeconds(4), 2)
+            new TracedRun.Load("frontend", "/chain?ms=2&to={{backend}}/checkout", Duration.ofSeconds(4), 2)
                 .until(Goal.samplesIn("main.priceCart", 10).and(Goal.serverSpans("/chain", 50))),
             config -> config.withPropagation(true).withContextSource(source));
     Figures.atLeast("requests sent", run.sent().size(), 50);

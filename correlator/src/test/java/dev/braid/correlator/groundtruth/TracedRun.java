@@ -84,34 +84,51 @@ public final class TracedRun {
     public Service named(String newName) {
       return new Service(newName, binary, env, args);
     }
+
+    /** The same service over HTTPS (the shop's -tls: HTTP/2 to clients that offer it). */
+    public Service overTls() {
+      List<String> more = new ArrayList<>(args);
+      more.add("-tls");
+      return new Service(name, binary, env, more);
+    }
+
+    /** How a client reaches it: {@code https} with -tls, else {@code http}. */
+    public String scheme() {
+      return args.contains("-tls") ? "https" : "http";
+    }
   }
 
   /** The longest any run's load lasts while it waits for its goal. */
   public static final Duration LIMIT = Duration.ofSeconds(60);
 
   /**
-   * Load: {@code routes} (each may use {{name}} for a service's address) for {@code duration},
+   * Load: {@code routes} (each may use {{name}} for a service's URL, scheme://host:port) for {@code duration},
    * then on until braid has handed out what {@code goal} asks for (at most {@link #LIMIT}); or
    * exactly {@code requests} requests, when that is not 0. Each record keeps the response header
    * {@code replyHeader} (none when empty).
    */
-  public record Load(String target, String routes, Duration duration, int concurrency, String replyHeader, Goal goal, int requests) {
+  public record Load(String target, String routes, Duration duration, int concurrency, String replyHeader, Goal goal, int requests, boolean http2) {
     public Load(String target, String routes, Duration duration, int concurrency) {
       this(target, routes, duration, concurrency, "");
     }
 
     public Load(String target, String routes, Duration duration, int concurrency, String replyHeader) {
-      this(target, routes, duration, concurrency, replyHeader, Goal.NONE, 0);
+      this(target, routes, duration, concurrency, replyHeader, Goal.NONE, 0, false);
     }
 
     /** The same load, going on after its duration until {@code more} is reached too. */
     public Load until(Goal more) {
-      return new Load(target, routes, duration, concurrency, replyHeader, goal.and(more), requests);
+      return new Load(target, routes, duration, concurrency, replyHeader, goal.and(more), requests, http2);
     }
 
     /** The same load, sending {@code n} requests however long they take (at most {@link #LIMIT}). */
     public Load requests(int n) {
-      return new Load(target, routes, duration, concurrency, replyHeader, goal, n);
+      return new Load(target, routes, duration, concurrency, replyHeader, goal, n, http2);
+    }
+
+    /** The same load over HTTP/2: by ALPN to an HTTPS service, with prior knowledge (h2c) to a plain one. */
+    public Load overHttp2() {
+      return new Load(target, routes, duration, concurrency, replyHeader, goal, requests, true);
     }
 
     /** How long loadgen may send at most. */
@@ -135,7 +152,7 @@ public final class TracedRun {
   public static TracedRun run(List<Service> services, Load load, UnaryOperator<DaemonConfig> configure, Consumer<Daemon> duringLoad) {
     List<Batch> batches = new CopyOnWriteArrayList<>();
     List<Process> started = new ArrayList<>();
-    Map<String, String> addresses = new HashMap<>();
+    Map<String, String> addresses = new HashMap<>(); // name -> scheme://host:port
     Map<String, Integer> pids = new HashMap<>();
     try (PinRoot pins = PinRoot.create()) {
       Path out = Files.createTempDirectory("braid-groundtruth");
@@ -146,7 +163,7 @@ public final class TracedRun {
         started.add(p);
         String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
         assertThat(line).as("%s starts", s.name()).startsWith("listening on ");
-        addresses.put(s.name(), line.substring("listening on ".length()).strip());
+        addresses.put(s.name(), s.scheme() + "://" + line.substring("listening on ".length()).strip());
         pids.put(s.name(), (int) p.pid());
       }
       // Flushed every second: a goal is judged on what braid handed out.
@@ -168,7 +185,8 @@ public final class TracedRun {
         Process loadgen =
             new ProcessBuilder(
                     Examples.binary("loadgen").toString(),
-                    "-target", "http://" + addresses.get(load.target()),
+                    "-target", addresses.get(load.target()),
+                    "-h2=" + load.http2(),
                     "-routes", routes,
                     "-c", Integer.toString(load.concurrency()),
                     "-d", load.most().toMillis() + "ms",
