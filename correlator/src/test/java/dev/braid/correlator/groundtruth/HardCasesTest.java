@@ -117,10 +117,14 @@ class HardCasesTest {
     Attribution.burnSamplesCarryTheirRoutesSpan(run, "/checkout", "main.priceCart", 10);
   }
 
-  @Test
-  void aClientCallIsAClientSpanNestedInTheServerSpan() {
+  /** The frontend calls the backend over HTTP/1.1, or over HTTPS with HTTP/2: the client span says which. */
+  @ParameterizedTest(name = "backend over HTTP/2: {0}")
+  @ValueSource(booleans = {false, true})
+  void aClientCallIsAClientSpanNestedInTheServerSpan(boolean http2) {
+    String version = http2 ? "2" : "1.1";
     TracedRun.Service frontend = TracedRun.Service.shop(Examples.binary("shop"), "-spinners", "1").named("frontend");
-    TracedRun.Service backend = TracedRun.Service.shop(Examples.binary("shop")).named("backend");
+    TracedRun.Service plain = TracedRun.Service.shop(Examples.binary("shop")).named("backend");
+    TracedRun.Service backend = http2 ? plain.overTls() : plain;
     TracedRun run =
         TracedRun.run(
             List.of(frontend, backend),
@@ -134,7 +138,10 @@ class HardCasesTest {
       CompletedSpan server = trace.stream().filter(s -> s.kind() == SpanKind.SERVER).findFirst().orElseThrow();
       CompletedSpan client = trace.stream().filter(s -> s.kind() == SpanKind.CLIENT).findFirst().orElseThrow();
       assertThat(server.process().pid()).isEqualTo(run.pid("frontend"));
+      assertThat(server.attributes().get(CompletedSpan.NETWORK_PROTOCOL_VERSION)).isEqualTo("1.1");
       assertThat(client.parentSpanId()).isEqualTo(server.context().spanId());
+      assertThat(client.attributes().get(CompletedSpan.NETWORK_PROTOCOL_VERSION)).as("the version of the backend's response").isEqualTo(version);
+      assertThat(client.status().getStatusCode()).isEqualTo(io.opentelemetry.api.trace.StatusCode.UNSET);
       assertThat(client.process().pid()).isEqualTo(run.pid("frontend"));
       assertThat(client.name()).isEqualTo("GET");
       assertThat(client.attributes().get(AttributeKey.stringKey("url.path"))).isEqualTo("/search");
@@ -146,7 +153,8 @@ class HardCasesTest {
     // Without --propagate the backend starts traces of its own.
     Set<String> sentTraces = run.sent().stream().map(r -> r.get("trace_id").asText()).collect(Collectors.toSet());
     assertThat(run.spans()).filteredOn(s -> s.process().pid() == run.pid("backend")).isNotEmpty()
-        .allSatisfy(s -> assertThat(sentTraces).doesNotContain(s.context().traceId()));
+        .allSatisfy(s -> assertThat(sentTraces).doesNotContain(s.context().traceId()))
+        .allSatisfy(s -> assertThat(s.attributes().get(CompletedSpan.NETWORK_PROTOCOL_VERSION)).isEqualTo(version));
     Attribution.noSampleCarriesAWrongOrStaleSpan(run);
     Attribution.burnSamplesCarryTheirRoutesSpan(run, "/chain", "main.composeReply", 20);
     Attribution.burnSamplesCarryTheirRoutesSpan(run, "/search", "main.rankResults", 10);
