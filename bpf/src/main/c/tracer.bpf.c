@@ -21,6 +21,7 @@
 #include "tracer.h"
 #include "tracer_maps.h"
 #include "channels.h"
+#include "grpc.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -177,6 +178,33 @@ int BPF_PROG(thread_exit, struct task_struct *task)
 /* ---- net/http server --------------------------------------------------------- */
 
 /*
+ * Reserves the start event of a server span on r's goroutine: in parent's
+ * trace, as its child, or (parent NULL) in a new trace. NULL when the ring
+ * buffer is full (counted). The caller fills in what the request says.
+ */
+static __always_inline struct span_start_event *server_start_event(const struct running *r, const struct parsed_parent *parent)
+{
+	struct span_start_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(STAT_RINGBUF_FULL);
+		return 0;
+	}
+	fill_header(&e->header, EVENT_SPAN_START, r);
+	e->span_kind = SPAN_KIND_SERVER;
+	if (parent) {
+		__builtin_memcpy(e->trace_id, parent->trace_id, 16);
+		__builtin_memcpy(e->parent_span_id, parent->span_id, 8);
+		e->trace_flags = parent->flags;
+	} else {
+		random_bytes(e->trace_id, 16);
+		__builtin_memset(e->parent_span_id, 0, 8);
+		e->trace_flags = 1; /* sampled: braid records every span it makes */
+	}
+	random_bytes(e->span_id, 8);
+	return e;
+}
+
+/*
  * net/http.serverHandler.ServeHTTP(sh, rw ResponseWriter, req *Request):
  * sh is one word (RAX), rw an interface (RBX, RCX), req in RDI. The span
  * starts here, on the connection's goroutine, once the headers are read.
@@ -194,26 +222,12 @@ int http_server_start(struct pt_regs *ctx)
 	if (is_h2c_preface(r.off, req))
 		return 0;
 
-	struct span_start_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(STAT_RINGBUF_FULL);
-		return 0;
-	}
-	fill_header(&e->header, EVENT_SPAN_START, &r);
-	e->span_kind = SPAN_KIND_SERVER;
 	struct parsed_parent parent;
 	__u64 header = 0;
 	bpf_probe_read_user(&header, sizeof(header), (void *)(req + r.off->request_header));
-	if (read_traceparent(r.off, header, &parent) == 0) {
-		__builtin_memcpy(e->trace_id, parent.trace_id, 16);
-		__builtin_memcpy(e->parent_span_id, parent.span_id, 8);
-		e->trace_flags = parent.flags;
-	} else {
-		random_bytes(e->trace_id, 16);
-		__builtin_memset(e->parent_span_id, 0, 8);
-		e->trace_flags = 1; /* sampled: braid records every span it makes */
-	}
-	random_bytes(e->span_id, 8);
+	struct span_start_event *e = server_start_event(&r, read_traceparent(r.off, header, &parent) == 0 ? &parent : 0);
+	if (!e)
+		return 0;
 	read_request(r.off, req, e);
 	open_span(&r, g, 0, e, req);
 	return 0;
@@ -345,6 +359,104 @@ int http_client_end(struct pt_regs *ctx)
 		version = read_http_version(r.off, resp + r.off->client_response_proto_major);
 	}
 	end_client_span(&r, g, status, err ? END_CLIENT_ERROR : END_FINISHED, version);
+	drop_if_empty(&r, g);
+	return 0;
+}
+
+/* ---- gRPC server (google.golang.org/grpc) ---------------------------------------- */
+
+/*
+ * (*http2Server).operateHeaders(t, ctx context.Context, frame
+ * *http2.MetaHeadersFrame, handle): t in RAX, ctx in RBX:RCX, frame in RDI.
+ * On the connection's reader goroutine, before the stream's handler runs: a
+ * traceparent among the frame's fields waits for that handler.
+ */
+SEC("uprobe")
+int grpc_server_headers(struct pt_regs *ctx)
+{
+	struct go_offsets *off = offsets_of(ctx);
+	if (!off || !(off->features & FEAT_GRPC_SERVER))
+		return 0;
+	__u64 frame = GO_PARAM4(ctx);
+	struct go_slice fields;
+	__u64 headers = 0;
+	if (bpf_probe_read_user(&fields, sizeof(fields), (void *)(frame + off->h2_meta_fields)) ||
+	    bpf_probe_read_user(&headers, sizeof(headers), (void *)(frame + off->h2_meta_headers_frame)) || !headers)
+		return 0;
+	struct parsed_parent parent;
+	for (int i = 0; i < GRPC_HEADERS_MAX && i < fields.len; i++) {
+		if (!grpc_traceparent_field(off, (__u64)fields.ptr + i * off->hpack_field_size, &parent))
+			continue;
+		struct grpc_stream_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .transport = GO_PARAM1(ctx)};
+		if (!bpf_probe_read_user(&key.stream_id, sizeof(key.stream_id), (void *)(headers + off->h2_frame_stream_id)))
+			bpf_map_update_elem(&grpc_parents, &key, &parent, BPF_ANY);
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * (*Server).handleStream(s, t transport.ServerTransport, stream): s in RAX,
+ * t in RBX:RCX, stream in RDI; on the goroutine that runs the RPC's handler
+ * (its own, or a stream worker's). The span is named by the stream's method.
+ */
+SEC("uprobe")
+int grpc_server_start(struct pt_regs *ctx)
+{
+	struct running r;
+	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_GRPC_SERVER))
+		return 0;
+	__u64 server_stream = GO_PARAM4(ctx);
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	if (g && g->server.req == server_stream)
+		return 0; /* the function restarted after its stack grew */
+	if (g && g->server.req) /* a stream worker whose last RPC never wrote its status */
+		close_span(&r, g, &g->server, 0, END_SUPERSEDED, 0, (struct http_version){});
+	__u64 stream = grpc_stream(r.off, server_stream);
+	struct grpc_stream_key key = {.tgid = r.key.tgid, .transport = GO_PARAM3(ctx)};
+	if (!stream || bpf_probe_read_user(&key.stream_id, sizeof(key.stream_id), (void *)(stream + r.off->grpc_stream_id)))
+		return 0;
+
+	struct parsed_parent *parent = bpf_map_lookup_elem(&grpc_parents, &key);
+	struct span_start_event *e = server_start_event(&r, parent);
+	if (parent)
+		bpf_map_delete_elem(&grpc_parents, &key);
+	if (!e)
+		return 0;
+	e->method_len = 0;
+	e->host_len = 0;
+	e->path_len = read_go_string(e->path, PATH_MAX_LEN, stream + r.off->grpc_stream_method);
+	e->proto_major = 2;
+	e->proto_minor = 0;
+	e->rpc_system = RPC_SYSTEM_GRPC;
+	open_span(&r, g, 0, e, server_stream);
+	return 0;
+}
+
+/*
+ * (*http2Server).writeStatus(t, s *ServerStream, st *status.Status) (grpc
+ * 1.69+; WriteStatus(t, s *Stream, st) before): t in RAX, s in RBX, st in
+ * RCX. The handler returned (a stream: it closed), on its goroutine; the RPC
+ * ends with st's code.
+ */
+SEC("uprobe")
+int grpc_server_end(struct pt_regs *ctx)
+{
+	struct running r;
+	if (running_goroutine(ctx, &r))
+		return 0;
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	if (!g || !g->server.req || g->server.req != GO_PARAM2(ctx))
+		return 0;
+	__u64 spb = 0;
+	__s32 code = 2; /* UNKNOWN, when the status cannot be read */
+	if (!bpf_probe_read_user(&spb, sizeof(spb), (void *)(GO_PARAM3(ctx) + r.off->grpc_status_s))) {
+		if (spb)
+			bpf_probe_read_user(&code, sizeof(code), (void *)(spb + r.off->grpc_status_code));
+		else
+			code = 0; /* a nil *spb.Status is OK */
+	}
+	close_span(&r, g, &g->server, code, END_FINISHED, 0, (struct http_version){});
 	drop_if_empty(&r, g);
 	return 0;
 }

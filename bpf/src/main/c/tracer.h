@@ -26,6 +26,8 @@
 #define FEAT_CHAN_LINKS (1 << 7)  /* pair channel sends with receives: the channel probes are attached */
 #define FEAT_HTTP2_SERVER (1 << 8) /* net/http's HTTP/2 server: its response writer's offsets are known */
 #define FEAT_HTTP_VERSION (1 << 9) /* Request.ProtoMajor and Response.ProtoMajor are known */
+#define FEAT_GRPC_SERVER (1 << 10) /* google.golang.org/grpc server spans: its streams' offsets are known */
+#define FEAT_GRPC_STREAM_PTR (1 << 11) /* transport.ServerStream embeds *Stream (grpc 1.69-1.79), not Stream */
 
 /* How the Go runtime lays out a map[string][]string. */
 #define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */
@@ -72,6 +74,17 @@ struct go_offsets {
 	__u32 client_response_proto_major;
 	__u32 h2_response_writer_rws; /* net/http's HTTP/2 responseWriter.rws */
 	__u32 h2_rws_status;          /* its responseWriterState.status */
+	/* google.golang.org/grpc and the golang.org/x/net/http2 frames it reads */
+	__u32 grpc_server_stream_stream; /* transport.ServerStream's Stream (grpc >= 1.69; 0 before: it is a Stream) */
+	__u32 grpc_stream_id;
+	__u32 grpc_stream_method;
+	__u32 grpc_status_s;              /* internal/status.Status.s: a *spb.Status */
+	__u32 grpc_status_code;           /* genproto's rpc/status.Status.Code (an int32) */
+	__u32 h2_meta_headers_frame;      /* x/net/http2.MetaHeadersFrame's *HeadersFrame */
+	__u32 h2_meta_fields;             /* its Fields []hpack.HeaderField */
+	__u32 h2_frame_stream_id;         /* HeadersFrame's FrameHeader.StreamID */
+	__u32 hpack_field_size;           /* sizeof(hpack.HeaderField) */
+	__u32 hpack_field_value;          /* its Value (Name is at 0) */
 	/* Link-time address of the go_spawn probe: its runtime address minus this is the
 	 * load bias of a PIE, to compare runtime PCs with the link-time ones below. */
 	__u64 spawn_site;
@@ -87,6 +100,9 @@ struct go_offsets {
 
 #define SPAN_KIND_SERVER 2
 #define SPAN_KIND_CLIENT 3
+
+#define RPC_SYSTEM_NONE 0
+#define RPC_SYSTEM_GRPC 1
 
 /* Why a span ended. */
 #define END_FINISHED 0        /* the request finished normally */
@@ -119,7 +135,8 @@ struct span_start_event {
 	char host[HOST_MAX];
 	__u8 proto_major; /* the request's HTTP version (server spans); 0 when unknown */
 	__u8 proto_minor;
-	__u8 _pad[6];
+	__u8 rpc_system; /* RPC_SYSTEM_*: path is the full method, the end's status an RPC status code */
+	__u8 _pad[5];
 };
 
 struct span_end_event {

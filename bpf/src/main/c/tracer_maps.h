@@ -415,6 +415,7 @@ static __always_inline void read_request(const struct go_offsets *off, __u64 req
 	struct http_version v = read_http_version(off, req + off->request_proto_major);
 	e->proto_major = v.major;
 	e->proto_minor = v.minor;
+	e->rpc_system = RPC_SYSTEM_NONE;
 }
 
 /* A goroutine has exited: what it left open ends, its state goes. */

@@ -23,6 +23,8 @@ import java.util.function.Consumer;
  * @param host the Host of a server request, or the host:port a client request went to
  * @param protocolVersion the HTTP version of the request (server) or response (client), {@code
  *     1.1} or {@code 2}; empty when unknown
+ * @param rpcSystem {@code grpc} for an RPC: {@code path} is its full method ({@code
+ *     /package.Service/Method}) and {@code statusCode} its status code (0: OK); else empty
  * @param statusCode the HTTP status, or 0 when there is none
  * @param startTid the thread the span started on (its goroutine may run on others later)
  * @param links links to the spans this one handed values to, or got them from, over channels
@@ -40,6 +42,7 @@ public record CompletedSpan(
     String route,
     String host,
     String protocolVersion,
+    String rpcSystem,
     long statusCode,
     SpanEvent.EndReason endReason,
     long startEpochNanos,
@@ -67,7 +70,7 @@ public record CompletedSpan(
     List<SpanLink> all = new ArrayList<>(links);
     all.addAll(more);
     return new CompletedSpan(
-        process, context, parentSpanId, traceFlags, kind, method, path, route, host, protocolVersion, statusCode, endReason, startEpochNanos,
+        process, context, parentSpanId, traceFlags, kind, method, path, route, host, protocolVersion, rpcSystem, statusCode, endReason, startEpochNanos,
         endEpochNanos, startTid,
         all, droppedLinks + dropped);
   }
@@ -91,13 +94,43 @@ public record CompletedSpan(
     void flag(AttributeKey<Boolean> key, boolean value);
   }
 
-  /** {@code GET /checkout}, or {@code GET} when the route is unknown. */
+  // OpenTelemetry semantic conventions (RPC, v1.39+: the stable ones).
+  public static final AttributeKey<String> RPC_SYSTEM_NAME = AttributeKey.stringKey("rpc.system.name");
+  public static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
+  public static final AttributeKey<String> RPC_METHOD_ORIGINAL = AttributeKey.stringKey("rpc.method_original");
+  public static final AttributeKey<String> RPC_STATUS_CODE = AttributeKey.stringKey("rpc.status_code");
+  public static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+
+  /** {@code GET /checkout}, or {@code GET} when the route is unknown; an RPC's method, {@code package.Service/Method}. */
   public String name() {
+    if (isRpc()) {
+      String m = rpcMethod();
+      return m.equals(GrpcStatus.OTHER_METHOD) ? rpcSystem : m;
+    }
     return route.isEmpty() ? method : method + " " + route;
+  }
+
+  /** Whether it is an RPC's span (rpc.system.name), not an HTTP request's. */
+  public boolean isRpc() {
+    return !rpcSystem.isEmpty();
+  }
+
+  /** rpc.method: the full method without its leading slash; {@code _OTHER} when the server did not know it. */
+  private String rpcMethod() {
+    return finishedWithStatus() && statusCode == GrpcStatus.UNIMPLEMENTED ? GrpcStatus.OTHER_METHOD : path.startsWith("/") ? path.substring(1) : path;
+  }
+
+  /** Whether the RPC ended with a status code of its own (not by its goroutine or process going away). */
+  private boolean finishedWithStatus() {
+    return endReason == SpanEvent.EndReason.FINISHED || endReason == SpanEvent.EndReason.CLIENT_ERROR;
   }
 
   /** The span's attributes, without building them. */
   public void visitAttributes(AttributeVisitor v) {
+    if (isRpc()) {
+      visitRpcAttributes(v);
+      return;
+    }
     v.string(HTTP_REQUEST_METHOD, method);
     v.string(URL_PATH, path);
     if (statusCode > 0) {
@@ -115,6 +148,31 @@ public record CompletedSpan(
     if (!protocolVersion.isEmpty()) {
       v.string(NETWORK_PROTOCOL_VERSION, protocolVersion);
     }
+    if (endReason != SpanEvent.EndReason.FINISHED) {
+      v.string(END_REASON, endReason.name().toLowerCase(Locale.ROOT));
+    }
+  }
+
+  /** OpenTelemetry's gRPC conventions: the method, and the status code with error.type when it is an error. */
+  private void visitRpcAttributes(AttributeVisitor v) {
+    v.string(RPC_SYSTEM_NAME, rpcSystem);
+    String m = rpcMethod();
+    v.string(RPC_METHOD, m);
+    if (m.equals(GrpcStatus.OTHER_METHOD)) {
+      v.string(RPC_METHOD_ORIGINAL, path.startsWith("/") ? path.substring(1) : path);
+    }
+    if (finishedWithStatus()) {
+      v.string(RPC_STATUS_CODE, GrpcStatus.name(statusCode));
+      if (GrpcStatus.isError(statusCode, kind == SpanKind.SERVER)) {
+        v.string(ERROR_TYPE, GrpcStatus.name(statusCode));
+      }
+    }
+    HostPort.parse(host)
+        .ifPresent(
+            hp -> {
+              v.string(SERVER_ADDRESS, hp.host());
+              hp.port().ifPresent(port -> v.number(SERVER_PORT, port));
+            });
     if (endReason != SpanEvent.EndReason.FINISHED) {
       v.string(END_REASON, endReason.name().toLowerCase(Locale.ROOT));
     }
@@ -148,13 +206,18 @@ public record CompletedSpan(
     return b.build();
   }
 
-  /** OpenTelemetry's HTTP conventions: 5xx is an error on a server, 4xx too on a client. */
+  /** OpenTelemetry's HTTP conventions (5xx is an error on a server, 4xx too on a client) and gRPC's (GrpcStatus#isError). */
   public StatusData status() {
     return switch (endReason) {
       case GOROUTINE_EXITED -> StatusData.create(StatusCode.ERROR, "the goroutine exited before the request finished");
       case PROCESS_EXITED -> StatusData.create(StatusCode.ERROR, "the process exited before the request finished");
       case CLIENT_ERROR -> StatusData.create(StatusCode.ERROR, "the request failed without a response");
-      default -> statusCode >= 500 || (kind == SpanKind.CLIENT && statusCode >= 400) ? StatusData.error() : StatusData.unset();
+      default -> {
+        if (isRpc()) {
+          yield GrpcStatus.isError(statusCode, kind == SpanKind.SERVER) ? StatusData.create(StatusCode.ERROR, GrpcStatus.name(statusCode)) : StatusData.unset();
+        }
+        yield statusCode >= 500 || (kind == SpanKind.CLIENT && statusCode >= 400) ? StatusData.error() : StatusData.unset();
+      }
     };
   }
 }

@@ -313,8 +313,8 @@ public final class Correlator {
   /** {@code responseVersion}: the HTTP version a client span's response came in (a server's request says its own). */
   private void complete(SpanEvent.Started s, long endMonotonic, long statusCode, String route, SpanEvent.EndReason reason, String responseVersion) {
     boolean client = s.kind() == SpanEvent.SpanKind.CLIENT;
-    // A handler that writes nothing gets 200 from net/http when the response is flushed.
-    long status = statusCode == 0 && reason == SpanEvent.EndReason.FINISHED && !client ? 200 : statusCode;
+    // A handler that writes nothing gets 200 from net/http when the response is flushed (an RPC's 0 is OK).
+    long status = statusCode == 0 && reason == SpanEvent.EndReason.FINISHED && !client && s.rpcSystem().isEmpty() ? 200 : statusCode;
     CompletedSpan span =
         new CompletedSpan(
             processes.apply(s.pid()),
@@ -331,6 +331,7 @@ public final class Correlator {
             route,
             s.host(),
             client ? responseVersion : s.protocolVersion(),
+            s.rpcSystem(),
             status,
             reason,
             clock.toEpochNanos(s.monotonicNanos()),

@@ -26,7 +26,7 @@ class ChannelLinkCorrelationTest {
       new Correlator(MonotonicClock.measure(), pid -> new ProcessInfo(pid, "/srv/shop", "shop", "host"), ticker::get);
 
   private static SpanEvent.Started started(TraceContext ctx) {
-    return new SpanEvent.Started(PID, 7, 33, 1, 1_000, ctx, "", 1, SpanEvent.SpanKind.SERVER, "GET", "/dispatch", false, "", "1.1");
+    return new SpanEvent.Started(PID, 7, 33, 1, 1_000, ctx, "", 1, SpanEvent.SpanKind.SERVER, "GET", "/dispatch", false, "", "1.1", "");
   }
 
   private static SpanEvent.Ended ended(TraceContext ctx) {

@@ -23,7 +23,7 @@ class CorrelatorTest {
       new Correlator(clock, pid -> new ProcessInfo(pid, "/srv/shop", "shop", "host"));
 
   private static SpanEvent.Started started(long t, TraceContext ctx, String parent) {
-    return new SpanEvent.Started(PID, 7, 33, 1, t, ctx, parent, 1, SpanEvent.SpanKind.SERVER, "GET", "/checkout", false, "shop.example:8080", "1.1");
+    return new SpanEvent.Started(PID, 7, 33, 1, t, ctx, parent, 1, SpanEvent.SpanKind.SERVER, "GET", "/checkout", false, "shop.example:8080", "1.1", "");
   }
 
   private static SpanEvent.Ended ended(long t, TraceContext ctx, long status) {

@@ -48,35 +48,89 @@ public final class GoBuilds {
       return out;
     }
     System.err.println("braid: building examples/" + program + " with " + release + " (" + build.name() + "); the first build of a release takes a minute");
-    try {
-      Path work = Files.createTempDirectory("braid-gobuild");
+    return build(out, "examples/" + program, release, build, work -> {
       copyGoFiles(source, work.resolve(program));
       Files.writeString(work.resolve("go.mod"), "module braid.dev/examples\n\ngo " + release.goDirective() + "\n");
+      return List.of();
+    }, "./" + program);
+  }
+
+  /**
+   * {@code program} of the gRPC examples (examples/grpc: grpcshop, grpcload) built with {@code
+   * release} against google.golang.org/grpc {@code grpcVersion}, which the Go module proxy serves.
+   */
+  public static Path grpcBinary(String program, GoRelease release, GoBuild build, String grpcVersion) {
+    Path source = sourceRoot().resolve("grpc");
+    Path out = cache().resolve("examples-grpc").resolve(hash(source, Integer.MAX_VALUE)).resolve(release.version()).resolve(grpcVersion)
+        .resolve(build.name()).resolve(program);
+    if (Files.isExecutable(out)) {
+      return out;
+    }
+    System.err.println("braid: building examples/grpc/" + program + " with " + release + " and grpc " + grpcVersion + " (" + build.name() + ")");
+    return build(out, "examples/grpc/" + program, release, build, work -> {
+      try (Stream<Path> packages = Files.list(source)) {
+        for (Path p : packages.filter(Files::isDirectory).toList()) {
+          copyGoFiles(p, work.resolve(p.getFileName().toString()));
+        }
+      }
+      Files.writeString(work.resolve("go.mod"),
+          "module braid.dev/examples/grpc\n\ngo " + release.goDirective() + "\n\nrequire google.golang.org/grpc " + grpcVersion + "\n");
+      return List.of(List.of("go", "mod", "tidy"));
+    }, "./" + program);
+  }
+
+  /** The grpc release the gRPC examples are built against with {@code release} (examples/grpc-versions.txt). */
+  public static String grpcVersionFor(GoRelease release) {
+    try {
+      return Files.readAllLines(sourceRoot().resolve("grpc-versions.txt")).stream()
+          .map(String::strip)
+          .filter(l -> l.startsWith(release.release() + " "))
+          .map(l -> l.substring(l.indexOf(' ') + 1).strip())
+          .findFirst()
+          .orElseThrow(() -> new IllegalStateException("examples/grpc-versions.txt names no grpc for " + release.release()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading examples/grpc-versions.txt", e);
+    }
+  }
+
+  /** Fills a work directory with a module's sources and go.mod; returns the commands to run before go build. */
+  private interface Module {
+    List<List<String>> writeTo(Path work) throws IOException;
+  }
+
+  /** Builds package {@code pkg} of the module {@code module} writes into a scratch directory, and publishes it at {@code out}. */
+  private static Path build(Path out, String what, GoRelease release, GoBuild build, Module module, String pkg) {
+    try {
+      Path work = Files.createTempDirectory("braid-gobuild");
+      List<List<String>> commands = new ArrayList<>(module.writeTo(work));
       Files.createDirectories(out.getParent());
-      Path partial = out.resolveSibling(program + ".partial");
+      Path partial = out.resolveSibling(out.getFileName() + ".partial");
       List<String> cmd = new ArrayList<>(List.of("go", "build"));
       cmd.addAll(build.buildFlags());
-      cmd.addAll(List.of("-o", partial.toString(), "./" + program));
-      ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true);
-      Map<String, String> env = pb.environment();
-      env.put("GOTOOLCHAIN", release.version());
-      env.put("GOMODCACHE", cache().resolve("gomod").toString());
-      env.put("GOFLAGS", "-modcacherw");
-      env.put("CGO_ENABLED", build.cgo() ? "1" : "0");
-      Process p = pb.start();
-      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-        throw new IllegalStateException("go build of examples/" + program + " with " + release + " (" + build.name() + ") failed:\n" + output);
+      cmd.addAll(List.of("-o", partial.toString(), pkg));
+      commands.add(cmd);
+      for (List<String> c : commands) {
+        ProcessBuilder pb = new ProcessBuilder(c).directory(work.toFile()).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.put("GOTOOLCHAIN", release.version());
+        env.put("GOMODCACHE", cache().resolve("gomod").toString());
+        env.put("GOFLAGS", "-modcacherw");
+        env.put("CGO_ENABLED", build.cgo() ? "1" : "0");
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+          throw new IllegalStateException(String.join(" ", c) + " of " + what + " with " + release + " (" + build.name() + ") failed:\n" + output);
+        }
       }
       Files.move(partial, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       deleteTree(work);
       LOG.log(System.Logger.Level.DEBUG, () -> "built " + out);
       return out;
     } catch (IOException e) {
-      throw new UncheckedIOException("building examples/" + program + " with " + release, e);
+      throw new UncheckedIOException("building " + what + " with " + release, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while building " + program, e);
+      throw new IllegalStateException("interrupted while building " + what, e);
     }
   }
 
@@ -102,7 +156,11 @@ public final class GoBuilds {
 
   /** A digest of the program's Go sources: a changed example is built again. */
   private static String hash(Path source) {
-    return GoTools.hash(source, 1, f -> f.toString().endsWith(".go"));
+    return hash(source, 1);
+  }
+
+  private static String hash(Path source, int depth) {
+    return GoTools.hash(source, depth, f -> f.toString().endsWith(".go"));
   }
 
   private static void deleteTree(Path dir) throws IOException {

@@ -48,7 +48,22 @@ public enum GoField {
   RESPONSE_PROTO_MINOR("net/http.Response", "ProtoMinor"),
   // net/http's HTTP/2 server: bundled in net/http up to Go 1.26, net/http/internal/http2 since 1.27.
   H2_RESPONSE_WRITER_RWS("net/http.http2responseWriter", "rws", "net/http/internal/http2.responseWriter"),
-  H2_RWS_STATUS("net/http.http2responseWriterState", "status", "net/http/internal/http2.responseWriterState");
+  H2_RWS_STATUS("net/http.http2responseWriterState", "status", "net/http/internal/http2.responseWriterState"),
+  // google.golang.org/grpc (its transport streams and status), and the golang.org/x/net/http2 frames it reads.
+  GRPC_SERVER_STREAM_STREAM("google.golang.org/grpc/internal/transport.ServerStream", "Stream"), // grpc 1.69+
+  GRPC_SERVER_STREAM_ST("google.golang.org/grpc/internal/transport.ServerStream", "st"),
+  GRPC_STREAM_SIZE("google.golang.org/grpc/internal/transport.Stream", GoField.SIZE),
+  GRPC_STREAM_ID("google.golang.org/grpc/internal/transport.Stream", "id"),
+  GRPC_STREAM_METHOD("google.golang.org/grpc/internal/transport.Stream", "method"),
+  GRPC_STATUS_S("google.golang.org/grpc/internal/status.Status", "s"),
+  GRPC_STATUS_CODE("google.golang.org/genproto/googleapis/rpc/status.Status", "Code"),
+  H2_META_HEADERS_FRAME("golang.org/x/net/http2.MetaHeadersFrame", "HeadersFrame"),
+  H2_META_FIELDS("golang.org/x/net/http2.MetaHeadersFrame", "Fields"),
+  H2_HEADERS_FRAME_HEADER("golang.org/x/net/http2.HeadersFrame", "FrameHeader"),
+  H2_FRAME_STREAM_ID("golang.org/x/net/http2.FrameHeader", "StreamID"),
+  HPACK_FIELD_SIZE("golang.org/x/net/http2/hpack.HeaderField", GoField.SIZE),
+  HPACK_FIELD_NAME("golang.org/x/net/http2/hpack.HeaderField", "Name"),
+  HPACK_FIELD_VALUE("golang.org/x/net/http2/hpack.HeaderField", "Value");
 
   /** The member name that stands for the struct's own size. */
   static final String SIZE = "(size)";

@@ -41,6 +41,10 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
   public static final int FEAT_HTTP2_SERVER = 1 << 8;
   /** The HTTP version of requests and responses can be read. */
   public static final int FEAT_HTTP_VERSION = 1 << 9;
+  /** google.golang.org/grpc server spans. */
+  public static final int FEAT_GRPC_SERVER = 1 << 10;
+  /** transport.ServerStream embeds a *Stream (grpc 1.69 to 1.79), not a Stream. */
+  public static final int FEAT_GRPC_STREAM_PTR = 1 << 11;
   public static final int MAP_LAYOUT_BUCKETS = 1;
   public static final int MAP_LAYOUT_SWISS = 2;
   static final int NO_INHERIT_MAX = 16;
@@ -84,6 +88,16 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
               JAVA_INT.withName("client_response_proto_major"),
               JAVA_INT.withName("h2_response_writer_rws"),
               JAVA_INT.withName("h2_rws_status"),
+              JAVA_INT.withName("grpc_server_stream_stream"),
+              JAVA_INT.withName("grpc_stream_id"),
+              JAVA_INT.withName("grpc_stream_method"),
+              JAVA_INT.withName("grpc_status_s"),
+              JAVA_INT.withName("grpc_status_code"),
+              JAVA_INT.withName("h2_meta_headers_frame"),
+              JAVA_INT.withName("h2_meta_fields"),
+              JAVA_INT.withName("h2_frame_stream_id"),
+              JAVA_INT.withName("hpack_field_size"),
+              JAVA_INT.withName("hpack_field_value"),
               JAVA_LONG.withName("spawn_site"),
               sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"))
           .withName("go_offsets");
@@ -100,7 +114,9 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
           GoField.HMAP_FLAGS, GoField.HMAP_B, GoField.HMAP_BUCKETS, GoField.HMAP_OLDBUCKETS, GoField.SWISS_DIR_PTR,
           GoField.SWISS_DIR_LEN, GoField.SWISS_TABLE_GROUPS, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE,
           GoField.HCHAN_SENDX, GoField.HCHAN_RECVX, GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE,
-          GoField.REQUEST_PROTO_MAJOR, GoField.RESPONSE_PROTO_MAJOR, GoField.H2_RESPONSE_WRITER_RWS, GoField.H2_RWS_STATUS);
+          GoField.REQUEST_PROTO_MAJOR, GoField.RESPONSE_PROTO_MAJOR, GoField.H2_RESPONSE_WRITER_RWS, GoField.H2_RWS_STATUS,
+          GoField.GRPC_SERVER_STREAM_STREAM, GoField.GRPC_STREAM_ID, GoField.GRPC_STREAM_METHOD, GoField.GRPC_STATUS_S, GoField.GRPC_STATUS_CODE,
+          GoField.H2_META_HEADERS_FRAME, GoField.H2_META_FIELDS, GoField.H2_FRAME_STREAM_ID, GoField.HPACK_FIELD_SIZE, GoField.HPACK_FIELD_VALUE);
 
   public GoOffsets {
     Map<GoField, Integer> copy = new EnumMap<>(GoField.class);
@@ -140,8 +156,13 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
     }
     b.putInt(mapLayout);
     for (GoField f : AFTER_MAP_LAYOUT) {
-      // The probes read groupsReference.data (then lengthMask at +8) through table.groups.
-      int extra = f == GoField.SWISS_TABLE_GROUPS ? Math.max(offset(GoField.SWISS_GROUPS_DATA), 0) : 0;
+      // The probes read groupsReference.data (then lengthMask at +8) through table.groups, and a
+      // HEADERS frame's stream id through its FrameHeader.
+      int extra = switch (f) {
+        case SWISS_TABLE_GROUPS -> Math.max(offset(GoField.SWISS_GROUPS_DATA), 0);
+        case H2_FRAME_STREAM_ID -> Math.max(offset(GoField.H2_HEADERS_FRAME_HEADER), 0);
+        default -> 0;
+      };
       b.putInt(Math.max(offset(f), 0) + extra);
     }
     b.putLong(spawnSite);

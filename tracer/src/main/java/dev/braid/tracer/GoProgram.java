@@ -171,7 +171,7 @@ public record GoProgram(
         throw new UnsupportedBinaryException(path, "its Go function table cannot be read: " + e.getMessage(), e);
       }
       OffsetSource source = offsetSource(version);
-      OffsetResolver.Resolution resolution = OffsetResolver.resolve(source, version, info.settings());
+      OffsetResolver.Resolution resolution = OffsetResolver.resolve(source, version, info.settings(), info.deps());
       warnings.addAll(resolution.warnings());
       GoOffsets offsets = resolution.offsets();
       if (offsets.offset(GoField.G_GOID) < 0) {
@@ -199,6 +199,9 @@ public record GoProgram(
       if (offsets.has(GoOffsets.FEAT_CHAN_LINKS)) {
         on.add(Probe.Feature.CHANNEL_LINKS);
       }
+      if (offsets.has(GoOffsets.FEAT_GRPC_SERVER)) {
+        on.add(Probe.Feature.GRPC_SERVER);
+      }
       if (offsets.has(GoOffsets.FEAT_HTTP_CLIENT)) {
         on.add(Probe.Feature.HTTP_CLIENT);
       } else {
@@ -220,6 +223,9 @@ public record GoProgram(
       }
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP2_SERVER)) {
         features &= ~GoOffsets.FEAT_HTTP2_SERVER;
+      }
+      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.GRPC_SERVER)) {
+        features &= ~(GoOffsets.FEAT_GRPC_SERVER | GoOffsets.FEAT_GRPC_STREAM_PTR);
       }
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
         features &= ~GoOffsets.FEAT_HTTP_CLIENT;
@@ -335,6 +341,7 @@ public record GoProgram(
         case INHERIT -> "span inheritance by spawned goroutines";
         case HTTP_SERVER -> "net/http server spans";
         case HTTP2_SERVER -> "the end of net/http's HTTP/2 server spans (they end when their goroutine exits, as errors)";
+        case GRPC_SERVER -> "gRPC server spans";
         case HTTP_CLIENT -> "net/http client spans";
         case PROPAGATE -> "--propagate";
         case CHANNEL_LINKS -> "channel links";

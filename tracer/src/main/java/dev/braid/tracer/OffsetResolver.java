@@ -22,7 +22,15 @@ final class OffsetResolver {
   /** The offsets, and what is off because some are missing. */
   record Resolution(GoOffsets offsets, String source, List<String> warnings) {}
 
+  /** The module whose server braid makes gRPC spans for. */
+  static final String GRPC_MODULE = "google.golang.org/grpc";
+
   static Resolution resolve(OffsetSource source, GoVersion version, Map<String, String> buildSettings) {
+    return resolve(source, version, buildSettings, Map.of());
+  }
+
+  /** @param deps the modules the binary was built with (its Go build information), path to version */
+  static Resolution resolve(OffsetSource source, GoVersion version, Map<String, String> buildSettings, Map<String, String> deps) {
     List<String> warnings = new ArrayList<>();
     Map<GoField, Integer> fields = new EnumMap<>(GoField.class);
     for (GoField f : GoField.values()) {
@@ -77,6 +85,11 @@ final class OffsetResolver {
                 + ": incoming traceparent headers are ignored (every server span starts a trace) and --propagate is off");
       }
     }
+    features |= grpcServer(fields, source, warnings);
+    if (deps.containsKey(GRPC_MODULE) && (features & GoOffsets.FEAT_GRPC_SERVER) == 0 && !known(fields, GoField.GRPC_STREAM_ID)) {
+      warnings.add(source.describe() + " does not describe " + GRPC_MODULE + " " + deps.get(GRPC_MODULE)
+          + " (stripped binaries of gRPC services are not covered yet: build without -w): gRPC server spans are off");
+    }
     if (!known(fields, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE, GoField.HCHAN_SENDX, GoField.HCHAN_RECVX,
         GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE)) {
       warnings.add(source.describe() + " does not describe runtime.hchan, runtime.sudog and runtime.scase: channel links are off");
@@ -89,6 +102,37 @@ final class OffsetResolver {
         new GoOffsets(features, fields, swiss ? GoOffsets.MAP_LAYOUT_SWISS : GoOffsets.MAP_LAYOUT_BUCKETS, 0, List.of()),
         source.describe(),
         warnings);
+  }
+
+  /**
+   * google.golang.org/grpc server spans, when the binary links grpc's transport and its offsets
+   * are known. Its ServerStream embeds a *Stream (grpc 1.69 to 1.79: the next member follows at
+   * +8) or a Stream (1.80+); before 1.69 handleStream takes the Stream itself.
+   */
+  private static int grpcServer(Map<GoField, Integer> fields, OffsetSource source, List<String> warnings) {
+    if (!known(fields, GoField.GRPC_STREAM_ID, GoField.GRPC_STREAM_METHOD)) {
+      return 0; // no grpc server in this binary (or nothing says how it is laid out)
+    }
+    if (!known(fields, GoField.GRPC_STREAM_SIZE, GoField.GRPC_STATUS_S, GoField.GRPC_STATUS_CODE, GoField.H2_META_HEADERS_FRAME,
+        GoField.H2_META_FIELDS, GoField.H2_HEADERS_FRAME_HEADER, GoField.H2_FRAME_STREAM_ID, GoField.HPACK_FIELD_SIZE,
+        GoField.HPACK_FIELD_NAME, GoField.HPACK_FIELD_VALUE)
+        || fields.get(GoField.HPACK_FIELD_NAME) != 0) {
+      warnings.add(source.describe() + " does not describe grpc's status and the HTTP/2 frames it reads: gRPC server spans are off");
+      return 0;
+    }
+    int features = GoOffsets.FEAT_GRPC_SERVER;
+    if (known(fields, GoField.GRPC_SERVER_STREAM_STREAM)) {
+      int embedded = fields.get(GoField.GRPC_SERVER_STREAM_STREAM);
+      if (!known(fields, GoField.GRPC_SERVER_STREAM_ST)) {
+        warnings.add(source.describe() + " does not say how grpc's ServerStream holds its Stream: gRPC server spans are off");
+        return 0;
+      }
+      int next = fields.get(GoField.GRPC_SERVER_STREAM_ST);
+      if (next == embedded + 8 && fields.get(GoField.GRPC_STREAM_SIZE) != 8) {
+        features |= GoOffsets.FEAT_GRPC_STREAM_PTR;
+      }
+    }
+    return features;
   }
 
   private static boolean known(Map<GoField, Integer> fields, GoField... needed) {

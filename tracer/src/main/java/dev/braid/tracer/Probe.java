@@ -45,6 +45,18 @@ enum Probe {
       null,
       "http2_server_end",
       Feature.HTTP2_SERVER),
+  /** The transport's reader goroutine reads a stream's HEADERS frame: its traceparent, if any, waits for the handler. */
+  GRPC_SERVER_HEADERS(
+      Site.ENTRY, "google.golang.org/grpc/internal/transport.(*http2Server).operateHeaders", null, "grpc_server_headers", Feature.GRPC_SERVER),
+  /** google.golang.org/grpc.(*Server).handleStream: an RPC starts, on the goroutine that runs its handler. */
+  GRPC_SERVER_START(Site.ENTRY, "google.golang.org/grpc.(*Server).handleStream", null, "grpc_server_start", Feature.GRPC_SERVER),
+  /** The server writes an RPC's status (its handler returned): writeStatus since grpc 1.69, WriteStatus before. */
+  GRPC_SERVER_END(
+      Site.ENTRY,
+      List.of("google.golang.org/grpc/internal/transport.(*http2Server).writeStatus", "google.golang.org/grpc/internal/transport.(*http2Server).WriteStatus"),
+      null,
+      "grpc_server_end",
+      Feature.GRPC_SERVER),
   /** net/http.(*Transport).roundTrip: a client request starts. */
   HTTP_CLIENT_START(Site.ENTRY, "net/http.(*Transport).roundTrip", null, "http_client_start", Feature.HTTP_CLIENT),
   /** Right after (*Client).do's CALL of (*Client).send returns: the response (or error) is there. */
@@ -92,6 +104,8 @@ enum Probe {
     HTTP_SERVER,
     /** The end of net/http's HTTP/2 server spans. */
     HTTP2_SERVER,
+    /** google.golang.org/grpc server spans. */
+    GRPC_SERVER,
     /** net/http client spans. */
     HTTP_CLIENT,
     /** traceparent in outgoing requests (--propagate). */

@@ -18,6 +18,8 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
    * @param host the request's Host (server) or the host it goes to (client), or empty
    * @param protocolVersion the request's HTTP version ({@code 1.1}, {@code 2}) for a server span;
    *     empty when unknown, and for a client span (its response says)
+   * @param rpcSystem {@code grpc} for an RPC (then path is its full method, {@code
+   *     /package.Service/Method}, and the end's status its status code), else empty
    */
   record Started(
       int pid,
@@ -33,13 +35,15 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
       String path,
       boolean pathTruncated,
       String host,
-      String protocolVersion)
+      String protocolVersion,
+      String rpcSystem)
       implements SpanEvent {}
 
   /**
    * A span ended.
    *
-   * @param statusCode the HTTP status (the handler's, or the response's); 0 when there is none
+   * @param statusCode the HTTP status (the handler's, or the response's), 0 when there is none; an
+   *     RPC's status code (0 is OK)
    * @param route the pattern that routed the request (Go 1.23+ ServeMux), or empty
    * @param protocolVersion the response's HTTP version for a client span, else empty
    */

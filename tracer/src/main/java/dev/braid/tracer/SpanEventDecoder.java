@@ -53,7 +53,8 @@ final class SpanEventDecoder {
               sequenceLayout(HOST_MAX, JAVA_BYTE).withName("host"),
               JAVA_BYTE.withName("proto_major"),
               JAVA_BYTE.withName("proto_minor"),
-              paddingLayout(6))
+              JAVA_BYTE.withName("rpc_system"),
+              paddingLayout(5))
           .withName("span_start_event");
 
   static final StructLayout SPAN_END =
@@ -112,6 +113,8 @@ final class SpanEventDecoder {
   private static final long ROUTE_LEN = SPAN_END.byteOffset(groupElement("route_len"));
   private static final long ROUTE = SPAN_END.byteOffset(groupElement("route"));
   private static final long START_PROTO = SPAN_START.byteOffset(groupElement("proto_major"));
+  private static final long RPC_SYSTEM = SPAN_START.byteOffset(groupElement("rpc_system"));
+  static final int RPC_SYSTEM_GRPC = 1;
   private static final long END_PROTO = SPAN_END.byteOffset(groupElement("proto_major"));
   /** "1.0", "1.1", "2", as network.protocol.version spells them; index 10 * major + minor. */
   private static final String[] VERSIONS = new String[100];
@@ -157,7 +160,8 @@ final class SpanEventDecoder {
             text(strings, r, PATH, pathLen, PATH_MAX_LEN),
             Integer.toUnsignedLong(pathLen) > PATH_MAX_LEN,
             text(strings, r, HOST, Byte.toUnsignedInt(r.get(JAVA_BYTE, HOST_LEN)), HOST_MAX),
-            version(r, START_PROTO));
+            version(r, START_PROTO),
+            r.get(JAVA_BYTE, RPC_SYSTEM) == RPC_SYSTEM_GRPC ? "grpc" : "");
       }
       case EVENT_SPAN_END -> {
         requireSize(r, SPAN_END);

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.braid.bpf.testing.Commands;
 import dev.braid.elf.go.GoVersion;
 import dev.braid.examples.Examples;
+import dev.braid.examples.GoRelease;
+import dev.braid.examples.GoBuilds;
+import dev.braid.examples.GoBuild;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -16,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -99,19 +103,31 @@ class GoProgramTest {
 
   @Test
   void everyProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
-    GoProgram p = GoProgram.inspect(SHOP);
-    assertThat(p.sites().stream().map(GoProgram.ProbeSite::probe).distinct()).containsExactlyInAnyOrder(Probe.values());
-    for (Probe probe : Probe.values()) {
+    probesSitWhereObjdumpShowsTheirInstructions(SHOP, java.util.Arrays.stream(Probe.values()).filter(p -> p.feature != Probe.Feature.GRPC_SERVER).toList());
+  }
+
+  @Test
+  void everyGrpcProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
+    Path grpc = Examples.binary("grpcshop");
+    assertThat(GoProgram.inspect(grpc).sites(Probe.EXECUTE)).isNotEmpty();
+    probesSitWhereObjdumpShowsTheirInstructions(grpc, java.util.Arrays.stream(Probe.values()).filter(p -> p.feature == Probe.Feature.GRPC_SERVER).toList());
+  }
+
+  /** Each of {@code probes} (and of those the binary has, only they) sits where objdump shows its instruction. */
+  private static void probesSitWhereObjdumpShowsTheirInstructions(Path binary, List<Probe> probes) throws IOException {
+    GoProgram p = GoProgram.inspect(binary);
+    assertThat(p.sites().stream().map(GoProgram.ProbeSite::probe).filter(probes::contains).distinct()).containsExactlyInAnyOrderElementsOf(probes);
+    for (Probe probe : probes) {
       if (probe.site != Probe.Site.ENTRY) {
         // Every CALL of the callee in the function has its site (chanrecv clears memory three times).
-        long calls = Commands.run(List.of("go", "tool", "objdump", "-s", "^" + quoteMeta(probe.function) + "$", SHOP.toString())).lines()
+        long calls = Commands.run(List.of("go", "tool", "objdump", "-s", "^" + quoteMeta(probe.function) + "$", binary.toString())).lines()
             .filter(l -> l.contains("CALL " + probe.callee + "(SB)")).count();
         assertThat(p.sites(probe)).as("sites of %s", probe).hasSize((int) calls);
       }
     }
-    for (GoProgram.ProbeSite site : p.sites()) {
+    for (GoProgram.ProbeSite site : p.sites().stream().filter(s -> probes.contains(s.probe())).toList()) {
       Probe probe = site.probe();
-      List<String> dump = Commands.run(List.of("go", "tool", "objdump", "-s", "^" + quoteMeta(probe.function) + "$", SHOP.toString())).lines().toList();
+      List<String> dump = Commands.run(List.of("go", "tool", "objdump", "-s", "^" + quoteMeta(probe.function) + "$", binary.toString())).lines().toList();
       int at = -1;
       for (int i = 0; i < dump.size(); i++) {
         if (dump.get(i).contains(String.format("0x%x\t", site.address()))) {
@@ -133,7 +149,7 @@ class GoProgramTest {
         assertThat(dump).as("%s in %s", store, probe.function).anyMatch(l -> l.contains(store));
       }
       // The file offset holds the same bytes as the address.
-      try (RandomAccessFile f = new RandomAccessFile(SHOP.toFile(), "r")) {
+      try (RandomAccessFile f = new RandomAccessFile(binary.toFile(), "r")) {
         f.seek(site.fileOffset());
         String hex = String.format("%02x", f.read());
         assertThat(instruction.trim().split("\\s+")[2]).as("first byte of %s", probe).startsWith(hex);
@@ -191,6 +207,38 @@ class GoProgramTest {
     assertThatThrownBy(() -> GoProgram.inspect(text))
         .isInstanceOf(UnsupportedBinaryException.class)
         .hasMessageStartingWith(text + ": not an ELF executable braid can read");
+  }
+
+  /**
+   * The gRPC server's offsets equal debug/dwarf's, and its server stream's layout is recognized in
+   * each of grpc's three: a transport.Stream (v1.67), a ServerStream holding a *Stream (v1.75), and
+   * one holding a Stream (v1.85).
+   */
+  @ParameterizedTest(name = "{0} with grpc {1}")
+  @CsvSource({"go1.21.13, v1.67.3, false, false", "go1.23.12, v1.75.1, true, true", "go1.26.11, v1.85.0, true, false"})
+  void grpcServerOffsetsAndStreamLayoutComeFromDwarf(String go, String grpc, boolean serverStream, boolean pointer) {
+    Path binary = GoBuilds.grpcBinary("grpcshop", new GoRelease(go), GoBuild.DEFAULT, grpc);
+    GoProgram p = GoProgram.inspect(binary);
+    List<GoField> grpcFields = java.util.Arrays.stream(GoField.values()).filter(f -> f.struct().startsWith("google.golang.org/") || f.struct().startsWith("golang.org/x/net")).toList();
+    Map<String, Integer> expected = dwarfOffsets(binary, grpcFields.stream().map(GoField::qualifiedName).toArray(String[]::new));
+    for (GoField f : grpcFields) {
+      assertThat(p.offsets().offset(f)).as(f.qualifiedName()).isEqualTo(expected.getOrDefault(f.qualifiedName(), GoOffsets.UNKNOWN));
+    }
+    assertThat(p.offsets().offset(GoField.GRPC_SERVER_STREAM_STREAM) >= 0).as("a ServerStream").isEqualTo(serverStream);
+    assertThat(p.offsets().has(GoOffsets.FEAT_GRPC_SERVER)).isTrue();
+    assertThat(p.offsets().has(GoOffsets.FEAT_GRPC_STREAM_PTR)).as("it holds a *Stream").isEqualTo(pointer);
+    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).contains(Probe.GRPC_SERVER_HEADERS, Probe.GRPC_SERVER_START, Probe.GRPC_SERVER_END);
+    assertThat(p.warnings()).noneMatch(w -> w.contains("gRPC"));
+  }
+
+  /** A stripped gRPC service keeps its HTTP and runtime features, and is told why it has no gRPC spans. */
+  @Test
+  void aStrippedGrpcServiceGetsAWarningThatNamesGrpcAndItsVersion() {
+    Path binary = GoBuilds.grpcBinary("grpcshop", new GoRelease("go1.26.11"), GoBuild.STRIPPED_PIE_PURE, "v1.85.0");
+    GoProgram p = GoProgram.inspect(binary);
+    assertThat(p.offsets().has(GoOffsets.FEAT_GRPC_SERVER)).isFalse();
+    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).doesNotContain(Probe.GRPC_SERVER_START).contains(Probe.EXECUTE);
+    assertThat(p.warnings()).anyMatch(w -> w.contains("google.golang.org/grpc v1.85.0") && w.contains("gRPC server spans are off"));
   }
 
   @Test

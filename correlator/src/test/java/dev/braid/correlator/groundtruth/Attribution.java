@@ -76,9 +76,9 @@ public final class Attribution {
     return s.stack().stream().flatMap(l -> l.lines().stream()).map(l -> l.function()).limit(30).toList().toString();
   }
 
-  /** The request path a span was made for (url.path). */
+  /** The request path a span was made for (url.path), or an RPC's full method (/package.Service/Method). */
   public static String path(CompletedSpan span) {
-    return span.attributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("url.path"));
+    return span.path();
   }
 
   /** No sample of the goroutines that serve no request (compactIndex) carries a span. */

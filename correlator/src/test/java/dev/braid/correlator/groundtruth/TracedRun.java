@@ -107,28 +107,34 @@ public final class TracedRun {
    * exactly {@code requests} requests, when that is not 0. Each record keeps the response header
    * {@code replyHeader} (none when empty).
    */
-  public record Load(String target, String routes, Duration duration, int concurrency, String replyHeader, Goal goal, int requests, boolean http2) {
+  public record Load(
+      String target, String routes, Duration duration, int concurrency, String replyHeader, Goal goal, int requests, boolean http2, Path client) {
     public Load(String target, String routes, Duration duration, int concurrency) {
       this(target, routes, duration, concurrency, "");
     }
 
     public Load(String target, String routes, Duration duration, int concurrency, String replyHeader) {
-      this(target, routes, duration, concurrency, replyHeader, Goal.NONE, 0, false);
+      this(target, routes, duration, concurrency, replyHeader, Goal.NONE, 0, false, Examples.binary("loadgen"));
     }
 
     /** The same load, going on after its duration until {@code more} is reached too. */
     public Load until(Goal more) {
-      return new Load(target, routes, duration, concurrency, replyHeader, goal.and(more), requests, http2);
+      return new Load(target, routes, duration, concurrency, replyHeader, goal.and(more), requests, http2, client);
     }
 
     /** The same load, sending {@code n} requests however long they take (at most {@link #LIMIT}). */
     public Load requests(int n) {
-      return new Load(target, routes, duration, concurrency, replyHeader, goal, n, http2);
+      return new Load(target, routes, duration, concurrency, replyHeader, goal, n, http2, client);
     }
 
     /** The same load over HTTP/2: by ALPN to an HTTPS service, with prior knowledge (h2c) to a plain one. */
     public Load overHttp2() {
-      return new Load(target, routes, duration, concurrency, replyHeader, goal, requests, true);
+      return new Load(target, routes, duration, concurrency, replyHeader, goal, requests, true, client);
+    }
+
+    /** The same load sent by another load generator with loadgen's flags and records (examples/grpc's grpcload). */
+    public Load sentBy(Path generator) {
+      return new Load(target, routes, duration, concurrency, replyHeader, goal, requests, http2, generator);
     }
 
     /** How long loadgen may send at most. */
@@ -184,7 +190,7 @@ public final class TracedRun {
         long loadStarted = System.nanoTime();
         Process loadgen =
             new ProcessBuilder(
-                    Examples.binary("loadgen").toString(),
+                    load.client().toString(),
                     "-target", addresses.get(load.target()),
                     "-h2=" + load.http2(),
                     "-routes", routes,

@@ -20,9 +20,11 @@ import java.util.Optional;
  * @param version the parsed release version; empty for development toolchains
  * @param mainPath the main package's import path ("" when the binary has no module information)
  * @param settings the {@code build} lines, key to value, unquoted
+ * @param deps the modules the binary was built with ({@code dep} lines), path to version; a module
+ *     replaced by another ({@code =>}) has the replacement's version
  */
 public record GoBuildInfo(String goVersionString, Optional<GoVersion> version, String mainPath,
-    Map<String, String> settings) {
+    Map<String, String> settings, Map<String, String> deps) {
   private static final byte[] MAGIC = "\u00ff Go buildinf:".getBytes(StandardCharsets.ISO_8859_1);
   private static final int HEADER_SIZE = 32;
   // Go 1.18+: flag bit 1 means the version and module info follow the header as varint-prefixed strings; before,
@@ -33,6 +35,12 @@ public record GoBuildInfo(String goVersionString, Optional<GoVersion> version, S
 
   public GoBuildInfo {
     settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
+    deps = Collections.unmodifiableMap(new LinkedHashMap<>(deps));
+  }
+
+  /** The version of module {@code path} the binary was built with, if it was. */
+  public Optional<String> dependency(String path) {
+    return Optional.ofNullable(deps.get(path));
   }
 
   /**
@@ -82,14 +90,22 @@ public record GoBuildInfo(String goVersionString, Optional<GoVersion> version, S
   static GoBuildInfo parse(String version, String modinfo) {
     String mainPath = "";
     Map<String, String> settings = new LinkedHashMap<>();
+    Map<String, String> deps = new LinkedHashMap<>();
+    String lastDep = null;
     for (String line : modinfo.split("\n")) {
+      String[] f = line.split("\t");
       if (line.startsWith("path\t")) {
         mainPath = line.substring("path\t".length());
       } else if (line.startsWith("build\t")) {
         parseSetting(line.substring("build\t".length()), settings);
+      } else if (f[0].equals("dep") && f.length >= 3) {
+        lastDep = f[1];
+        deps.put(f[1], f[2]);
+      } else if (f[0].equals("=>") && f.length >= 3 && lastDep != null) {
+        deps.put(lastDep, f[2]); // "=> path version sum" replaces the dep above it
       }
     }
-    return new GoBuildInfo(version, GoVersion.parse(version), mainPath, settings);
+    return new GoBuildInfo(version, GoVersion.parse(version), mainPath, settings, deps);
   }
 
   private static void parseSetting(String kv, Map<String, String> settings) {

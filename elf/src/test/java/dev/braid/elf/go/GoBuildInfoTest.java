@@ -49,6 +49,38 @@ class GoBuildInfoTest {
     }
   }
 
+  /** The modules a binary was built with: what go version -m lists as dep (with a replacement, its =>). */
+  @Test
+  void dependenciesAreWhatGoVersionMPrints() {
+    Path grpc = Peers.example("grpcshop");
+    Map<String, String> expected = new LinkedHashMap<>();
+    String last = null;
+    for (String line : GoToolchain.primary().run("version", "-m", grpc.toString()).lines().toList()) {
+      String[] f = line.strip().split("\t");
+      if (f[0].equals("dep")) {
+        last = f[1];
+        expected.put(f[1], f[2]);
+      } else if (f[0].equals("=>")) {
+        expected.put(last, f[2]);
+      }
+    }
+    assertThat(expected).containsKey("google.golang.org/grpc");
+    try (ElfFile elf = ElfFile.open(grpc)) {
+      GoBuildInfo info = GoBuildInfo.read(elf).orElseThrow();
+      assertThat(info.deps()).isEqualTo(expected);
+      assertThat(info.dependency("google.golang.org/grpc")).hasValue(expected.get("google.golang.org/grpc"));
+    }
+  }
+
+  @Test
+  void parsesAReplacedDependencyAsItsReplacement() {
+    GoBuildInfo info = GoBuildInfo.parse("go1.26.8", "path\texample.com/x\n"
+        + "dep\tgoogle.golang.org/grpc\tv1.80.0\th1:abc=\n"
+        + "=>\tgithub.com/fork/grpc\tv1.80.1-fork\th1:def=\n"
+        + "dep\tgolang.org/x/net\tv0.60.0\th1:ghi=\n");
+    assertThat(info.deps()).containsExactly(Map.entry("google.golang.org/grpc", "v1.80.1-fork"), Map.entry("golang.org/x/net", "v0.60.0"));
+  }
+
   @Test
   void nonGoBinaryHasNone() {
     try (ElfFile elf = ElfFile.open(Path.of("/bin/true"))) {

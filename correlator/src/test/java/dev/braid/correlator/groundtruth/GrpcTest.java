@@ -1,0 +1,122 @@
+package dev.braid.correlator.groundtruth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.braid.bpf.testing.Kernel;
+import dev.braid.correlator.CompletedSpan;
+import dev.braid.examples.Examples;
+import dev.braid.examples.GoBuild;
+import dev.braid.examples.GoBuilds;
+import dev.braid.examples.GoRelease;
+import dev.braid.tracer.SpanEvent;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * gRPC servers (google.golang.org/grpc) against ground truth: examples/grpc's Orders service,
+ * whose methods burn CPU in functions of their own, driven by grpcload, which sends a traceparent
+ * in each RPC's metadata (as otelgrpc does) and records each RPC's status code.
+ */
+@Tag("kernel")
+class GrpcTest {
+  private static final Duration LOAD = Duration.ofSeconds(4);
+  private static final String SERVICE = "/braid.shop.Orders/";
+  /** Each method and the function its handler burns CPU in. */
+  static final Map<String, String> BURNS =
+      Map.of("Checkout", "main.priceOrder", "Fail", "main.failOrder", "Reject", "main.rejectOrder", "ListItems", "main.streamItem");
+
+  @BeforeEach
+  void needsBpf() {
+    Kernel.requireBpf();
+  }
+
+  @Test
+  void everyRpcUnaryOrStreamingIsOneServerSpanOfItsTraceAndItsSamplesAreExact() {
+    exactRpcs(Examples.binary("grpcshop"), Examples.binary("grpcload"));
+  }
+
+  /**
+   * Every Go release braid covers, each with the newest grpc it builds (examples/grpc-versions.txt:
+   * from v1.67, where the server takes a transport.Stream, through the ServerStream that holds a
+   * *Stream, to the one that holds a Stream).
+   */
+  @ParameterizedTest(name = "{0} with grpc {1}")
+  @MethodSource("releases")
+  void everyGoReleaseWithItsGrpc(GoRelease release, String grpc) {
+    exactRpcs(GoBuilds.grpcBinary("grpcshop", release, GoBuild.DEFAULT, grpc), GoBuilds.grpcBinary("grpcload", release, GoBuild.DEFAULT, grpc));
+  }
+
+  static Stream<Arguments> releases() {
+    return GoBuilds.covered().stream().map(r -> Arguments.of(r, GoBuilds.grpcVersionFor(r)));
+  }
+
+  /**
+   * Runs the Orders service built as {@code server} under braid with RPCs of every method from
+   * {@code client}, and checks every span and sample against what the client recorded.
+   */
+  static TracedRun exactRpcs(Path server, Path client) {
+    Goal goal = BURNS.values().stream().map(f -> Goal.samplesIn(f, f.equals("main.priceOrder") ? 50 : 20)).reduce(Goal.samplesIn("main.compactIndex", 100), Goal::and);
+    TracedRun run =
+        TracedRun.run(
+            List.of(TracedRun.Service.shop(server, "-spinners", "1")),
+            new TracedRun.Load("shop", "Checkout:3,Fail:2,Reject:1,ListItems:4", LOAD, 2).sentBy(client).until(goal),
+            UnaryOperator.identity());
+    everyRpcIsOneServerSpanOfItsTrace(run);
+    Attribution.noSampleCarriesAWrongOrStaleSpan(run);
+    BURNS.forEach((method, burn) -> Attribution.burnSamplesCarryTheirRoutesSpan(run, SERVICE + method, burn, burn.equals("main.priceOrder") ? 50 : 20));
+    Attribution.untracedWorkCarriesNoSpan(run, 100);
+    return run;
+  }
+
+  /**
+   * Every RPC that was sent became one server span of the sent trace, with the sent parent, the
+   * method for its name, the status code the client got, and status ERROR exactly for the codes
+   * that say the server failed (INTERNAL here; NOT_FOUND judges the request, and is no error).
+   */
+  static void everyRpcIsOneServerSpanOfItsTrace(TracedRun run) {
+    assertThat(run.sent()).isNotEmpty();
+    Map<String, CompletedSpan> byTrace = run.spans().stream().filter(s -> s.kind() == SpanKind.SERVER)
+        .collect(Collectors.toMap(s -> s.context().traceId(), s -> s));
+    assertThat(byTrace).hasSameSizeAs(run.sent());
+    for (JsonNode r : run.sent()) {
+      String method = r.get("route").asText();
+      int code = r.get("status").asInt();
+      assertThat(code).as("status of %s", r).isEqualTo(switch (method.substring(SERVICE.length())) {
+        case "Fail" -> 13; // INTERNAL
+        case "Reject" -> 5; // NOT_FOUND
+        default -> 0;
+      });
+      CompletedSpan span = byTrace.get(r.get("trace_id").asText());
+      assertThat(span).as("server span of trace %s", r.get("trace_id").asText()).isNotNull();
+      assertThat(span.parentSpanId()).isEqualTo(r.get("parent_span_id").asText());
+      assertThat(span.endReason()).as("end of %s", span.name()).isEqualTo(SpanEvent.EndReason.FINISHED);
+      assertThat(span.name()).isEqualTo(method.substring(1));
+      assertThat(span.attributes().get(CompletedSpan.RPC_SYSTEM_NAME)).isEqualTo("grpc");
+      assertThat(span.attributes().get(CompletedSpan.RPC_METHOD)).isEqualTo(method.substring(1));
+      assertThat(span.attributes().get(CompletedSpan.RPC_STATUS_CODE)).isEqualTo(switch (code) {
+        case 13 -> "INTERNAL";
+        case 5 -> "NOT_FOUND";
+        default -> "OK";
+      });
+      assertThat(span.status().getStatusCode()).as("status of %s", span.name()).isEqualTo(code == 13 ? StatusCode.ERROR : StatusCode.UNSET);
+      assertThat(span.attributes().get(CompletedSpan.ERROR_TYPE)).isEqualTo(code == 13 ? "INTERNAL" : null);
+      // The span lies within the client's view of the RPC.
+      assertThat(span.startEpochNanos()).isGreaterThanOrEqualTo(r.get("start_unix_ns").asLong() - 10_000_000);
+      assertThat(span.endEpochNanos()).isLessThanOrEqualTo(r.get("end_unix_ns").asLong() + 10_000_000);
+    }
+  }
+}
