@@ -8,9 +8,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"braid.dev/examples/grpc/orders"
@@ -34,7 +36,7 @@ func main() {
 	// Step 2: the client Relay uses, if any.
 	s := &shop{}
 	if *relayTo != "" {
-		conn, err := grpc.NewClient(*relayTo, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(strings.TrimPrefix(*relayTo, "http://"), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -78,6 +80,39 @@ func (s *shop) Relay(ctx context.Context, in *wrapperspb.Int64Value) (*wrappersp
 		return nil, err
 	}
 	return wrapperspb.String(fmt.Sprint(out.GetValue(), " relayed ", relayReply(ms(in)))), nil
+}
+
+func (s *shop) RelayFail(ctx context.Context, in *wrapperspb.Int64Value) (*wrapperspb.StringValue, error) {
+	if s.backend == nil {
+		return nil, status.Error(codes.FailedPrecondition, "started without -relay-to")
+	}
+	return nil, s.backend.Invoke(ctx, "/"+orders.Service+"/Fail", in, new(wrapperspb.StringValue))
+}
+
+func (s *shop) RelayItems(ctx context.Context, in *wrapperspb.Int64Value) (*wrapperspb.StringValue, error) {
+	if s.backend == nil {
+		return nil, status.Error(codes.FailedPrecondition, "started without -relay-to")
+	}
+	stream, err := s.backend.NewStream(ctx, orders.ListItemsStream, "/"+orders.Service+"/ListItems")
+	if err != nil {
+		return nil, err
+	}
+	if err := stream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := stream.CloseSend(); err != nil {
+		return nil, err
+	}
+	n := 0
+	for {
+		if err := stream.RecvMsg(new(wrapperspb.StringValue)); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		n++
+	}
+	return wrapperspb.String(fmt.Sprint(n, " items relayed ", relayReply(ms(in)))), nil
 }
 
 func (*shop) ListItems(in *wrapperspb.Int64Value, stream grpc.ServerStream) error {

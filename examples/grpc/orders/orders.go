@@ -6,6 +6,8 @@
 //	braid.shop.Orders/Reject     unary: burns in rejectOrder, answers NOT_FOUND (no error on a server)
 //	braid.shop.Orders/ListItems  server streaming: n messages, each burns 1 ms in streamItem
 //	braid.shop.Orders/Relay      unary: calls Checkout on another Orders service, then burns in relayReply
+//	braid.shop.Orders/RelayFail  unary: calls Fail on another Orders service, and answers its error
+//	braid.shop.Orders/RelayItems unary: reads ListItems of another Orders service, then burns in relayReply
 package orders
 
 import (
@@ -24,6 +26,8 @@ type Server interface {
 	Fail(context.Context, *wrapperspb.Int64Value) (*wrapperspb.StringValue, error)
 	Reject(context.Context, *wrapperspb.Int64Value) (*wrapperspb.StringValue, error)
 	Relay(context.Context, *wrapperspb.Int64Value) (*wrapperspb.StringValue, error)
+	RelayFail(context.Context, *wrapperspb.Int64Value) (*wrapperspb.StringValue, error)
+	RelayItems(context.Context, *wrapperspb.Int64Value) (*wrapperspb.StringValue, error)
 	ListItems(*wrapperspb.Int64Value, grpc.ServerStream) error
 }
 
@@ -56,6 +60,8 @@ var Desc = grpc.ServiceDesc{
 		unary("Fail", Server.Fail),
 		unary("Reject", Server.Reject),
 		unary("Relay", Server.Relay),
+		unary("RelayFail", Server.RelayFail),
+		unary("RelayItems", Server.RelayItems),
 	},
 	Streams: []grpc.StreamDesc{{
 		StreamName:    "ListItems",

@@ -18,10 +18,11 @@ struct goroutine_key {
 struct open_span {
 	struct trace_context ctx;
 	struct trace_context prev; /* the goroutine's context before the span */
-	__u64 req;                 /* *http.Request; 0: no span open */
+	__u64 req;                 /* *http.Request, a gRPC stream or method; 0: no span open */
 	__u8 has_prev;
 	__u8 trace_flags;
-	__u8 _pad[6];
+	__u8 rpc_system;           /* RPC_SYSTEM_* of tracer.h: whose probes end it */
+	__u8 _pad[5];
 };
 
 /*

@@ -336,6 +336,15 @@ int http_client_start(struct pt_regs *ctx)
 	return 0;
 }
 
+/* The running goroutine, if a client span of rpc_system (HTTP: RPC_SYSTEM_NONE) is open on it. */
+static __always_inline struct goroutine *open_client_span(struct pt_regs *ctx, struct running *r, __u8 rpc_system)
+{
+	if (running_goroutine(ctx, r))
+		return 0;
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r->key);
+	return g && g->client.req && g->client.rpc_system == rpc_system ? g : 0;
+}
+
 /*
  * The return site of CALL net/http.(*Client).send in (*Client).do, on the
  * goroutine that made the request: resp in RAX, err in RCX:RDI. (No function
@@ -345,10 +354,8 @@ SEC("uprobe")
 int http_client_end(struct pt_regs *ctx)
 {
 	struct running r;
-	if (running_goroutine(ctx, &r))
-		return 0;
-	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
-	if (!g || !g->client.req)
+	struct goroutine *g = open_client_span(ctx, &r, RPC_SYSTEM_NONE);
+	if (!g)
 		return 0;
 	__u64 resp = GO_PARAM1(ctx);
 	__u64 err = GO_PARAM3(ctx);
@@ -457,6 +464,106 @@ int grpc_server_end(struct pt_regs *ctx)
 			code = 0; /* a nil *spb.Status is OK */
 	}
 	close_span(&r, g, &g->server, code, END_FINISHED, 0, (struct http_version){});
+	drop_if_empty(&r, g);
+	return 0;
+}
+
+/* ---- gRPC client ---------------------------------------------------------------- */
+
+/*
+ * A call made inside a span becomes a CLIENT child of the goroutine's context,
+ * named by its method (a Go string), to the target cc was made for.
+ */
+static __always_inline void grpc_client_open(struct pt_regs *ctx, __u64 cc, __u64 method_ptr, __s64 method_len)
+{
+	struct running r;
+	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_GRPC_CLIENT))
+		return;
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	if (!g)
+		return; /* outside any span */
+	if (g->client.req) {
+		if (g->client.req == method_ptr)
+			return; /* restarted after its stack grew */
+		end_client_span(&r, g, 0, END_SUPERSEDED, (struct http_version){});
+	}
+	if (!g->has_ctx || method_len <= 0)
+		return;
+	struct span_start_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(STAT_RINGBUF_FULL);
+		return;
+	}
+	fill_header(&e->header, EVENT_SPAN_START, &r);
+	e->span_kind = SPAN_KIND_CLIENT;
+	__builtin_memcpy(e->trace_id, g->ctx.trace_id, 16);
+	__builtin_memcpy(e->parent_span_id, g->ctx.span_id, 8);
+	e->trace_flags = 1;
+	random_bytes(e->span_id, 8);
+	e->method_len = 0;
+	__u32 n = method_len > PATH_MAX_LEN ? PATH_MAX_LEN : (__u32)method_len;
+	barrier_var(n);
+	if (n > PATH_MAX_LEN || bpf_probe_read_user(e->path, n, (void *)method_ptr))
+		n = 0;
+	e->path_len = n ? (method_len > 0xffffffff ? 0xffffffff : (__u32)method_len) : 0;
+	__u32 host = read_go_string(e->host, HOST_MAX, cc + r.off->grpc_client_conn_target);
+	e->host_len = host > 255 ? 255 : host;
+	e->proto_major = 2;
+	e->proto_minor = 0;
+	e->rpc_system = RPC_SYSTEM_GRPC;
+	open_span(&r, g, 1, e, method_ptr);
+}
+
+/* (*ClientConn).Invoke(cc, ctx, method string, args, reply, opts...): cc in RAX, ctx in RBX:RCX, method in RDI:RSI. A unary call. */
+SEC("uprobe")
+int grpc_client_invoke(struct pt_regs *ctx)
+{
+	grpc_client_open(ctx, GO_PARAM1(ctx), GO_PARAM4(ctx), GO_PARAM5(ctx));
+	return 0;
+}
+
+/* (*ClientConn).NewStream(cc, ctx, desc, method string, opts...): cc in RAX, ctx in RBX:RCX, desc in RDI, method in RSI:R8. A stream. */
+SEC("uprobe")
+int grpc_client_stream(struct pt_regs *ctx)
+{
+	grpc_client_open(ctx, GO_PARAM1(ctx), GO_PARAM5(ctx), GO_PARAM6(ctx));
+	return 0;
+}
+
+/*
+ * (*clientStream).finish(cs, err error): cs in RAX, err in RBX:RCX (itab,
+ * data). The call is over (a unary one's response came, a stream ended), on
+ * the goroutine that made it. Its code: 0 for no error or io.EOF (how a
+ * stream ends well), a *status.Error's code, else UNKNOWN.
+ */
+SEC("uprobe")
+int grpc_client_end(struct pt_regs *ctx)
+{
+	struct running r;
+	struct goroutine *g = open_client_span(ctx, &r, RPC_SYSTEM_GRPC);
+	if (!g)
+		return 0;
+	__u64 itab = GO_PARAM2(ctx), data = GO_PARAM3(ctx);
+	__s32 code = 0;
+	if (itab) {
+		/* uprobe handlers see the probed instruction's address in ip */
+		__u64 bias = PT_REGS_IP(ctx) - r.off->grpc_client_end_site;
+		__u64 eof[2] = {}, method = 0;
+		code = 2; /* UNKNOWN */
+		/* an itab: inter, _type, hash (padded to 8), then its methods' code */
+		bpf_probe_read_user(&method, sizeof(method), (void *)(itab + 24));
+		if (method && method == r.off->grpc_status_error_method + bias) {
+			__u64 st = 0, spb = 0;
+			if (!bpf_probe_read_user(&st, sizeof(st), (void *)(data + r.off->grpc_error_s)) && st &&
+			    !bpf_probe_read_user(&spb, sizeof(spb), (void *)(st + r.off->grpc_status_s)))
+				code = 0; /* a Status without *spb.Status is OK */
+			if (spb)
+				bpf_probe_read_user(&code, sizeof(code), (void *)(spb + r.off->grpc_status_code));
+		} else if (r.off->io_eof && !bpf_probe_read_user(eof, sizeof(eof), (void *)(r.off->io_eof + bias)) && eof[1] == data) {
+			code = 0;
+		}
+	}
+	end_client_span(&r, g, code, END_FINISHED, (struct http_version){.major = 2});
 	drop_if_empty(&r, g);
 	return 0;
 }

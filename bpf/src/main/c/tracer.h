@@ -11,7 +11,7 @@
 #define PATH_MAX_LEN 128
 #define HOST_MAX 64
 #define ROUTE_MAX 96
-#define NO_INHERIT_MAX 16
+#define NO_INHERIT_MAX 24
 #define HCHAN_VIEW_WORDS 8 /* the channel probes read a runtime.hchan's first 64 bytes, in one read */
 #define SELECT_CASES_MAX 64 /* buffered cases of a select past this many sends, or receives, are not paired */
 
@@ -28,6 +28,7 @@
 #define FEAT_HTTP_VERSION (1 << 9) /* Request.ProtoMajor and Response.ProtoMajor are known */
 #define FEAT_GRPC_SERVER (1 << 10) /* google.golang.org/grpc server spans: its streams' offsets are known */
 #define FEAT_GRPC_STREAM_PTR (1 << 11) /* transport.ServerStream embeds *Stream (grpc 1.69-1.79), not Stream */
+#define FEAT_GRPC_CLIENT (1 << 12) /* google.golang.org/grpc client spans */
 
 /* How the Go runtime lays out a map[string][]string. */
 #define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */
@@ -85,12 +86,20 @@ struct go_offsets {
 	__u32 h2_frame_stream_id;         /* HeadersFrame's FrameHeader.StreamID */
 	__u32 hpack_field_size;           /* sizeof(hpack.HeaderField) */
 	__u32 hpack_field_value;          /* its Value (Name is at 0) */
+	__u32 grpc_client_conn_target;    /* grpc.ClientConn.target: the string the client was made for */
+	__u32 grpc_error_s;               /* internal/status.Error.s: a *Status */
 	/* Link-time address of the go_spawn probe: its runtime address minus this is the
 	 * load bias of a PIE, to compare runtime PCs with the link-time ones below. */
 	__u64 spawn_site;
 	/* Goroutines that start at these PCs outlive the request that starts them
 	 * (pooled connections' loops, the runtime's workers): they inherit no span. */
 	__u64 no_inherit_pc[NO_INHERIT_MAX];
+	/* Link-time addresses the gRPC client's end probe compares a returned error with (its
+	 * own site gives the load bias): the code of (*status.Error).Error, which the itab of a
+	 * *status.Error as an error holds, and io.EOF. */
+	__u64 grpc_client_end_site;
+	__u64 grpc_status_error_method;
+	__u64 io_eof;
 };
 
 /* Event kinds; every event starts with struct event_header. */

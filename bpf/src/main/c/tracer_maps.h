@@ -285,7 +285,8 @@ static __always_inline void end_client_span(const struct running *r, struct goro
 					    __s64 status, __u32 reason, struct http_version version)
 {
 	struct request_key rk = {.tgid = r->key.tgid, .req = g->client.req};
-	bpf_map_delete_elem(&outgoing_by_request, &rk);
+	if (g->client.rpc_system == RPC_SYSTEM_NONE) /* only HTTP requests are propagated into */
+		bpf_map_delete_elem(&outgoing_by_request, &rk);
 	close_span(r, g, &g->client, status, reason, 0, version);
 }
 
@@ -352,7 +353,7 @@ static __always_inline void pending_send_arrives(__u64 pid_tgid, const struct go
 static __always_inline void open_span(const struct running *r, struct goroutine *g, int client,
 				      struct span_start_event *e, __u64 req)
 {
-	struct open_span span = {.req = req, .trace_flags = e->trace_flags};
+	struct open_span span = {.req = req, .trace_flags = e->trace_flags, .rpc_system = e->rpc_system};
 	__builtin_memcpy(span.ctx.trace_id, e->trace_id, 16);
 	__builtin_memcpy(span.ctx.span_id, e->span_id, 8);
 	if (g && g->has_ctx) {

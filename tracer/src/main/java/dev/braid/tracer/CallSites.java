@@ -36,4 +36,30 @@ final class CallSites {
     }
     return calls;
   }
+
+  /** {@code LEAQ disp32(IP), reg}: REX.W (0x48, or 0x4c for R8-R15), 0x8D, ModRM with mod 00 and r/m 101. */
+  private static final int LEA_LENGTH = 7;
+
+  /**
+   * The addresses that RIP-relative LEAQs in {@code code} (at {@code start}) load in the {@code
+   * window} bytes before each of {@code sites}: how Go's compiler passes a goroutine's function
+   * (a closure's code, or a static funcval) to runtime.newproc.
+   */
+  static List<Long> addressesLoadedBefore(ByteBuffer code, long start, List<Long> sites, int window) {
+    ByteBuffer c = code.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    int base = c.position();
+    int n = c.limit() - base;
+    List<Long> loaded = new ArrayList<>();
+    for (int i = 0; i + LEA_LENGTH <= n; i++) {
+      int rex = Byte.toUnsignedInt(c.get(base + i));
+      if ((rex != 0x48 && rex != 0x4c) || Byte.toUnsignedInt(c.get(base + i + 1)) != 0x8d || (Byte.toUnsignedInt(c.get(base + i + 2)) & 0xc7) != 0x05) {
+        continue;
+      }
+      long at = start + i;
+      if (sites.stream().anyMatch(site -> at < site && site - at <= window)) {
+        loaded.add(at + LEA_LENGTH + c.getInt(base + i + 3));
+      }
+    }
+    return loaded;
+  }
 }

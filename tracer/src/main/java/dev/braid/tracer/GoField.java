@@ -63,7 +63,9 @@ public enum GoField {
   H2_FRAME_STREAM_ID("golang.org/x/net/http2.FrameHeader", "StreamID"),
   HPACK_FIELD_SIZE("golang.org/x/net/http2/hpack.HeaderField", GoField.SIZE),
   HPACK_FIELD_NAME("golang.org/x/net/http2/hpack.HeaderField", "Name"),
-  HPACK_FIELD_VALUE("golang.org/x/net/http2/hpack.HeaderField", "Value");
+  HPACK_FIELD_VALUE("golang.org/x/net/http2/hpack.HeaderField", "Value"),
+  GRPC_CLIENT_CONN_TARGET("google.golang.org/grpc.ClientConn", "target"),
+  GRPC_ERROR_S("google.golang.org/grpc/internal/status.Error", "s");
 
   /** The member name that stands for the struct's own size. */
   static final String SIZE = "(size)";

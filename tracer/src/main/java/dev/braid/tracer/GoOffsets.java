@@ -22,9 +22,26 @@ import java.util.Map;
  * @param fields member offsets
  * @param mapLayout {@link #MAP_LAYOUT_SWISS} or {@link #MAP_LAYOUT_BUCKETS}
  * @param spawnSite link-time address of the spawn probe (how the probe finds a PIE's load bias)
- * @param noInheritPcs link-time entries of functions whose goroutines do not inherit (at most 16)
+ * @param noInheritPcs link-time entries of functions whose goroutines do not inherit (at most 24)
  */
-public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayout, long spawnSite, List<Long> noInheritPcs) {
+public record GoOffsets(
+    int features, Map<GoField, Integer> fields, int mapLayout, long spawnSite, List<Long> noInheritPcs, GrpcClientEnd grpcClientEnd) {
+
+  /**
+   * What the gRPC client's end probe compares a call's error with, as link-time addresses; its own
+   * site's address gives a PIE's load bias.
+   *
+   * @param site where the probe sits
+   * @param statusErrorMethod the code of {@code (*status.Error).Error}, the first method of its itab as an {@code error}
+   * @param ioEof the {@code io.EOF} variable
+   */
+  public record GrpcClientEnd(long site, long statusErrorMethod, long ioEof) {
+    public static final GrpcClientEnd NONE = new GrpcClientEnd(0, 0, 0);
+  }
+
+  public GoOffsets(int features, Map<GoField, Integer> fields, int mapLayout, long spawnSite, List<Long> noInheritPcs) {
+    this(features, fields, mapLayout, spawnSite, noInheritPcs, GrpcClientEnd.NONE);
+  }
 
   public static final int UNKNOWN = -1;
   public static final int FEAT_HTTP_SERVER = 1;
@@ -45,9 +62,11 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
   public static final int FEAT_GRPC_SERVER = 1 << 10;
   /** transport.ServerStream embeds a *Stream (grpc 1.69 to 1.79), not a Stream. */
   public static final int FEAT_GRPC_STREAM_PTR = 1 << 11;
+  /** google.golang.org/grpc client spans. */
+  public static final int FEAT_GRPC_CLIENT = 1 << 12;
   public static final int MAP_LAYOUT_BUCKETS = 1;
   public static final int MAP_LAYOUT_SWISS = 2;
-  static final int NO_INHERIT_MAX = 16;
+  static final int NO_INHERIT_MAX = 24;
 
   /** The C struct, member for member (the order of the u32 fields is tracer.h's). */
   static final StructLayout LAYOUT =
@@ -98,8 +117,13 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
               JAVA_INT.withName("h2_frame_stream_id"),
               JAVA_INT.withName("hpack_field_size"),
               JAVA_INT.withName("hpack_field_value"),
+              JAVA_INT.withName("grpc_client_conn_target"),
+              JAVA_INT.withName("grpc_error_s"),
               JAVA_LONG.withName("spawn_site"),
-              sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"))
+              sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"),
+              JAVA_LONG.withName("grpc_client_end_site"),
+              JAVA_LONG.withName("grpc_status_error_method"),
+              JAVA_LONG.withName("io_eof"))
           .withName("go_offsets");
 
   /** The GoFields in the order of the C struct's u32 members after map_layout-free ones. */
@@ -116,7 +140,8 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
           GoField.HCHAN_SENDX, GoField.HCHAN_RECVX, GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE,
           GoField.REQUEST_PROTO_MAJOR, GoField.RESPONSE_PROTO_MAJOR, GoField.H2_RESPONSE_WRITER_RWS, GoField.H2_RWS_STATUS,
           GoField.GRPC_SERVER_STREAM_STREAM, GoField.GRPC_STREAM_ID, GoField.GRPC_STREAM_METHOD, GoField.GRPC_STATUS_S, GoField.GRPC_STATUS_CODE,
-          GoField.H2_META_HEADERS_FRAME, GoField.H2_META_FIELDS, GoField.H2_FRAME_STREAM_ID, GoField.HPACK_FIELD_SIZE, GoField.HPACK_FIELD_VALUE);
+          GoField.H2_META_HEADERS_FRAME, GoField.H2_META_FIELDS, GoField.H2_FRAME_STREAM_ID, GoField.HPACK_FIELD_SIZE, GoField.HPACK_FIELD_VALUE,
+          GoField.GRPC_CLIENT_CONN_TARGET, GoField.GRPC_ERROR_S);
 
   public GoOffsets {
     Map<GoField, Integer> copy = new EnumMap<>(GoField.class);
@@ -139,12 +164,17 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
 
   /** The same offsets with other features. */
   public GoOffsets withFeatures(int newFeatures) {
-    return new GoOffsets(newFeatures, fields, mapLayout, spawnSite, noInheritPcs);
+    return new GoOffsets(newFeatures, fields, mapLayout, spawnSite, noInheritPcs, grpcClientEnd);
+  }
+
+  /** The same offsets, with what the gRPC client's end probe needs. */
+  public GoOffsets withGrpcClientEnd(GrpcClientEnd end) {
+    return new GoOffsets(features, fields, mapLayout, spawnSite, noInheritPcs, end);
   }
 
   /** The same offsets, with where the spawn probe sits and whose goroutines do not inherit. */
   public GoOffsets withSpawn(long site, List<Long> noInherit) {
-    return new GoOffsets(features, fields, mapLayout, site, noInherit);
+    return new GoOffsets(features, fields, mapLayout, site, noInherit, grpcClientEnd);
   }
 
   /** The C struct's bytes; unknown offsets are written as 0 (their features are off). */
@@ -171,6 +201,9 @@ public record GoOffsets(int features, Map<GoField, Integer> fields, int mapLayou
       pcs.add(0L);
     }
     pcs.forEach(b::putLong);
+    b.putLong(grpcClientEnd.site());
+    b.putLong(grpcClientEnd.statusErrorMethod());
+    b.putLong(grpcClientEnd.ioEof());
     return b.array();
   }
 }

@@ -11,6 +11,7 @@ import dev.braid.elf.go.GoVersion;
 import dev.braid.elf.go.Pclntab;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,9 +48,14 @@ public record GoProgram(
 
   /**
    * A goroutine that never inherits a span: its start function, and the function whose go
-   * statement starts it (its compiler-made wrappers are named after that one).
+   * statement starts it (its compiler-made wrappers are named after that one). Without a start
+   * function: every goroutine that function starts (the closures it passes to runtime.newproc).
    */
-  record NoInherit(String start, String startedIn) {}
+  record NoInherit(String start, String startedIn) {
+    static NoInherit everyGoroutineOf(String function) {
+      return new NoInherit("", function);
+    }
+  }
 
   /**
    * Goroutines that outlive the request that happened to start them: a pooled connection's
@@ -68,6 +74,12 @@ public record GoProgram(
           new NoInherit("net/http.(*http2clientStream).doRequest", "net/http.(*http2ClientConn).RoundTrip"), // Go < 1.22
           new NoInherit("net/http/internal/http2.(*ClientConn).readLoop", "net/http/internal/http2.(*Transport).newClientConn"), // Go 1.27+
           new NoInherit("net/http/internal/http2.(*clientStream).doRequest", "net/http/internal/http2.(*ClientConn).roundTrip"),
+          // A gRPC client connects, resolves names and runs its balancer when its first call needs it.
+          new NoInherit("google.golang.org/grpc.(*addrConn).resetTransportAndUnlock", "google.golang.org/grpc.(*addrConn).connect"),
+          new NoInherit("google.golang.org/grpc/internal/resolver/dns.(*dnsResolver).watcher", "google.golang.org/grpc/internal/resolver/dns.(*dnsBuilder).Build"),
+          new NoInherit("google.golang.org/grpc/internal/grpcsync.(*CallbackSerializer).run", "google.golang.org/grpc/internal/grpcsync.NewCallbackSerializer"),
+          // A client stream's watcher of its context (a closure): it outlives the stream's span.
+          NoInherit.everyGoroutineOf("google.golang.org/grpc.newClientStreamWithParams"),
           new NoInherit("runtime.gcBgMarkWorker", "runtime.gcBgMarkStartWorkers"),
           new NoInherit("runtime.runfinq", "runtime.createfing"),
           new NoInherit("runtime.runFinalizers", "runtime.createfing"),
@@ -202,6 +214,9 @@ public record GoProgram(
       if (offsets.has(GoOffsets.FEAT_GRPC_SERVER)) {
         on.add(Probe.Feature.GRPC_SERVER);
       }
+      if (offsets.has(GoOffsets.FEAT_GRPC_CLIENT)) {
+        on.add(Probe.Feature.GRPC_CLIENT);
+      }
       if (offsets.has(GoOffsets.FEAT_HTTP_CLIENT)) {
         on.add(Probe.Feature.HTTP_CLIENT);
       } else {
@@ -214,6 +229,7 @@ public record GoProgram(
         }
       }
       offsets = withSpawnSite(offsets, sites);
+      offsets = withGrpcClientEnd(offsets, sites);
       int features = offsets.features();
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.INHERIT)) {
         features &= ~GoOffsets.FEAT_INHERIT;
@@ -226,6 +242,9 @@ public record GoProgram(
       }
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.GRPC_SERVER)) {
         features &= ~(GoOffsets.FEAT_GRPC_SERVER | GoOffsets.FEAT_GRPC_STREAM_PTR);
+      }
+      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.GRPC_CLIENT)) {
+        features &= ~GoOffsets.FEAT_GRPC_CLIENT;
       }
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
         features &= ~GoOffsets.FEAT_HTTP_CLIENT;
@@ -258,6 +277,69 @@ public record GoProgram(
       return tls.get().memSize() <= 8 ? OptionalInt.of((int) -blockSize) : OptionalInt.empty();
     }
 
+    /** How far before its CALL of runtime.newproc a go statement loads its function (a closure's captures are stored in between). */
+    private static final int GO_STATEMENT_WINDOW = 192;
+
+    /**
+     * Entries of the functions that {@code function}'s go statements start: the code addresses it
+     * loads just before each CALL of runtime.newproc, or a static funcval's first word, that are
+     * Go function entries.
+     */
+    private List<Long> goroutinesStartedBy(String function) {
+      Optional<GoFunction> f = pclntab.function(function);
+      Optional<GoFunction> newproc = pclntab.function("runtime.newproc");
+      if (f.isEmpty() || newproc.isEmpty()) {
+        return List.of();
+      }
+      Optional<ByteBuffer> code = elf.bytesAt(f.get().entry(), f.get().end() - f.get().entry());
+      if (code.isEmpty()) {
+        return List.of();
+      }
+      List<Long> calls = CallSites.callsTo(code.get(), f.get().entry(), newproc.get().entry());
+      List<Long> started = new ArrayList<>();
+      for (long address : CallSites.addressesLoadedBefore(code.get(), f.get().entry(), calls, GO_STATEMENT_WINDOW)) {
+        long entry = isFunctionEntry(address) ? address : funcvalCode(address);
+        if (isFunctionEntry(entry) && !started.contains(entry)) {
+          started.add(entry);
+        }
+      }
+      return started;
+    }
+
+    /** The code address a static funcval at {@code address} holds (in a PIE, the relocation's addend). */
+    private long funcvalCode(long address) {
+      OptionalLong relocated = elf.relativeRelocations().addendAt(address);
+      if (relocated.isPresent()) {
+        return relocated.getAsLong();
+      }
+      return elf.bytesAt(address, 8).map(b -> b.order(ByteOrder.LITTLE_ENDIAN).getLong(b.position())).orElse(0L);
+    }
+
+    private boolean isFunctionEntry(long address) {
+      return address != 0 && pclntab.functionAt(address).filter(fn -> fn.entry() == address).isPresent();
+    }
+
+    /**
+     * What the gRPC client's end probe compares a call's error with: the code of
+     * (*status.Error).Error, which an error's itab holds when the error is a *status.Error (Go 1.27
+     * writes no itab symbols), and io.EOF, from the symbol table. Without io.EOF (a binary without
+     * symbols) client spans are off: a stream's end could not be told from a failure.
+     */
+    private GoOffsets withGrpcClientEnd(GoOffsets offsets, List<ProbeSite> sites) {
+      Optional<ProbeSite> end = sites.stream().filter(s -> s.probe() == Probe.GRPC_CLIENT_END).findFirst();
+      if (end.isEmpty()) {
+        return offsets;
+      }
+      Optional<GoFunction> errorMethod = pclntab.function("google.golang.org/grpc/internal/status.(*Error).Error");
+      Optional<ElfSymbol> eof = elf.symbol("io.EOF");
+      if (errorMethod.isEmpty() || eof.isEmpty()) {
+        warnings.add("the symbols of io.EOF or (*status.Error).Error are missing: gRPC client spans are off");
+        sites.removeIf(s -> s.probe().feature == Probe.Feature.GRPC_CLIENT);
+        return offsets;
+      }
+      return offsets.withGrpcClientEnd(new GoOffsets.GrpcClientEnd(end.get().address(), errorMethod.get().entry(), eof.get().value()));
+    }
+
     /** The spawn probe's site, and the start PCs of the goroutines of {@link #NO_INHERIT}. */
     private GoOffsets withSpawnSite(GoOffsets offsets, List<ProbeSite> sites) {
       Optional<ProbeSite> spawn = sites.stream().filter(s -> s.probe() == Probe.SPAWN).findFirst();
@@ -266,6 +348,10 @@ public record GoProgram(
       }
       List<Long> noInherit = new ArrayList<>();
       for (NoInherit n : NO_INHERIT) {
+        if (n.start().isEmpty()) {
+          noInherit.addAll(goroutinesStartedBy(n.startedIn()));
+          continue;
+        }
         Optional<GoFunction> fn = pclntab.function(n.start());
         if (fn.isEmpty()) {
           continue;
@@ -342,6 +428,7 @@ public record GoProgram(
         case HTTP_SERVER -> "net/http server spans";
         case HTTP2_SERVER -> "the end of net/http's HTTP/2 server spans (they end when their goroutine exits, as errors)";
         case GRPC_SERVER -> "gRPC server spans";
+        case GRPC_CLIENT -> "gRPC client spans";
         case HTTP_CLIENT -> "net/http client spans";
         case PROPAGATE -> "--propagate";
         case CHANNEL_LINKS -> "channel links";

@@ -86,6 +86,9 @@ final class OffsetResolver {
       }
     }
     features |= grpcServer(fields, source, warnings);
+    if ((features & GoOffsets.FEAT_GRPC_SERVER) != 0 && known(fields, GoField.GRPC_CLIENT_CONN_TARGET, GoField.GRPC_ERROR_S)) {
+      features |= GoOffsets.FEAT_GRPC_CLIENT; // it also needs the status offsets and symbols (GoProgram)
+    }
     if (deps.containsKey(GRPC_MODULE) && (features & GoOffsets.FEAT_GRPC_SERVER) == 0 && !known(fields, GoField.GRPC_STREAM_ID)) {
       warnings.add(source.describe() + " does not describe " + GRPC_MODULE + " " + deps.get(GRPC_MODULE)
           + " (stripped binaries of gRPC services are not covered yet: build without -w): gRPC server spans are off");

@@ -57,6 +57,12 @@ enum Probe {
       null,
       "grpc_server_end",
       Feature.GRPC_SERVER),
+  /** google.golang.org/grpc.(*ClientConn).Invoke: a unary call starts. */
+  GRPC_CLIENT_INVOKE(Site.ENTRY, "google.golang.org/grpc.(*ClientConn).Invoke", null, "grpc_client_invoke", Feature.GRPC_CLIENT),
+  /** google.golang.org/grpc.(*ClientConn).NewStream: a stream starts. */
+  GRPC_CLIENT_STREAM(Site.ENTRY, "google.golang.org/grpc.(*ClientConn).NewStream", null, "grpc_client_stream", Feature.GRPC_CLIENT),
+  /** google.golang.org/grpc.(*clientStream).finish: a call is over, with its error. */
+  GRPC_CLIENT_END(Site.ENTRY, "google.golang.org/grpc.(*clientStream).finish", null, "grpc_client_end", Feature.GRPC_CLIENT),
   /** net/http.(*Transport).roundTrip: a client request starts. */
   HTTP_CLIENT_START(Site.ENTRY, "net/http.(*Transport).roundTrip", null, "http_client_start", Feature.HTTP_CLIENT),
   /** Right after (*Client).do's CALL of (*Client).send returns: the response (or error) is there. */
@@ -106,6 +112,8 @@ enum Probe {
     HTTP2_SERVER,
     /** google.golang.org/grpc server spans. */
     GRPC_SERVER,
+    /** google.golang.org/grpc client spans. */
+    GRPC_CLIENT,
     /** net/http client spans. */
     HTTP_CLIENT,
     /** traceparent in outgoing requests (--propagate). */

@@ -103,14 +103,18 @@ class GoProgramTest {
 
   @Test
   void everyProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
-    probesSitWhereObjdumpShowsTheirInstructions(SHOP, java.util.Arrays.stream(Probe.values()).filter(p -> p.feature != Probe.Feature.GRPC_SERVER).toList());
+    probesSitWhereObjdumpShowsTheirInstructions(SHOP, java.util.Arrays.stream(Probe.values()).filter(p -> !isGrpc(p)).toList());
   }
 
   @Test
   void everyGrpcProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
     Path grpc = Examples.binary("grpcshop");
     assertThat(GoProgram.inspect(grpc).sites(Probe.EXECUTE)).isNotEmpty();
-    probesSitWhereObjdumpShowsTheirInstructions(grpc, java.util.Arrays.stream(Probe.values()).filter(p -> p.feature == Probe.Feature.GRPC_SERVER).toList());
+    probesSitWhereObjdumpShowsTheirInstructions(grpc, java.util.Arrays.stream(Probe.values()).filter(GoProgramTest::isGrpc).toList());
+  }
+
+  private static boolean isGrpc(Probe p) {
+    return p.feature == Probe.Feature.GRPC_SERVER || p.feature == Probe.Feature.GRPC_CLIENT;
   }
 
   /** Each of {@code probes} (and of those the binary has, only they) sits where objdump shows its instruction. */
@@ -212,10 +216,10 @@ class GoProgramTest {
   /**
    * The gRPC server's offsets equal debug/dwarf's, and its server stream's layout is recognized in
    * each of grpc's three: a transport.Stream (v1.67), a ServerStream holding a *Stream (v1.75), and
-   * one holding a Stream (v1.85).
+   * one holding a Stream (v1.85), built by Go 1.26 and by Go 1.27, which writes no itab symbols.
    */
   @ParameterizedTest(name = "{0} with grpc {1}")
-  @CsvSource({"go1.21.13, v1.67.3, false, false", "go1.23.12, v1.75.1, true, true", "go1.26.11, v1.85.0, true, false"})
+  @CsvSource({"go1.21.13, v1.67.3, false, false", "go1.23.12, v1.75.1, true, true", "go1.26.11, v1.85.0, true, false", "go1.27.4, v1.85.0, true, false"})
   void grpcServerOffsetsAndStreamLayoutComeFromDwarf(String go, String grpc, boolean serverStream, boolean pointer) {
     Path binary = GoBuilds.grpcBinary("grpcshop", new GoRelease(go), GoBuild.DEFAULT, grpc);
     GoProgram p = GoProgram.inspect(binary);
@@ -227,8 +231,32 @@ class GoProgramTest {
     assertThat(p.offsets().offset(GoField.GRPC_SERVER_STREAM_STREAM) >= 0).as("a ServerStream").isEqualTo(serverStream);
     assertThat(p.offsets().has(GoOffsets.FEAT_GRPC_SERVER)).isTrue();
     assertThat(p.offsets().has(GoOffsets.FEAT_GRPC_STREAM_PTR)).as("it holds a *Stream").isEqualTo(pointer);
-    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).contains(Probe.GRPC_SERVER_HEADERS, Probe.GRPC_SERVER_START, Probe.GRPC_SERVER_END);
+    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe)
+        .contains(Probe.GRPC_SERVER_HEADERS, Probe.GRPC_SERVER_START, Probe.GRPC_SERVER_END, Probe.GRPC_CLIENT_INVOKE, Probe.GRPC_CLIENT_STREAM, Probe.GRPC_CLIENT_END);
+    assertThat(p.offsets().has(GoOffsets.FEAT_GRPC_CLIENT)).isTrue();
+    assertThat(p.offsets().grpcClientEnd().site()).isEqualTo(p.sites(Probe.GRPC_CLIENT_END).getFirst().address());
+    assertThat(p.offsets().grpcClientEnd().statusErrorMethod()).isEqualTo(nmAddress(binary, "google.golang.org/grpc/internal/status.(*Error).Error"));
+    assertThat(p.offsets().grpcClientEnd().ioEof()).isEqualTo(nmAddress(binary, "io.EOF"));
+    // The closure that a client stream starts to watch its context (objdump: the last closure it loads before CALL runtime.newproc) does not inherit.
+    String watcher = null;
+    for (String line : Commands.run(List.of("go", "tool", "objdump", "-s", "^google.golang.org/grpc.newClientStreamWithParams$", binary.toString())).lines().toList()) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("LEAQ (google.golang.org/grpc.newClientStreamWithParams.func\\d+)\\(SB\\)").matcher(line);
+      if (m.find()) {
+        watcher = m.group(1);
+      }
+      if (line.contains("CALL runtime.newproc(SB)")) {
+        break;
+      }
+    }
+    assertThat(watcher).as("the closure newClientStreamWithParams starts").isNotNull();
+    assertThat(p.offsets().noInheritPcs()).contains(nmAddress(binary, watcher));
     assertThat(p.warnings()).noneMatch(w -> w.contains("gRPC"));
+  }
+
+  /** A symbol's address as go tool nm prints it. */
+  private static long nmAddress(Path binary, String symbol) {
+    return Commands.run(List.of("go", "tool", "nm", binary.toString())).lines().map(String::strip).filter(l -> l.endsWith(" " + symbol))
+        .map(l -> Long.parseUnsignedLong(l.split("\\s+")[0], 16)).findFirst().orElseThrow();
   }
 
   /** A stripped gRPC service keeps its HTTP and runtime features, and is told why it has no gRPC spans. */

@@ -57,11 +57,74 @@ class GrpcTest {
   @ParameterizedTest(name = "{0} with grpc {1}")
   @MethodSource("releases")
   void everyGoReleaseWithItsGrpc(GoRelease release, String grpc) {
-    exactRpcs(GoBuilds.grpcBinary("grpcshop", release, GoBuild.DEFAULT, grpc), GoBuilds.grpcBinary("grpcload", release, GoBuild.DEFAULT, grpc));
+    Path server = GoBuilds.grpcBinary("grpcshop", release, GoBuild.DEFAULT, grpc);
+    Path client = GoBuilds.grpcBinary("grpcload", release, GoBuild.DEFAULT, grpc);
+    exactRpcs(server, client);
+    relayedCallsAreClientSpans(server, client);
   }
 
   static Stream<Arguments> releases() {
     return GoBuilds.covered().stream().map(r -> Arguments.of(r, GoBuilds.grpcVersionFor(r)));
+  }
+
+  /**
+   * The frontend's Relay, RelayFail and RelayItems call the backend (a unary call that succeeds,
+   * one that fails, a stream): each is a CLIENT span, child of the server span of the RPC that made
+   * it, named by the method it called, with its status; the backend's spans are of traces of their
+   * own (braid does not propagate into gRPC metadata).
+   */
+  @Test
+  void aCallMadeInAnRpcIsAClientSpanNestedInItsServerSpan() {
+    relayedCallsAreClientSpans(Examples.binary("grpcshop"), Examples.binary("grpcload"));
+  }
+
+  static void relayedCallsAreClientSpans(Path shop, Path load) {
+    TracedRun run =
+        TracedRun.run(
+            List.of(TracedRun.Service.shop(shop).named("backend"), TracedRun.Service.shop(shop, "-relay-to", "{{backend}}").named("frontend")),
+            new TracedRun.Load("frontend", "Relay:3,RelayFail:1,RelayItems:3", LOAD, 2).sentBy(load)
+                .until(Goal.samplesIn("main.relayReply", 50).and(Goal.samplesIn("main.priceOrder", 20)).and(Goal.samplesIn("main.streamItem", 20))),
+            UnaryOperator.identity());
+    Map<String, List<CompletedSpan>> byTrace = run.spans().stream().collect(Collectors.groupingBy(s -> s.context().traceId()));
+    String backendPort = run.address("backend").substring(run.address("backend").lastIndexOf(':') + 1);
+    for (JsonNode r : run.sent()) {
+      String method = r.get("route").asText().substring(SERVICE.length());
+      List<CompletedSpan> trace = byTrace.get(r.get("trace_id").asText());
+      assertThat(trace).as("spans of trace %s", r.get("trace_id").asText()).hasSize(2);
+      CompletedSpan server = trace.stream().filter(s -> s.kind() == SpanKind.SERVER).findFirst().orElseThrow();
+      CompletedSpan client = trace.stream().filter(s -> s.kind() == SpanKind.CLIENT).findFirst().orElseThrow();
+      String called = switch (method) {
+        case "Relay" -> "Checkout";
+        case "RelayFail" -> "Fail";
+        default -> "ListItems";
+      };
+      boolean fails = method.equals("RelayFail");
+      assertThat(r.get("status").asInt()).isEqualTo(fails ? 13 : 0);
+      assertThat(server.process().pid()).isEqualTo(run.pid("frontend"));
+      assertThat(server.parentSpanId()).isEqualTo(r.get("parent_span_id").asText());
+      assertThat(server.name()).isEqualTo(SERVICE.substring(1) + method);
+      assertThat(server.attributes().get(CompletedSpan.RPC_STATUS_CODE)).isEqualTo(fails ? "INTERNAL" : "OK");
+      assertThat(client.process().pid()).isEqualTo(run.pid("frontend"));
+      assertThat(client.parentSpanId()).isEqualTo(server.context().spanId());
+      assertThat(client.endReason()).isEqualTo(SpanEvent.EndReason.FINISHED);
+      assertThat(client.name()).isEqualTo(SERVICE.substring(1) + called);
+      assertThat(client.attributes().get(CompletedSpan.RPC_SYSTEM_NAME)).isEqualTo("grpc");
+      assertThat(client.attributes().get(CompletedSpan.RPC_STATUS_CODE)).isEqualTo(fails ? "INTERNAL" : "OK");
+      assertThat(client.attributes().get(CompletedSpan.SERVER_ADDRESS)).isEqualTo("127.0.0.1");
+      assertThat(client.attributes().get(CompletedSpan.SERVER_PORT)).isEqualTo(Long.parseLong(backendPort));
+      assertThat(client.status().getStatusCode()).isEqualTo(fails ? StatusCode.ERROR : StatusCode.UNSET);
+      assertThat(client.startEpochNanos()).isBetween(server.startEpochNanos(), server.endEpochNanos());
+      assertThat(client.endEpochNanos()).isBetween(client.startEpochNanos(), server.endEpochNanos());
+    }
+    java.util.Set<String> sentTraces = run.sent().stream().map(r -> r.get("trace_id").asText()).collect(Collectors.toSet());
+    assertThat(run.spans()).filteredOn(s -> s.process().pid() == run.pid("backend")).isNotEmpty()
+        .allSatisfy(s -> assertThat(sentTraces).doesNotContain(s.context().traceId()));
+    Attribution.noSampleCarriesAWrongOrStaleSpan(run);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, SERVICE + "Checkout", "main.priceOrder", 20);
+    Attribution.burnSamplesCarryTheirRoutesSpan(run, SERVICE + "ListItems", "main.streamItem", 20);
+    List<dev.braid.correlator.ProfiledSample> relaying = run.samplesIn("main.relayReply");
+    dev.braid.bpf.testing.Figures.atLeast("main.relayReply samples", relaying.size(), 50);
+    assertThat(relaying).allSatisfy(s -> assertThat(s.span().map(CompletedSpan::name)).hasValueSatisfying(n -> assertThat(n).isIn(SERVICE.substring(1) + "Relay", SERVICE.substring(1) + "RelayItems")));
   }
 
   /**

@@ -47,6 +47,7 @@ public final class TracedRun {
   private final List<Batch> batches;
   private final List<JsonNode> sent;
   private final Map<String, Integer> pids;
+  private final Map<String, String> addresses;
   private final Map<String, Long> entriesWhenIdle;
   private final long entriesDuringLoad;
   private final MeterRegistry metrics;
@@ -56,6 +57,7 @@ public final class TracedRun {
       List<Batch> batches,
       List<JsonNode> sent,
       Map<String, Integer> pids,
+      Map<String, String> addresses,
       Map<String, Long> entriesWhenIdle,
       long entriesDuringLoad,
       MeterRegistry metrics,
@@ -64,12 +66,13 @@ public final class TracedRun {
     this.batches = batches;
     this.sent = sent;
     this.pids = pids;
+    this.addresses = Map.copyOf(addresses);
     this.entriesWhenIdle = entriesWhenIdle;
     this.metrics = metrics;
     this.outputDir = outputDir;
   }
 
-  /** A service to start: its name in the run, binary, environment and arguments. */
+  /** A service to start: its name in the run, binary, environment and arguments (where {{name}} is the URL of a service started before). */
   public record Service(String name, Path binary, Map<String, String> env, List<String> args) {
     public static Service shop(Path binary, String... args) {
       return new Service("shop", binary, Map.of(), List.of(args));
@@ -163,7 +166,8 @@ public final class TracedRun {
     try (PinRoot pins = PinRoot.create()) {
       Path out = Files.createTempDirectory("braid-groundtruth");
       for (Service s : services) {
-        ProcessBuilder pb = new ProcessBuilder(command(s)).redirectError(ProcessBuilder.Redirect.DISCARD);
+        List<String> command = command(s).stream().map(arg -> withAddresses(arg, addresses)).toList(); // {{name}}: a service started before
+        ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().putAll(s.env());
         Process p = pb.start();
         started.add(p);
@@ -183,10 +187,7 @@ public final class TracedRun {
       try (Daemon daemon = Daemon.start(config, batches::add)) {
         metrics = daemon.metrics();
         Path requests = out.resolve("requests.jsonl");
-        String routes = load.routes();
-        for (Map.Entry<String, String> a : addresses.entrySet()) {
-          routes = routes.replace("{{" + a.getKey() + "}}", a.getValue());
-        }
+        String routes = withAddresses(load.routes(), addresses);
         long loadStarted = System.nanoTime();
         Process loadgen =
             new ProcessBuilder(
@@ -224,7 +225,7 @@ public final class TracedRun {
         entriesWhenIdle = entriesOf(pins.path(), pids);
         assertThat(daemon.pipelineErrors()).isZero();
       }
-      return new TracedRun(List.copyOf(batches), sent, pids, entriesWhenIdle, entriesDuringLoad, metrics, out);
+      return new TracedRun(List.copyOf(batches), sent, pids, addresses, entriesWhenIdle, entriesDuringLoad, metrics, out);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -287,6 +288,14 @@ public final class TracedRun {
     }
   }
 
+  /** {@code text} with each {{name}} replaced by the URL of the service of that name. */
+  private static String withAddresses(String text, Map<String, String> addresses) {
+    for (Map.Entry<String, String> a : addresses.entrySet()) {
+      text = text.replace("{{" + a.getKey() + "}}", a.getValue());
+    }
+    return text;
+  }
+
   /** The traces_ctx_v1 entries of each service's threads, now. */
   private static Map<String, Long> entriesOf(Path pinRoot, Map<String, Integer> pids) {
     try (BpfMap map = TracesContextMap.openPinned(pinRoot).orElseThrow()) {
@@ -344,6 +353,11 @@ public final class TracedRun {
   /** Where braid wrote its files. */
   public Path outputDir() {
     return outputDir;
+  }
+
+  /** Where a service listened: scheme://host:port. */
+  public String address(String service) {
+    return addresses.get(service);
   }
 
   public int pid(String service) {
