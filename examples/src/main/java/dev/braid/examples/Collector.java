@@ -150,9 +150,15 @@ public final class Collector implements AutoCloseable {
     }
   }
 
+  /** Stops the collector and removes its directory (its config, log and files). */
   @Override
   public void close() {
     stop();
+    try {
+      GoBuilds.deleteTree(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("removing " + dir, e);
+    }
   }
 
   /** The cached collector binary, built first when this machine has none for this builder.yaml. */
@@ -175,6 +181,7 @@ public final class Collector implements AutoCloseable {
       GoTools.run(work, List.of(bin.resolve("builder").toString(), "--config", work.resolve("builder.yaml").toString()), bin);
       Files.createDirectories(out.getParent());
       Files.move(work.resolve("dist").resolve("otelcol-braid"), out, StandardCopyOption.REPLACE_EXISTING);
+      GoBuilds.deleteTree(work);
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException("building the collector", e);

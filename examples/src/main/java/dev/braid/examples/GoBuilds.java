@@ -163,7 +163,8 @@ public final class GoBuilds {
     return GoTools.hash(source, depth, f -> f.toString().endsWith(".go"));
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  /** Removes {@code dir} and all in it. */
+  static void deleteTree(Path dir) throws IOException {
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);

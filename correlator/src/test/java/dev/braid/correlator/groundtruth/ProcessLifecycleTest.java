@@ -18,7 +18,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -30,6 +29,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Processes that come and go while braid runs, and the whole-host mode that finds them. */
 @Tag("kernel")
@@ -43,10 +43,10 @@ class ProcessLifecycleTest {
   }
 
   @Test
-  void aProcessKilledMidRequestLeavesNoEntryAndNoStateWithinTwoSeconds() throws Exception {
+  void aProcessKilledMidRequestLeavesNoEntryAndNoStateWithinTwoSeconds(@TempDir Path out) throws Exception {
     try (PinRoot pins = PinRoot.create();
         ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
-        Daemon daemon = Daemon.start(DaemonConfig.forExecutable(Examples.binary("shop"), Files.createTempDirectory("braid"), pins.path()), batches::add);
+        Daemon daemon = Daemon.start(DaemonConfig.forExecutable(Examples.binary("shop"), out, pins.path()), batches::add);
         BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
       // A request that burns until released: it is in flight whatever the machine's speed.
       CompletableFuture<HttpResponse<Void>> held = http.sendAsync(get(shop, "/hold?key=killed"), HttpResponse.BodyHandlers.discarding());
@@ -65,11 +65,11 @@ class ProcessLifecycleTest {
   }
 
   @Test
-  void withoutExeEveryGoProcessIsTracedAndNewOnesArePickedUpByTheNextScan() throws Exception {
+  void withoutExeEveryGoProcessIsTracedAndNewOnesArePickedUpByTheNextScan(@TempDir Path out) throws Exception {
     try (PinRoot pins = PinRoot.create();
         ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
         ExampleService pie = ExampleService.start(Examples.binary("shop-pie"), "-addr", "127.0.0.1:0");
-        Daemon daemon = Daemon.start(DaemonConfig.wholeHost(Files.createTempDirectory("braid"), pins.path()).withFlushInterval(Duration.ofSeconds(1)), batches::add)) {
+        Daemon daemon = Daemon.start(DaemonConfig.wholeHost(out, pins.path()).withFlushInterval(Duration.ofSeconds(1)), batches::add)) {
       assertThat(daemon.processes()).contains(shop.pid(), pie.pid()).doesNotContain((int) ProcessHandle.current().pid());
       try (ExampleService late = ExampleService.start(Examples.binary("shop-stripped"), "-addr", "127.0.0.1:0")) {
         long started = System.nanoTime();
@@ -86,13 +86,13 @@ class ProcessLifecycleTest {
   }
 
   @Test
-  void excludedAndUnlistedProcessesAreLeftAlone() throws Exception {
+  void excludedAndUnlistedProcessesAreLeftAlone(@TempDir Path out) throws Exception {
     try (PinRoot pins = PinRoot.create();
         ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
         ExampleService pie = ExampleService.start(Examples.binary("shop-pie"), "-addr", "127.0.0.1:0");
         ExampleService other = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0")) {
       DaemonConfig config =
-          DaemonConfig.wholeHost(Files.createTempDirectory("braid"), pins.path())
+          DaemonConfig.wholeHost(out, pins.path())
               .withFlushInterval(Duration.ofSeconds(1))
               .withExclude(Pattern.compile("shop-pie$"))
               .withPids(Set.of(shop.pid(), pie.pid()));

@@ -164,7 +164,7 @@ public final class TracedRun {
     Map<String, String> addresses = new HashMap<>(); // name -> scheme://host:port
     Map<String, Integer> pids = new HashMap<>();
     try (PinRoot pins = PinRoot.create()) {
-      Path out = Files.createTempDirectory("braid-groundtruth");
+      Path out = Files.createTempDirectory(Files.createDirectories(RUNS), "run");
       for (Service s : services) {
         List<String> command = command(s).stream().map(arg -> withAddresses(arg, addresses)).toList(); // {{name}}: a service started before
         ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
@@ -237,6 +237,12 @@ public final class TracedRun {
       }
     }
   }
+
+  /**
+   * Where runs keep braid's files: in the module's target, as Maven's reports are (kept for a look
+   * after a failure, gone with mvn clean; ./braid test clears it before the suite).
+   */
+  private static final Path RUNS = Path.of("target", "groundtruth");
 
   /** How long a run waits, once the load is over, for the services to show no entry. */
   private static final Duration IDLE_LIMIT = Duration.ofSeconds(10);
