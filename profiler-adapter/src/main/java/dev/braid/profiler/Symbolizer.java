@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.OptionalLong;
 
 /**
@@ -72,8 +73,23 @@ public final class Symbolizer implements AutoCloseable {
         // its caller is missing, and its return address is the word at the stack pointer.
         stack.add(userFrame(cache, sample.pid(), sample.userSpWord(), false).location());
       }
+      if (isGoStackRoot(frame.location())) {
+        break;
+      }
     }
     return stack;
+  }
+
+  /**
+   * The functions that begin a Go stack (those the runtime marks TOPFRAME): nothing calls them.
+   * Past them, a frame-pointer walk reads stale memory: a thread the runtime starts without cgo
+   * keeps its creator's frame pointer, so beyond runtime.mstart lie frames of whatever goroutine
+   * now uses that stack, not callers.
+   */
+  private static final Set<String> GO_STACK_ROOTS = Set.of("runtime.goexit", "runtime.mstart", "runtime.rt0_go");
+
+  private static boolean isGoStackRoot(Location l) {
+    return l.kind() == Location.Kind.GO && !l.lines().isEmpty() && GO_STACK_ROOTS.contains(l.lines().getLast().function());
   }
 
   /** Whether the outermost kernel frame is the system call entry (entry_SYSCALL_64 on x86-64). */

@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -175,6 +177,34 @@ class SymbolizationTest {
       List<Location> stack = symbolizer.symbolize(inSyscall);
       assertThat(stack.getFirst().lines()).extracting(Line::function).containsExactly("entry_SYSCALL_64_after_hwframe");
       assertThat(withoutFiles(stack.getLast())).isEqualTo(dwarf.frames(syscallAt));
+    }
+  }
+
+  /**
+   * A Go stack ends at its root, as Go's own traceback does: a thread the runtime started without
+   * cgo keeps its creator's frame pointer, so frames a walk finds past runtime.mstart are stale
+   * ones of another goroutine (seen on stripped pure-Go gRPC services: sysmon's samples ran on
+   * into a handler's frames), and nothing calls runtime.goexit.
+   */
+  @Test
+  void aGoStackEndsAtItsRoot() throws Exception {
+    Map<String, Long> at = new HashMap<>();
+    for (String line : Commands.run(List.of("go", "tool", "nm", NATIVE.toString())).lines().toList()) {
+      String[] f = line.strip().split("\\s+");
+      String name = f.length == 3 ? f[2].replaceFirst("\\.abi0$", "") : ""; // assembly functions' symbols end in .abi0
+      if (List.of("runtime.usleep", "runtime.sysmon", "runtime.mstart", "runtime.goexit", "main.inlineLoop").contains(name)) {
+        at.put(name, Long.parseUnsignedLong(f[0], 16));
+      }
+    }
+    try (ExampleService p = ExampleService.startUntil(NATIVE, "running", "-mode", "inline");
+        Symbolizer symbolizer = new Symbolizer()) {
+      // Callers' PCs are return addresses: one past a CALL.
+      long[] sysmon = {at.get("runtime.usleep"), at.get("runtime.sysmon") + 1, at.get("runtime.mstart") + 1, at.get("main.inlineLoop") + 1};
+      assertThat(symbolizer.symbolize(new StackSample(p.pid(), p.pid() + 1, 0, 0, "native", java.util.Optional.empty(), sysmon, new long[0], 0)))
+          .extracting(l -> l.lines().getLast().function()).containsExactly("runtime.usleep", "runtime.sysmon", "runtime.mstart");
+      long[] goroutine = {at.get("main.inlineLoop"), at.get("runtime.goexit") + 1, at.get("runtime.sysmon") + 1};
+      assertThat(symbolizer.symbolize(new StackSample(p.pid(), p.pid(), 0, 0, "native", java.util.Optional.empty(), goroutine, new long[0], 0)))
+          .extracting(l -> l.lines().getLast().function()).containsExactly("main.inlineLoop", "runtime.goexit");
     }
   }
 
