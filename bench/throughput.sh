@@ -7,8 +7,12 @@
 # braid is a long-running daemon: each "with" round starts it, lets its JIT
 # compiler warm up under the same load for --warmup seconds, then measures.
 #
-#   bench/throughput.sh [--rounds N] [--seconds S] [--warmup S] [--route PATH] [--connections C]
+#   bench/throughput.sh [--rounds N] [--seconds S] [--warmup S] [--route PATH | --grpc METHOD:N] [--connections C]
 #                       [--versus "braid run options"] [-- braid run options]
+#
+# --grpc measures the gRPC example (grpcshop) under grpcload instead of shop under
+# wrk: unary calls of METHOD with argument N (Checkout:0 is an RPC that does nothing,
+# Checkout:1 burns 1 ms), over one connection with --connections concurrent callers.
 #
 # With --versus, the "without" rounds run braid too, with those options: the
 # ratio is then one braid setting against another (--versus --no-channel-links).
@@ -20,7 +24,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The default route is a JSON API handler of ~180 us of CPU per request (a cart of
 # 200 priced items); /hello (~10 us) shows the worst case: braid's fixed cost per
 # request (~9 probe hits, ~14 us of CPU) against a handler that does nothing.
-ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=15 ROUTE=/api/cart?items=200 CONNECTIONS=32
+ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=15 ROUTE=/api/cart?items=200 CONNECTIONS=32 GRPC=
 BRAID_ARGS=() VERSUS=()
 while (($#)); do
   case "$1" in
@@ -28,6 +32,7 @@ while (($#)); do
     --seconds) SECONDS_PER_ROUND="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --route) ROUTE="$2"; shift 2 ;;
+    --grpc) GRPC="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --versus) read -r -a VERSUS <<<"$2"; shift 2 ;;
     --) shift; BRAID_ARGS=("$@"); break ;;
@@ -37,28 +42,35 @@ done
 
 JAVA="${JAVA_HOME:?run through ./braid bench}/bin/java"
 JAR="$ROOT/correlator/target/braid.jar"
-SHOP="$ROOT/examples/target/bin/shop"
+BIN="$ROOT/examples/target/bin"
+SERVICE="$BIN/${GRPC:+grpc}shop"
 WORK="$(mktemp -d)"
 PINS="/sys/fs/bpf/braid-bench-$$"
 mkdir -p "$PINS"
 cleanup() {
   [[ -n ${BRAID_PID:-} ]] && kill "$BRAID_PID" 2>/dev/null && wait "$BRAID_PID" 2>/dev/null || true
-  [[ -n ${SHOP_PID:-} ]] && kill "$SHOP_PID" 2>/dev/null || true
+  [[ -n ${SERVICE_PID:-} ]] && kill "$SERVICE_PID" 2>/dev/null || true
   rm -rf "$PINS" "$WORK"
 }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { echo "bench: wrk is missing: apt-get install wrk" >&2; exit 2; }
+[[ -n $GRPC ]] || command -v wrk >/dev/null || { echo "bench: wrk is missing: apt-get install wrk" >&2; exit 2; }
 
-"$SHOP" -addr 127.0.0.1:0 >"$WORK/shop.out" 2>&1 &
-SHOP_PID=$!
-for _ in $(seq 50); do grep -q "listening on" "$WORK/shop.out" && break; sleep 0.1; done
-ADDR="$(sed -n 's/^listening on //p' "$WORK/shop.out")"
-URL="http://$ADDR$ROUTE"
+"$SERVICE" -addr 127.0.0.1:0 >"$WORK/service.out" 2>&1 &
+SERVICE_PID=$!
+for _ in $(seq 50); do grep -q "listening on" "$WORK/service.out" && break; sleep 0.1; done
+ADDR="$(sed -n 's/^listening on //p' "$WORK/service.out")"
 
-wrk_rps() { wrk -t2 -c"$CONNECTIONS" -d"${1}s" "$URL" | awk '/Requests\/sec:/ { print $2 }'; }
+# Requests (or RPCs) per second of a load of $1 seconds.
+if [[ -n $GRPC ]]; then
+  TARGET="grpc://$ADDR ${GRPC%%:*} (argument ${GRPC#*:})"
+  load_rps() { "$BIN/grpcload" -target "$ADDR" -routes "$GRPC" -c "$CONNECTIONS" -d "${1}s" 2>&1 >/dev/null | awk -v s="$1" '/^grpcload: [0-9]+ RPCs/ { print $2 / s }'; }
+else
+  TARGET="http://$ADDR$ROUTE"
+  load_rps() { wrk -t2 -c"$CONNECTIONS" -d"${1}s" "$TARGET" | awk '/Requests\/sec:/ { print $2 }'; }
+fi
 
-# CPU time (user + system, in clock ticks) of a process: the shop, and braid.
+# CPU time (user + system, in clock ticks) of a process: the service, and braid.
 ticks() { [[ -n ${1:-} && -r /proc/$1/stat ]] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0; }
 HZ="$(getconf CLK_TCK)"
 
@@ -67,7 +79,7 @@ start_braid() {
   # BRAID_JAVA_OPTS: the daemon's JVM options, as ./braid run uses them.
   # shellcheck disable=SC2086
   "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow ${BRAID_JAVA_OPTS:-} -jar "$JAR" run \
-    --exe "$SHOP" --pin-path "$PINS" --out "$WORK/out" --log-level warn "$@" >"$WORK/braid.out" 2>"$WORK/braid.err" &
+    --exe "$SERVICE" --pin-path "$PINS" --out "$WORK/out" --log-level warn "$@" >"$WORK/braid.out" 2>"$WORK/braid.err" &
   BRAID_PID=$!
   for _ in $(seq 300); do grep -qx ready "$WORK/braid.out" && return 0; sleep 0.1; done
   echo "bench: braid did not get ready:" >&2; cat "$WORK/braid.err" >&2; exit 1
@@ -79,26 +91,26 @@ STATS_BEFORE="$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)"
 sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null || true
 trap 'sysctl -qw kernel.bpf_stats_enabled='"$STATS_BEFORE"' 2>/dev/null || true; cleanup' EXIT
 
-echo "bench: $URL, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each way (braid warmed up ${WARMUP}s), $(nproc) CPUs"
+echo "bench: $TARGET, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each way (braid warmed up ${WARMUP}s), $(nproc) CPUs"
 ((${#VERSUS[@]})) && echo "bench: \"without\" is braid run ${VERSUS[*]}"
-wrk_rps 3 >/dev/null # warm-up
+load_rps 3 >/dev/null # warm-up
 without=() with=() cpu_without=() cpu_with=() daemon_share=() daemon_rss=()
 for r in $(seq "$ROUNDS"); do
   if ((${#VERSUS[@]})); then
     start_braid "${VERSUS[@]}"
-    wrk_rps "$WARMUP" >/dev/null
+    load_rps "$WARMUP" >/dev/null
   fi
-  s0="$(ticks "$SHOP_PID")" v0="$(ticks "${BRAID_PID:-}")"
-  a="$(wrk_rps "$SECONDS_PER_ROUND")"
-  s1="$(ticks "$SHOP_PID")" v1="$(ticks "${BRAID_PID:-}")"
+  s0="$(ticks "$SERVICE_PID")" v0="$(ticks "${BRAID_PID:-}")"
+  a="$(load_rps "$SECONDS_PER_ROUND")"
+  s1="$(ticks "$SERVICE_PID")" v1="$(ticks "${BRAID_PID:-}")"
   [[ -n ${BRAID_PID:-} ]] && stop_braid
   start_braid "${BRAID_ARGS[@]}"
-  wrk_rps "$WARMUP" >/dev/null
+  load_rps "$WARMUP" >/dev/null
   # Probe hits of the measured window: bpftool reports each program's run count and time.
   bpftool -j prog show 2>/dev/null >"$WORK/progs-before.json" || true
-  t0="$(ticks "$SHOP_PID")" b0="$(ticks "$BRAID_PID")"
-  b="$(wrk_rps "$SECONDS_PER_ROUND")"
-  t1="$(ticks "$SHOP_PID")" b1="$(ticks "$BRAID_PID")"
+  t0="$(ticks "$SERVICE_PID")" b0="$(ticks "$BRAID_PID")"
+  b="$(load_rps "$SECONDS_PER_ROUND")"
+  t1="$(ticks "$SERVICE_PID")" b1="$(ticks "$BRAID_PID")"
   rss="$(awk '/^VmRSS:/ { print $2 / 1024 }' "/proc/$BRAID_PID/status" 2>/dev/null || echo 0)"
   bpftool -j prog show 2>/dev/null >"$WORK/progs.json" || true
   stop_braid
@@ -124,7 +136,7 @@ printf 'daemon:  %.1f%% of a CPU, RSS %.0f MiB (medians; braid run %s)\n' "$(med
 if [[ -s $WORK/progs.json ]] && command -v python3 >/dev/null; then
   python3 - "$WORK/progs-before.json" "$WORK/progs.json" "$b" "$SECONDS_PER_ROUND" <<'PY'
 import json, sys
-names = ("go_", "http_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
+names = ("go_", "http_", "grpc_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
 before = {p["id"]: p for p in json.load(open(sys.argv[1]))}
 after = [p for p in json.load(open(sys.argv[2])) if p.get("name", "").startswith(names)]
 requests = float(sys.argv[3]) * float(sys.argv[4])

@@ -129,42 +129,53 @@ func ms(in *wrapperspb.Int64Value) time.Duration {
 	return time.Duration(in.GetValue()) * time.Millisecond
 }
 
-// Each method burns CPU in a function of its own (churn is inlined into it).
+// Each method burns CPU in a function of its own: spin and churn are inlined
+// into it, so that its samples' leaf is that function.
 
 //go:noinline
-func priceOrder(d time.Duration) uint64 { return spin(d, 0x9e3779b97f4a7c15) }
+func priceOrder(d time.Duration) uint64 { return spin(rounds(d), 0x9e3779b97f4a7c15) }
 
 //go:noinline
-func failOrder(d time.Duration) uint64 { return spin(d, 0xc2b2ae3d27d4eb4f) }
+func failOrder(d time.Duration) uint64 { return spin(rounds(d), 0xc2b2ae3d27d4eb4f) }
 
 //go:noinline
-func rejectOrder(d time.Duration) uint64 { return spin(d, 0x165667b19e3779f9) }
+func rejectOrder(d time.Duration) uint64 { return spin(rounds(d), 0x165667b19e3779f9) }
 
 //go:noinline
-func relayReply(d time.Duration) uint64 { return spin(d, 0x27d4eb2f165667c5) }
+func relayReply(d time.Duration) uint64 { return spin(rounds(d), 0x27d4eb2f165667c5) }
 
 //go:noinline
-func streamItem(d time.Duration) uint64 { return spin(d, 0x85ebca77c2b2ae63) }
+func streamItem(d time.Duration) uint64 { return spin(rounds(d), 0x85ebca77c2b2ae63) }
 
 // compactIndex never returns: it is the busy goroutine that serves no RPC.
 //
 //go:noinline
 func compactIndex(seed uint64) {
 	for {
-		seed += spin(10*time.Millisecond, seed|1)
+		seed = spin(1000, seed|1)
 	}
 }
 
-// spin does integer work until d has passed, reading the clock rarely.
-func spin(d time.Duration, x uint64) uint64 {
-	deadline := time.Now().Add(d)
-	for {
+// spin does n rounds of churn; with no call to the clock it is small enough to be inlined.
+func spin(n int64, x uint64) uint64 {
+	for ; n > 0; n-- {
 		x = churn(x)
-		if !time.Now().Before(deadline) {
-			return x
-		}
 	}
+	return x
 }
+
+// roundTime is how long one churn takes here, measured once at start.
+var roundTime = func() time.Duration {
+	const n = 200
+	start := time.Now()
+	sink = spin(n, 1)
+	return max(time.Since(start)/n, time.Nanosecond)
+}()
+
+var sink uint64
+
+// rounds is how many churns take about d of CPU.
+func rounds(d time.Duration) int64 { return int64(d / roundTime) }
 
 // churn is a few thousand rounds of xorshift: small enough to be inlined.
 func churn(x uint64) uint64 {

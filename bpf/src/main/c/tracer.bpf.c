@@ -534,7 +534,8 @@ int grpc_client_stream(struct pt_regs *ctx)
  * (*clientStream).finish(cs, err error): cs in RAX, err in RBX:RCX (itab,
  * data). The call is over (a unary one's response came, a stream ended), on
  * the goroutine that made it. Its code: 0 for no error or io.EOF (how a
- * stream ends well), a *status.Error's code, else UNKNOWN.
+ * stream ends well), a *status.Error's code, else UNKNOWN. An error's type is
+ * told by its itab's one method, which needs no symbol table.
  */
 SEC("uprobe")
 int grpc_client_end(struct pt_regs *ctx)
@@ -548,7 +549,8 @@ int grpc_client_end(struct pt_regs *ctx)
 	if (itab) {
 		/* uprobe handlers see the probed instruction's address in ip */
 		__u64 bias = PT_REGS_IP(ctx) - r.off->grpc_client_end_site;
-		__u64 eof[2] = {}, method = 0;
+		__u64 method = 0, text[2] = {};
+		char eof[3] = {};
 		code = 2; /* UNKNOWN */
 		/* an itab: inter, _type, hash (padded to 8), then its methods' code */
 		bpf_probe_read_user(&method, sizeof(method), (void *)(itab + 24));
@@ -559,8 +561,10 @@ int grpc_client_end(struct pt_regs *ctx)
 				code = 0; /* a Status without *spb.Status is OK */
 			if (spb)
 				bpf_probe_read_user(&code, sizeof(code), (void *)(spb + r.off->grpc_status_code));
-		} else if (r.off->io_eof && !bpf_probe_read_user(eof, sizeof(eof), (void *)(r.off->io_eof + bias)) && eof[1] == data) {
-			code = 0;
+		} else if (method && method == r.off->errors_string_method + bias &&
+			   !bpf_probe_read_user(text, sizeof(text), (void *)data) && text[1] == 3 &&
+			   !bpf_probe_read_user(eof, sizeof(eof), (void *)text[0]) && eof[0] == 'E' && eof[1] == 'O' && eof[2] == 'F') {
+			code = 0; /* io.EOF: errors.New("EOF") */
 		}
 	}
 	end_client_span(&r, g, code, END_FINISHED, (struct http_version){.major = 2});

@@ -95,11 +95,11 @@ struct go_offsets {
 	 * (pooled connections' loops, the runtime's workers): they inherit no span. */
 	__u64 no_inherit_pc[NO_INHERIT_MAX];
 	/* Link-time addresses the gRPC client's end probe compares a returned error with (its
-	 * own site gives the load bias): the code of (*status.Error).Error, which the itab of a
-	 * *status.Error as an error holds, and io.EOF. */
+	 * own site gives the load bias): the code of (*status.Error).Error and of
+	 * (*errors.errorString).Error (io.EOF's), which the itab of such an error holds. */
 	__u64 grpc_client_end_site;
 	__u64 grpc_status_error_method;
-	__u64 io_eof;
+	__u64 errors_string_method;
 };
 
 /* Event kinds; every event starts with struct event_header. */

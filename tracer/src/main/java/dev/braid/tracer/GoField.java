@@ -105,6 +105,15 @@ public enum GoField {
     return member.equals(SIZE) ? dwarf.structSize(name) : dwarf.memberOffset(name, member);
   }
 
+  /**
+   * Whether the struct belongs to a module outside Go's standard library (grpc, golang.org/x/net,
+   * genproto; their import paths begin with a domain): its layout follows that module's version,
+   * not Go's, so grpc's offset table has it and Go's does not.
+   */
+  public boolean ofModule() {
+    return struct.substring(0, Math.max(0, struct.indexOf('/'))).contains(".");
+  }
+
   /** {@code runtime.g.goid}: how the offset table names the row. */
   public String qualifiedName() {
     return struct + "." + member;

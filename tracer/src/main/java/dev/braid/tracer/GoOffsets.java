@@ -33,9 +33,9 @@ public record GoOffsets(
    *
    * @param site where the probe sits
    * @param statusErrorMethod the code of {@code (*status.Error).Error}, the first method of its itab as an {@code error}
-   * @param ioEof the {@code io.EOF} variable
+   * @param errorStringMethod the code of {@code (*errors.errorString).Error}, which io.EOF's itab holds
    */
-  public record GrpcClientEnd(long site, long statusErrorMethod, long ioEof) {
+  public record GrpcClientEnd(long site, long statusErrorMethod, long errorStringMethod) {
     public static final GrpcClientEnd NONE = new GrpcClientEnd(0, 0, 0);
   }
 
@@ -60,7 +60,7 @@ public record GoOffsets(
   public static final int FEAT_HTTP_VERSION = 1 << 9;
   /** google.golang.org/grpc server spans. */
   public static final int FEAT_GRPC_SERVER = 1 << 10;
-  /** transport.ServerStream embeds a *Stream (grpc 1.69 to 1.79), not a Stream. */
+  /** transport.ServerStream embeds a *Stream (grpc 1.69 to 1.76), not a Stream. */
   public static final int FEAT_GRPC_STREAM_PTR = 1 << 11;
   /** google.golang.org/grpc client spans. */
   public static final int FEAT_GRPC_CLIENT = 1 << 12;
@@ -123,7 +123,7 @@ public record GoOffsets(
               sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"),
               JAVA_LONG.withName("grpc_client_end_site"),
               JAVA_LONG.withName("grpc_status_error_method"),
-              JAVA_LONG.withName("io_eof"))
+              JAVA_LONG.withName("errors_string_method"))
           .withName("go_offsets");
 
   /** The GoFields in the order of the C struct's u32 members after map_layout-free ones. */
@@ -203,7 +203,7 @@ public record GoOffsets(
     pcs.forEach(b::putLong);
     b.putLong(grpcClientEnd.site());
     b.putLong(grpcClientEnd.statusErrorMethod());
-    b.putLong(grpcClientEnd.ioEof());
+    b.putLong(grpcClientEnd.errorStringMethod());
     return b.array();
   }
 }

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -126,7 +127,7 @@ public record GoProgram(
   }
 
   /**
-   * Reads a binary and plans its probes, with offsets from its DWARF or from the bundled table.
+   * Reads a binary and plans its probes, with offsets from its DWARF or from the bundled tables.
    *
    * @throws UnsupportedBinaryException with the reason when braid cannot trace it at all
    */
@@ -135,6 +136,10 @@ public record GoProgram(
   }
 
   static GoProgram inspect(Path path, OffsetTable table) {
+    return inspect(path, table, OffsetTable.bundled(OffsetTable.Scheme.GRPC));
+  }
+
+  static GoProgram inspect(Path path, OffsetTable table, OffsetTable grpcTable) {
     if (!Files.exists(path)) {
       throw new UnsupportedBinaryException(path, "no such file");
     }
@@ -149,7 +154,7 @@ public record GoProgram(
     }
     FileIdentity identity = FileIdentity.of(real).orElseThrow(() -> new UnsupportedBinaryException(path, "cannot stat the file"));
     try (ElfFile elf = ElfFile.open(real)) {
-      return new Planner(real, elf, table).plan(identity);
+      return new Planner(real, elf, table, grpcTable).plan(identity);
     } catch (ElfException e) {
       throw new UnsupportedBinaryException(path, "not an ELF executable braid can read: " + e.getMessage(), e);
     }
@@ -160,13 +165,15 @@ public record GoProgram(
     private final Path path;
     private final ElfFile elf;
     private final OffsetTable table;
+    private final OffsetTable grpcTable;
     private final List<String> warnings = new ArrayList<>();
     private Pclntab pclntab;
 
-    Planner(Path path, ElfFile elf, OffsetTable table) {
+    Planner(Path path, ElfFile elf, OffsetTable table, OffsetTable grpcTable) {
       this.path = path;
       this.elf = elf;
       this.table = table;
+      this.grpcTable = grpcTable;
     }
 
     GoProgram plan(FileIdentity identity) {
@@ -182,7 +189,7 @@ public record GoProgram(
       } catch (ElfException e) {
         throw new UnsupportedBinaryException(path, "its Go function table cannot be read: " + e.getMessage(), e);
       }
-      OffsetSource source = offsetSource(version);
+      OffsetSource source = offsetSource(version, info.deps());
       OffsetResolver.Resolution resolution = OffsetResolver.resolve(source, version, info.settings(), info.deps());
       warnings.addAll(resolution.warnings());
       GoOffsets offsets = resolution.offsets();
@@ -321,23 +328,23 @@ public record GoProgram(
 
     /**
      * What the gRPC client's end probe compares a call's error with: the code of
-     * (*status.Error).Error, which an error's itab holds when the error is a *status.Error (Go 1.27
-     * writes no itab symbols), and io.EOF, from the symbol table. Without io.EOF (a binary without
-     * symbols) client spans are off: a stream's end could not be told from a failure.
+     * (*status.Error).Error and of (*errors.errorString).Error (io.EOF's type), the method an
+     * error's itab holds, from the Go function table (a stripped binary has it too; Go 1.27
+     * writes no itab symbols).
      */
     private GoOffsets withGrpcClientEnd(GoOffsets offsets, List<ProbeSite> sites) {
       Optional<ProbeSite> end = sites.stream().filter(s -> s.probe() == Probe.GRPC_CLIENT_END).findFirst();
       if (end.isEmpty()) {
         return offsets;
       }
-      Optional<GoFunction> errorMethod = pclntab.function("google.golang.org/grpc/internal/status.(*Error).Error");
-      Optional<ElfSymbol> eof = elf.symbol("io.EOF");
-      if (errorMethod.isEmpty() || eof.isEmpty()) {
-        warnings.add("the symbols of io.EOF or (*status.Error).Error are missing: gRPC client spans are off");
+      Optional<GoFunction> statusError = pclntab.function("google.golang.org/grpc/internal/status.(*Error).Error");
+      Optional<GoFunction> errorString = pclntab.function("errors.(*errorString).Error");
+      if (statusError.isEmpty() || errorString.isEmpty()) {
+        warnings.add("(*status.Error).Error or (*errors.errorString).Error is not in the binary: gRPC client spans are off");
         sites.removeIf(s -> s.probe().feature == Probe.Feature.GRPC_CLIENT);
         return offsets;
       }
-      return offsets.withGrpcClientEnd(new GoOffsets.GrpcClientEnd(end.get().address(), errorMethod.get().entry(), eof.get().value()));
+      return offsets.withGrpcClientEnd(new GoOffsets.GrpcClientEnd(end.get().address(), statusError.get().entry(), errorString.get().entry()));
     }
 
     /** The spawn probe's site, and the start PCs of the goroutines of {@link #NO_INHERIT}. */
@@ -378,24 +385,38 @@ public record GoProgram(
       return offsets.withSpawn(spawn.get().address(), noInherit);
     }
 
-    /** The binary's DWARF, else the table's range for its version, else a refusal that says why. */
-    private OffsetSource offsetSource(GoVersion version) {
+    /**
+     * The binary's DWARF, else the Go table's range for its version (with the grpc table's range for
+     * the grpc it links, if it links one the table covers), else a refusal that says why.
+     */
+    private OffsetSource offsetSource(GoVersion version, Map<String, String> deps) {
       Optional<GoDwarf> dwarf = GoDwarf.read(elf);
       if (dwarf.isPresent()) {
         return new OffsetSource.Dwarf(dwarf.get());
       }
-      return table
-          .forVersion(version)
-          .<OffsetSource>map(t -> t)
-          .orElseThrow(
-              () ->
-                  new UnsupportedBinaryException(
-                      path,
-                      "built by "
-                          + version
-                          + " without DWARF (-ldflags=-s -w), and braid's offset table covers "
-                          + table.newestOf(version).map(v -> version.release() + " only up to " + v).orElse("no " + version.release())
-                          + ": runtime.g's layout is unknown, so goroutines cannot be followed. Build without -w, or update braid"));
+      OffsetSource.Table go =
+          table
+              .forVersion(version)
+              .orElseThrow(
+                  () ->
+                      new UnsupportedBinaryException(
+                          path,
+                          "built by "
+                              + version
+                              + " without DWARF (-ldflags=-s -w), and braid's offset table covers "
+                              + table.newestOf(version).map(v -> version.release() + " only up to " + v).orElse("no " + version.release())
+                              + ": runtime.g's layout is unknown, so goroutines cannot be followed. Build without -w, or update braid"));
+      String grpc = deps.get(OffsetResolver.GRPC_MODULE);
+      if (grpc == null) {
+        return go;
+      }
+      Optional<OffsetSource.Table> grpcColumn = OffsetTable.Scheme.GRPC.parse(grpc).flatMap(grpcTable::forVersion);
+      if (grpcColumn.isEmpty()) {
+        warnings.add("built without DWARF with " + OffsetResolver.GRPC_MODULE + " " + grpc + ", and braid's grpc offset table covers "
+            + grpcTable.span() + ": gRPC spans are off. Build without -w, or update braid");
+        return go;
+      }
+      return go.with(grpcColumn.get());
     }
 
     /** Adds a feature's sites, all or none; a feature that cannot be placed is off, with a warning. */

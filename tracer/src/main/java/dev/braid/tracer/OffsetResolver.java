@@ -89,9 +89,9 @@ final class OffsetResolver {
     if ((features & GoOffsets.FEAT_GRPC_SERVER) != 0 && known(fields, GoField.GRPC_CLIENT_CONN_TARGET, GoField.GRPC_ERROR_S)) {
       features |= GoOffsets.FEAT_GRPC_CLIENT; // it also needs the status offsets and symbols (GoProgram)
     }
-    if (deps.containsKey(GRPC_MODULE) && (features & GoOffsets.FEAT_GRPC_SERVER) == 0 && !known(fields, GoField.GRPC_STREAM_ID)) {
-      warnings.add(source.describe() + " does not describe " + GRPC_MODULE + " " + deps.get(GRPC_MODULE)
-          + " (stripped binaries of gRPC services are not covered yet: build without -w): gRPC server spans are off");
+    if (deps.containsKey(GRPC_MODULE) && source instanceof OffsetSource.Dwarf && !known(fields, GoField.GRPC_STREAM_ID, GoField.GRPC_STREAM_METHOD)) {
+      // (a binary without DWARF is told by GoProgram whether grpc's offset table covers its grpc)
+      warnings.add("its DWARF does not describe the transport.Stream of " + GRPC_MODULE + " " + deps.get(GRPC_MODULE) + ": gRPC spans are off");
     }
     if (!known(fields, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE, GoField.HCHAN_SENDX, GoField.HCHAN_RECVX,
         GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE)) {
@@ -109,8 +109,8 @@ final class OffsetResolver {
 
   /**
    * google.golang.org/grpc server spans, when the binary links grpc's transport and its offsets
-   * are known. Its ServerStream embeds a *Stream (grpc 1.69 to 1.79: the next member follows at
-   * +8) or a Stream (1.80+); before 1.69 handleStream takes the Stream itself.
+   * are known. Its ServerStream embeds a *Stream (grpc 1.69 to 1.76: the next member follows at
+   * +8) or a Stream (1.77+); before 1.69 handleStream takes the Stream itself.
    */
   private static int grpcServer(Map<GoField, Integer> fields, OffsetSource source, List<String> warnings) {
     if (!known(fields, GoField.GRPC_STREAM_ID, GoField.GRPC_STREAM_METHOD)) {

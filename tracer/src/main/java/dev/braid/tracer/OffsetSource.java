@@ -1,6 +1,7 @@
 package dev.braid.tracer;
 
 import dev.braid.elf.go.GoDwarf;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -26,7 +27,7 @@ sealed interface OffsetSource permits OffsetSource.Dwarf, OffsetSource.Table {
     }
   }
 
-  /** A release's column of go-offsets.tsv, read from DWARF of builds with that release. */
+  /** A column of go-offsets.tsv (and of grpc-offsets.tsv), read from DWARF of builds with those versions. */
   record Table(String release, Map<GoField, Integer> offsets) implements OffsetSource {
     @Override
     public OptionalInt offset(GoField field) {
@@ -37,6 +38,14 @@ sealed interface OffsetSource permits OffsetSource.Dwarf, OffsetSource.Table {
     @Override
     public String describe() {
       return "the " + release + " offset table";
+    }
+
+    /** This column and {@code other}'s, of another table (their fields do not overlap). */
+    Table with(Table other) {
+      Map<GoField, Integer> both = new EnumMap<>(GoField.class);
+      both.putAll(offsets);
+      both.putAll(other.offsets);
+      return new Table(release + " and " + other.release, Map.copyOf(both));
     }
   }
 }

@@ -236,7 +236,7 @@ class GoProgramTest {
     assertThat(p.offsets().has(GoOffsets.FEAT_GRPC_CLIENT)).isTrue();
     assertThat(p.offsets().grpcClientEnd().site()).isEqualTo(p.sites(Probe.GRPC_CLIENT_END).getFirst().address());
     assertThat(p.offsets().grpcClientEnd().statusErrorMethod()).isEqualTo(nmAddress(binary, "google.golang.org/grpc/internal/status.(*Error).Error"));
-    assertThat(p.offsets().grpcClientEnd().ioEof()).isEqualTo(nmAddress(binary, "io.EOF"));
+    assertThat(p.offsets().grpcClientEnd().errorStringMethod()).isEqualTo(nmAddress(binary, "errors.(*errorString).Error"));
     // The closure that a client stream starts to watch its context (objdump: the last closure it loads before CALL runtime.newproc) does not inherit.
     String watcher = null;
     for (String line : Commands.run(List.of("go", "tool", "objdump", "-s", "^google.golang.org/grpc.newClientStreamWithParams$", binary.toString())).lines().toList()) {
@@ -259,14 +259,40 @@ class GoProgramTest {
         .map(l -> Long.parseUnsignedLong(l.split("\\s+")[0], 16)).findFirst().orElseThrow();
   }
 
-  /** A stripped gRPC service keeps its HTTP and runtime features, and is told why it has no gRPC spans. */
+  /**
+   * A stripped gRPC service gets from grpc's offset table what its DWARF would say: the same
+   * offsets, features and probes as the build with DWARF, for each grpc layout.
+   */
+  @ParameterizedTest(name = "{0} with grpc {1}")
+  @CsvSource({"go1.21.13, v1.67.3", "go1.23.12, v1.75.1", "go1.27.4, v1.85.0"})
+  void aStrippedGrpcServiceGetsItsOffsetsFromGrpcsTable(String go, String grpc) {
+    GoProgram full = GoProgram.inspect(GoBuilds.grpcBinary("grpcshop", new GoRelease(go), GoBuild.DEFAULT, grpc));
+    GoProgram stripped = GoProgram.inspect(GoBuilds.grpcBinary("grpcshop", new GoRelease(go), GoBuild.STRIPPED_PIE_PURE, grpc));
+    // (Go's table also knows the net/http structs that this build's DWARF lacks: it links no net/http server.)
+    assertThat(stripped.offsets().fields()).containsAllEntriesOf(full.offsets().fields());
+    int grpcFeatures = GoOffsets.FEAT_GRPC_SERVER | GoOffsets.FEAT_GRPC_STREAM_PTR | GoOffsets.FEAT_GRPC_CLIENT;
+    assertThat(stripped.offsets().features() & grpcFeatures).isEqualTo(full.offsets().features() & grpcFeatures);
+    assertThat(stripped.offsets().has(GoOffsets.FEAT_GRPC_SERVER)).isTrue();
+    assertThat(stripped.offsets().has(GoOffsets.FEAT_GRPC_CLIENT)).isTrue();
+    assertThat(stripped.sites()).extracting(GoProgram.ProbeSite::probe)
+        .containsExactlyInAnyOrderElementsOf(full.sites().stream().map(GoProgram.ProbeSite::probe).toList());
+    assertThat(stripped.warnings()).noneMatch(w -> w.contains("gRPC") || w.contains("grpc"));
+  }
+
+  /** A stripped gRPC service of a grpc the table lacks keeps its HTTP and runtime features, and is told why it has no gRPC spans. */
   @Test
-  void aStrippedGrpcServiceGetsAWarningThatNamesGrpcAndItsVersion() {
+  void aStrippedGrpcServiceOfAGrpcTheTableLacksIsToldWhy() {
     Path binary = GoBuilds.grpcBinary("grpcshop", new GoRelease("go1.26.11"), GoBuild.STRIPPED_PIE_PURE, "v1.85.0");
-    GoProgram p = GoProgram.inspect(binary);
+    GoVersion old = OffsetTable.Scheme.GRPC.parse("v1.67.0").orElseThrow();
+    OffsetTable onlyOld = OffsetTable.parse(OffsetTable.Scheme.GRPC,
+        OffsetTable.format(OffsetTable.Scheme.GRPC, Map.of(new OffsetTable.PatchRange(old, old), Map.of(GoField.GRPC_STREAM_ID, 8)), List.of()));
+    GoProgram p = GoProgram.inspect(binary, OffsetTable.bundled(), onlyOld);
     assertThat(p.offsets().has(GoOffsets.FEAT_GRPC_SERVER)).isFalse();
-    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).doesNotContain(Probe.GRPC_SERVER_START).contains(Probe.EXECUTE);
-    assertThat(p.warnings()).anyMatch(w -> w.contains("google.golang.org/grpc v1.85.0") && w.contains("gRPC server spans are off"));
+    assertThat(p.offsets().has(GoOffsets.FEAT_GRPC_CLIENT)).isFalse();
+    assertThat(p.sites()).extracting(GoProgram.ProbeSite::probe).doesNotContain(Probe.GRPC_SERVER_START, Probe.GRPC_CLIENT_INVOKE)
+        .contains(Probe.EXECUTE, Probe.SPAWN);
+    assertThat(p.warnings()).anyMatch(w -> w.contains("google.golang.org/grpc v1.85.0") && w.contains("covers v1.67.0 to v1.67.0")
+        && w.contains("gRPC spans are off"));
   }
 
   @Test

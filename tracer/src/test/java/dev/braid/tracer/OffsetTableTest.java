@@ -6,6 +6,7 @@ import dev.braid.elf.go.GoVersion;
 import dev.braid.examples.GoBuilds;
 import dev.braid.examples.GoRelease;
 import dev.braid.tracer.OffsetTable.PatchRange;
+import dev.braid.tracer.OffsetTable.Scheme;
 import dev.braid.tracer.tools.OffsetTableTool;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,35 @@ class OffsetTableTest {
     // A newer patch than any the table was read from gets nothing: braid does not guess.
     assertThat(t.forVersion(v("go1.26.12"))).isEmpty();
     assertThat(t.newestOf(v("go1.26.12"))).contains(v("go1.26.11"));
+  }
+
+  /** grpc's table names grpc releases, and a range may span minor releases. */
+  @Test
+  void grpcsTableNamesGrpcReleasesAcrossMinorReleases() {
+    Map<PatchRange, Map<GoField, Integer>> columns = new LinkedHashMap<>();
+    columns.put(new PatchRange(Scheme.GRPC.parse("v1.67.0").orElseThrow(), Scheme.GRPC.parse("v1.68.2").orElseThrow()), Map.of(GoField.GRPC_STREAM_ID, 8));
+    columns.put(new PatchRange(Scheme.GRPC.parse("v1.69.0").orElseThrow(), Scheme.GRPC.parse("v1.79.3").orElseThrow()), Map.of(GoField.GRPC_STREAM_ID, 16));
+    String text = OffsetTable.format(Scheme.GRPC, columns, List.of());
+    assertThat(text).contains("field\tv1.67.0-v1.68.2\tv1.69.0-v1.79.3\n").doesNotContain("runtime.g.goid");
+    OffsetTable t = OffsetTable.parse(Scheme.GRPC, text);
+    assertThat(t.forVersion(Scheme.GRPC.parse("v1.72.1").orElseThrow()).orElseThrow().offset(GoField.GRPC_STREAM_ID)).hasValue(16);
+    assertThat(t.forVersion(Scheme.GRPC.parse("v1.72.1").orElseThrow()).orElseThrow().describe()).isEqualTo("the grpc v1.69.0-v1.79.3 offset table");
+    assertThat(t.forVersion(Scheme.GRPC.parse("v1.80.0").orElseThrow())).isEmpty();
+    assertThat(t.span()).isEqualTo("v1.67.0 to v1.79.3");
+  }
+
+  /**
+   * The shipped grpc table is what the DWARF of the gRPC examples says, for the grpc each Go
+   * release is tested with (built by that release: the table was read from builds of one Go).
+   */
+  @Test
+  void theBundledGrpcTableMatchesDwarfOfEveryGrpcTheTestsBuild() {
+    OffsetTable bundled = OffsetTable.bundled(Scheme.GRPC);
+    for (GoRelease release : GoBuilds.covered()) {
+      String grpc = GoBuilds.grpcVersionFor(release);
+      OffsetSource.Table column = bundled.forVersion(Scheme.GRPC.parse(grpc).orElseThrow()).orElseThrow(() -> new AssertionError("no column for grpc " + grpc));
+      assertThat(column.offsets()).as("grpc %s built by %s", grpc, release).isEqualTo(OffsetTableTool.readGrpcOffsets(release, grpc));
+    }
   }
 
   /**

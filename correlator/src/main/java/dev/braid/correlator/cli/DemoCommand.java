@@ -4,10 +4,12 @@ import dev.braid.correlator.Daemon;
 import dev.braid.correlator.DaemonConfig;
 import dev.braid.examples.ExampleService;
 import dev.braid.examples.Examples;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -16,8 +18,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "demo",
     description = {
-      "The main job on its embedded default: runs the example Go service 'shop' under braid, drives it with",
-      "requests that carry W3C traceparent headers, writes DIR, and prints what braid found."
+      "The main job on its embedded default: runs the example Go services 'shop' (HTTP) and 'grpcshop' (gRPC)",
+      "under braid, drives them with requests that carry W3C traceparent headers (gRPC: metadata), writes DIR,",
+      "and prints what braid found."
     })
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "braid-out", description = "output directory (default: ${DEFAULT-VALUE})")
@@ -36,8 +39,10 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path bin = examples != null ? examples : Examples.bin();
     Path shop = bin.resolve("shop");
+    Path grpcshop = bin.resolve("grpcshop");
     Path loadgen = bin.resolve("loadgen");
-    for (Path p : List.of(shop, loadgen)) {
+    Path grpcload = bin.resolve("grpcload");
+    for (Path p : List.of(shop, grpcshop, loadgen, grpcload)) {
       if (!Files.isExecutable(p)) {
         throw new UsageException(p + " is missing: build the examples first (./braid build)");
       }
@@ -45,33 +50,29 @@ final class DemoCommand implements Callable<Integer> {
     RuntimeGate.requireRunnable(pinPath);
     Files.createDirectories(out);
 
-    // Step 1: the service, with one goroutine that burns CPU outside any request.
-    say("starting the example service " + shop);
-    try (ExampleService service = ExampleService.start(shop, "-addr", "127.0.0.1:0", "-spinners", "1")) {
-      // Step 2: braid attaches to every process of that binary.
+    // Step 1: the services; shop has one goroutine that burns CPU outside any request.
+    say("starting the example services " + shop + " (HTTP) and " + grpcshop + " (gRPC)");
+    try (ExampleService service = ExampleService.start(shop, "-addr", "127.0.0.1:0", "-spinners", "1");
+        ExampleService grpc = ExampleService.start(grpcshop, "-addr", "127.0.0.1:0")) {
+      // Step 2: braid attaches to both processes.
       DemoSummary summary = new DemoSummary();
-      DaemonConfig config = DaemonConfig.forExecutable(shop, out, pinPath).withFlushInterval(Duration.ofSeconds(5));
+      DaemonConfig config = DaemonConfig.wholeHost(out, pinPath).withPids(Set.of(service.pid(), grpc.pid())).withFlushInterval(Duration.ofSeconds(5));
       try (Daemon daemon = RuntimeGate.starting(() -> Daemon.start(config, summary))) {
-        say("braid is tracing shop (pid " + service.pid() + "); sending load for " + duration.toSeconds() + " s");
-        // Step 3: load with known traceparent headers; the record of what was sent goes next to the output.
-        Process load =
-            new ProcessBuilder(
-                    loadgen.toString(),
-                    "-target", "http://" + service.address(),
-                    // /dispatch hands a value over a buffered channel to a later /receive: span links.
-                    "-routes", "/checkout?ms=4,/dispatch?via=buffered,/search?ms=2,/receive?via=buffered",
-                    "-c", "2",
-                    "-d", duration.toSeconds() + "s",
-                    "-out", out.resolve("requests.jsonl").toString())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        say("braid is tracing shop (pid " + service.pid() + ") and grpcshop (pid " + grpc.pid() + "); sending load for " + duration.toSeconds() + " s");
+        // Step 3: load with known traceparents; the record of what was sent goes next to the output.
+        List<Process> loads = List.of(
+            load(loadgen, "http://" + service.address(),
+                // /dispatch hands a value over a buffered channel to a later /receive: span links.
+                "/checkout?ms=4,/dispatch?via=buffered,/search?ms=2,/receive?via=buffered", out.resolve("requests.jsonl")),
+            load(grpcload, grpc.address(), "Checkout:2,ListItems:2,Fail:1", out.resolve("rpcs.jsonl")));
         long deadline = System.nanoTime() + duration.toNanos() + TimeUnit.SECONDS.toNanos(30);
-        while (!load.waitFor(5, TimeUnit.SECONDS)) {
-          say("... " + summary.spans() + " spans so far");
-          if (System.nanoTime() > deadline) {
-            load.destroyForcibly();
-            throw new IllegalStateException("the load generator did not stop");
+        for (Process load : loads) {
+          while (!load.waitFor(5, TimeUnit.SECONDS)) {
+            say("... " + summary.spans() + " spans so far");
+            if (System.nanoTime() > deadline) {
+              loads.forEach(Process::destroyForcibly);
+              throw new IllegalStateException("the load generators did not stop");
+            }
           }
         }
         say("load done; writing the last batch");
@@ -84,14 +85,22 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println("  traces.jsonl     OTLP/JSON spans (one ExportTraceServiceRequest per line)");
       System.out.println("  profiles.jsonl   OTLP/JSON profiles, samples linked to their spans (one ExportProfilesServiceRequest per line)");
       System.out.println("  pprof/*.pb.gz    CPU profiles; samples in spans carry trace_id, span_id, span_name labels");
-      System.out.println("  requests.jsonl   what the load generator sent (the ground truth)");
-      System.out.println("try: go tool pprof -tags " + out.resolve("pprof") + "/shop-*.pb.gz");
+      System.out.println("  requests.jsonl   what the HTTP load generator sent (the ground truth); rpcs.jsonl: the gRPC one");
+      System.out.println("try: go tool pprof -tags " + out.resolve("pprof") + "/shop-*.pb.gz   (or grpcshop-*.pb.gz)");
     }
     return 0;
+  }
+
+  /** A load generator (loadgen or grpcload: the same flags) sending {@code routes} to {@code target} for the demo's duration. */
+  private Process load(Path generator, String target, String routes, Path record) throws IOException {
+    return new ProcessBuilder(
+            generator.toString(), "-target", target, "-routes", routes, "-c", "2", "-d", duration.toSeconds() + "s", "-out", record.toString())
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.INHERIT)
+        .start();
   }
 
   private static void say(String s) {
     System.err.println("braid: " + s);
   }
-
 }

@@ -25,6 +25,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -211,6 +215,34 @@ class CliTest {
       assertThat(r.exit()).as(r.stderr()).isZero();
       assertThat(r.stdout()).isEqualTo("ready\n");
       assertThat(out.resolve("traces.jsonl")).exists();
+    }
+  }
+
+  /**
+   * The README's first command: both example services traced, every RPC the gRPC load sent is a
+   * span of its method in the summary (nothing lost), and the files are written.
+   */
+  @Test
+  void theDemoShowsTheHttpRoutesAndEveryRpc(@TempDir Path out) throws Exception {
+    Kernel.requireBpf();
+    Path bin = Examples.binary("grpcshop").getParent();
+    for (String example : List.of("shop", "loadgen", "grpcload")) {
+      Examples.binary(example);
+    }
+    try (PinRoot pins = PinRoot.create()) {
+      Result r = run(braid("demo", "--duration", "4s", "--examples", bin.toString(), "--pin-path", pins.path().toString(), "--out", out.toString()));
+      assertThat(r.exit()).as(r.stderr()).isZero();
+      Map<String, Integer> sent = new TreeMap<>();
+      for (String line : Files.readAllLines(out.resolve("rpcs.jsonl"))) {
+        sent.merge(new ObjectMapper().readTree(line).get("route").asText().substring(1), 1, Integer::sum);
+      }
+      assertThat(sent).containsOnlyKeys("braid.shop.Orders/Checkout", "braid.shop.Orders/ListItems", "braid.shop.Orders/Fail");
+      sent.forEach((method, n) -> assertThat(r.stdout()).containsPattern("(?m)^  " + Pattern.quote(method) + " +" + n + "$"));
+      assertThat(r.stdout()).containsPattern("(?m)^  GET /checkout +\\d+$").containsPattern("(?m)^    +\\d+\\.\\d%  main\\.priceOrder$");
+      assertThat(out.resolve("requests.jsonl")).isNotEmptyFile();
+      try (Stream<Path> pprof = Files.list(out.resolve("pprof"))) {
+        assertThat(pprof.map(p -> p.getFileName().toString().replaceAll("-\\d+-\\d+\\.pb\\.gz$", ""))).contains("shop", "grpcshop");
+      }
     }
   }
 
