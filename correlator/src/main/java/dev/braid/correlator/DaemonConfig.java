@@ -104,6 +104,9 @@ public record DaemonConfig(
     if (mode == Mode.READER && propagate) {
       throw new IllegalArgumentException("--propagate needs braid's tracer, which reader mode does not run");
     }
+    if (executable.isPresent() && exclude.isPresent()) {
+      throw new IllegalArgumentException("--exclude narrows the whole host's processes, but --exe traces only " + executable.get() + ": drop one of them");
+    }
     pids = Set.copyOf(pids);
   }
 
