@@ -54,6 +54,7 @@ func main() {
 	duration := flag.Duration("d", 10*time.Second, "how long to send")
 	count := flag.Int("n", 0, "stop after this many RPCs in all (0: only -d counts)")
 	out := flag.String("out", "", "file for the JSON-lines record (default: none)")
+	parent := flag.String("parent", "", "the parent span id of every traceparent (default: a random one per RPC)")
 	flag.String("reply-header", "", "ignored (loadgen's flag)")
 	flag.Bool("h2", true, "ignored (gRPC is HTTP/2)")
 	flag.Parse()
@@ -94,7 +95,7 @@ func main() {
 				if *count > 0 && budget.Add(-1) < 0 {
 					return
 				}
-				records <- call(conn, plan[i%len(plan)])
+				records <- call(conn, plan[i%len(plan)], *parent)
 			}
 		}(c)
 	}
@@ -126,8 +127,11 @@ func main() {
 }
 
 // call makes one RPC with a fresh traceparent in its metadata.
-func call(conn *grpc.ClientConn, r route) Record {
-	rec := Record{Route: r.method, TraceID: randomHex(16), ParentSpanID: randomHex(8)}
+func call(conn *grpc.ClientConn, r route, parent string) Record {
+	rec := Record{Route: r.method, TraceID: randomHex(16), ParentSpanID: parent}
+	if parent == "" {
+		rec.ParentSpanID = randomHex(8)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", "00-"+rec.TraceID+"-"+rec.ParentSpanID+"-01")

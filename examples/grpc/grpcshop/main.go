@@ -2,6 +2,8 @@
 // each method burning CPU in a function of its own, so that a CPU profile can be checked against
 // the trace that asked for the work. With -spinners K it also runs K goroutines that burn CPU in
 // compactIndex forever without serving any RPC. With -relay-to ADDR, Relay calls Checkout there.
+// With -truth FILE it writes which goroutine served which RPC, and when (truth.go): the
+// conformance suite's ground truth.
 package main
 
 import (
@@ -27,6 +29,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:50051", "listen address (port 0 picks a free port)")
 	spinners := flag.Int("spinners", 0, "goroutines that burn CPU outside any RPC")
 	relayTo := flag.String("relay-to", "", "the Orders service that Relay calls")
+	truth := flag.String("truth", "", "write goroutine, trace id, start and end of every RPC to this file")
 	flag.Parse()
 
 	// Step 1: untraced background work, started before any RPC exists.
@@ -47,7 +50,15 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	var options []grpc.ServerOption
+	if *truth != "" {
+		t, err := openTruthLog(*truth)
+		if err != nil {
+			log.Fatal(err)
+		}
+		options = t.options()
+	}
+	srv := grpc.NewServer(options...)
 	srv.RegisterService(&orders.Desc, s)
 	fmt.Fprintf(os.Stdout, "listening on %s\n", ln.Addr())
 	log.Fatal(srv.Serve(ln))

@@ -39,6 +39,7 @@ public abstract class TracesCtxV1WriterSuite {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
   private static final String PARENT_ID = "b7ad6b7169203331";
+  private static final String IN_REQUESTS = "every sample inside a handler shows its request's exported span";
 
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -54,14 +55,17 @@ public abstract class TracesCtxV1WriterSuite {
   void everyCheckOfTheConformanceSuitePasses() throws Exception {
     Report r;
     try (PinRoot pins = PinRoot.create()) {
-      r = new ConformanceSuite(Examples.binary("shop"), pins.path(), writerCommand()).run();
+      r = new ConformanceSuite(Examples.binary("shop"), pins.path(), writerCommand())
+          .withGrpc(Examples.binary("grpcshop"), Examples.binary("grpcload")).run();
     }
     System.out.print(r.text()); // the figures, in the build's log
     assertThat(r.checks()).filteredOn(c -> !c.passed()).as(r.text()).isEmpty();
     assertThat(r.checks()).extracting(CheckResult::clause).contains("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.4", "2.5", "3.1", "3.3", "3.4", "3.5", "3.6");
-    // The audit judged thousands of samples inside handlers and found every one right.
-    assertThat(r.checks()).filteredOn(c -> c.check().startsWith("every sample")).singleElement()
-        .satisfies(c -> assertThat(c.figure()).matches("inside handlers: [0-9]{4,} right, 0 wrong, 0 stale, 0 missing;.*"));
+    // The audit judged thousands of samples inside handlers, of HTTP requests and of gRPC calls, and found every one right.
+    assertThat(r.checks()).filteredOn(c -> c.check().startsWith("every sample")).extracting(CheckResult::check)
+        .containsExactly(IN_REQUESTS, IN_REQUESTS + " (gRPC)");
+    assertThat(r.checks()).filteredOn(c -> c.check().startsWith("every sample"))
+        .allSatisfy(c -> assertThat(c.figure()).matches("inside handlers: [0-9]{4,} right, 0 wrong, 0 stale, 0 missing;.*"));
   }
 
   @Test

@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
       "Judges a writer of traces_ctx_v1 against spec/traces_ctx_v1.md. It runs the example Go service 'shop' under the"
           + " writer (--writer-cmd; {exe}, {pin-path} and {otlp-endpoint} are replaced), checks the pin while requests run and"
           + " end and a process dies, audits every entry at 10 kHz against the spans the writer exports to the suite's"
-          + " OTLP/HTTP receiver, starts a second writer, meets the writer with a foreign pin, and stops it.",
+          + " OTLP/HTTP receiver, starts a second writer, meets the writer with a foreign pin, and stops it; then it starts"
+          + " the writer for the gRPC service 'grpcshop' and audits its calls the same way.",
       "Prints a report (text, and JSON with --json); exit 0 when all pass. --running-writer judges a writer already running;"
           + " --reference-writer is a writer instead, with known contexts on known threads, for judging readers.",
       ""
@@ -91,7 +92,8 @@ import picocli.CommandLine.Option;
     Path root = pinPath != null ? pinPath : Files.createTempDirectory(TracesContextMap.DEFAULT_PIN_ROOT, "braid-conformance-");
     try {
       RuntimeGate.requireRunnable(root);
-      return new ConformanceSuite(shop, root, subject.writerCommand).withProgress(ConformanceCommand::progress).run();
+      return new ConformanceSuite(shop, root, subject.writerCommand).withGrpc(example("grpcshop"), example("grpcload"))
+          .withProgress(ConformanceCommand::progress).run();
     } finally {
       if (pinPath == null) {
         ConformanceSuite.removeTree(root); // the suite's own pin root, with the pin the writer left

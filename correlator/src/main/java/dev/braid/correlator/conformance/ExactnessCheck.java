@@ -3,27 +3,23 @@ package dev.braid.correlator.conformance;
 import dev.braid.bpf.BpfMap;
 import dev.braid.bpf.MonotonicClock;
 import dev.braid.correlator.GoroutineLocators;
-import dev.braid.correlator.conformance.PinProbe.Seen;
 import dev.braid.examples.ExampleService;
 import dev.braid.tracer.GoProgram;
 import java.io.IOException;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
  * 3.1–3.4 at every instant: a service with a busy goroutine that serves no request takes requests
- * of every kind from several clients while {@link ContextAuditor} samples each CPU at {@link #HZ};
- * each sample's entry is judged against the service's truth log and the spans the writer exported
- * ({@link ExactnessAudit}).
+ * of every kind from several clients ({@link AuditWorkload}: HTTP, or gRPC) while {@link
+ * ContextAuditor} samples each CPU at {@link #HZ}; each sample's entry is judged against the
+ * service's truth log and the spans the writer exported ({@link ExactnessAudit}).
  */
 final class ExactnessCheck {
   /**
@@ -34,7 +30,6 @@ final class ExactnessCheck {
   static final Duration LOAD = Duration.ofSeconds(5);
   static final Duration LOAD_LIMIT = Duration.ofSeconds(60);
   static final long HZ = 10_000;
-  static final int CLIENTS = 4;
   /** How long the writer may take to export the spans of the audited requests. */
   static final Duration EXPORT_WAIT = Duration.ofSeconds(30);
   /** Below this many samples inside requests, the audit has seen too little to judge. */
@@ -43,36 +38,30 @@ final class ExactnessCheck {
   static final long ENOUGH_SAMPLES = 10 * MIN_SAMPLES;
   static final String IN_REQUESTS = "every sample inside a handler shows its request's exported span";
   static final String ELSEWHERE = "any other sample shows no span, or its goroutine's own around the handler";
-  /** The routes: CPU, blocking on a channel, a sleep, a raw syscall, a socket, a locked thread. */
-  private static final List<String> ROUTES = List.of("/checkout?ms=3", "/search?ms=2", "/wait/chan?ms=1", "/wait/sleep?ms=1",
-      "/wait/syscall?ms=1", "/wait/socket?ms=1", "/locked?ms=2", "/hello", "/api/cart?items=60");
 
-  private final Path workload;
+  private final AuditWorkload workload;
   private final Path pinRoot;
-  private final PinProbe probe;
   private final Consumer<String> progress;
 
-  ExactnessCheck(Path workload, Path pinRoot, PinProbe probe, Consumer<String> progress) {
+  ExactnessCheck(AuditWorkload workload, Path pinRoot, Consumer<String> progress) {
     this.workload = workload;
     this.pinRoot = pinRoot;
-    this.probe = probe;
     this.progress = progress;
   }
 
   List<CheckResult> run(BpfMap map, Writer writer, OtlpReceiver receiver) throws InterruptedException, IOException {
-    progress.accept("auditing: " + LOAD.toSeconds() + " s of requests (more until " + ENOUGH_SAMPLES + " samples came, at most "
+    progress.accept("auditing" + workload.label() + ": " + LOAD.toSeconds() + " s of requests (more until " + ENOUGH_SAMPLES + " samples came, at most "
         + LOAD_LIMIT.toSeconds() + " s), every entry sampled at " + HZ + " Hz on each CPU");
     Path truth = Files.createTempFile("braid-conformance-truth", ".log");
-    try (ExampleService service = ExampleService.start(workload, "-addr", "127.0.0.1:0", "-spinners", "1", "-truth", truth.toString())) {
-      Optional<Seen> traced = probe.firstRequestSeen(map, service, writer);
-      if (traced.isEmpty()) {
-        return List.of(CheckResult.fail("3.1", IN_REQUESTS, "the writer showed no entry for a second process of the binary"));
+    try (ExampleService service = workload.start(truth)) {
+      if (!workload.traced(map, service, writer)) {
+        return List.of(CheckResult.fail("3.1", IN_REQUESTS + workload.label(), "the writer showed no entry of a request to "
+            + workload.service().getFileName() + " (pid " + service.pid() + ") within " + PinProbe.READY.toSeconds() + " s; it said:\n" + writer.tail()));
       }
-      PinProbe.answered(traced.get().response());
       List<ContextAuditor.Sample> samples = new ArrayList<>();
       long lost;
       try (ContextAuditor auditor = ContextAuditor.start(pinRoot, HZ, samples::add)) {
-        auditor.audit(service.pid(), GoroutineLocators.of(GoProgram.inspect(workload)));
+        auditor.audit(service.pid(), GoroutineLocators.of(GoProgram.inspect(workload.service())));
         load(service, auditor::drain, () -> samples.size() >= ENOUGH_SAMPLES);
         auditor.drain();
         lost = auditor.lost();
@@ -82,15 +71,15 @@ final class ExactnessCheck {
       java.util.Set<String> traces = new java.util.HashSet<>(requests.stream().map(ExactnessAudit.Request::traceId).toList());
       PinProbe.poll(EXPORT_WAIT, () -> exportedServerSpans(receiver, traces) >= traces.size());
       ExactnessAudit audit = new ExactnessAudit(requests, receiver.spans(), PinProbe.PARENT_ID, MonotonicClock.measure(),
-          ProcessCode.of(workload, service.pid())::functionAt);
+          ProcessCode.of(workload.service(), service.pid())::functionAt);
       samples.forEach(audit::judge);
       String how = samples.size() + " samples at " + HZ + " Hz of " + requests.size() + " requests"
           + (lost > 0 ? ", " + lost + " lost" : "") + (audit.requestsUnexported > 0 ? "; " + audit.requestsUnexported
               + " requests without an exported server span (" + audit.samplesOfUnexported + " samples not judged)" + refused(receiver) : "");
       return List.of(
-          CheckResult.of("3.1", IN_REQUESTS, audit.inRequests.exact() && audit.inRequests.judged() >= MIN_SAMPLES,
+          CheckResult.of("3.1", IN_REQUESTS + workload.label(), audit.inRequests.exact() && audit.inRequests.judged() >= MIN_SAMPLES,
               tooFew(audit.inRequests) + "inside handlers: " + audit.inRequests + "; " + how).withCounts(audit.inRequests.counts()),
-          CheckResult.of("3.3", ELSEWHERE, audit.elsewhere.exact() && audit.elsewhere.judged() >= MIN_SAMPLES,
+          CheckResult.of("3.3", ELSEWHERE + workload.label(), audit.elsewhere.exact() && audit.elsewhere.judged() >= MIN_SAMPLES,
               tooFew(audit.elsewhere) + "elsewhere: " + audit.elsewhere + "; not judged: runtime code on the system or signal stack " + audit.onSystemStack
                   + ", runtime.execute switching a goroutine in " + audit.switchingIn
                   + (audit.unknownThread > 0 ? ", thread unreadable: " + audit.unknownThread : "")).withCounts(elsewhereCounts(audit)));
@@ -121,39 +110,20 @@ final class ExactnessCheck {
   }
 
   /**
-   * Sends requests from {@link #CLIENTS} clients for {@link #LOAD}, and on until {@code enough}
-   * holds (at most {@link #LOAD_LIMIT}), draining the auditor meanwhile.
+   * Runs the workload's load for {@link #LOAD}, and on until {@code enough} holds (at most {@link
+   * #LOAD_LIMIT}), draining the auditor meanwhile.
    */
   private void load(ExampleService service, Runnable drain, BooleanSupplier enough) throws InterruptedException {
     long start = System.nanoTime();
-    AtomicBoolean over = new AtomicBoolean();
-    List<Thread> clients = new ArrayList<>();
-    for (int c = 0; c < CLIENTS; c++) {
-      int first = c;
-      clients.add(Thread.ofPlatform().name("audit-client-" + c).start(() -> {
-        for (int i = first; !over.get(); i++) {
-          try {
-            probe.http().send(probe.request(service, ROUTES.get(i % ROUTES.size()), PinProbe.newTraceId()), HttpResponse.BodyHandlers.discarding());
-          } catch (IOException e) {
-            return; // the service died: the audit judges what it has
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-          }
+    try (AuditWorkload.RunningLoad load = workload.startLoad(service)) {
+      while (true) {
+        drain.run();
+        long elapsed = System.nanoTime() - start;
+        if (elapsed >= LOAD_LIMIT.toNanos() || elapsed >= LOAD.toNanos() && enough.getAsBoolean()) {
+          break;
         }
-      }));
-    }
-    while (true) {
-      drain.run();
-      long elapsed = System.nanoTime() - start;
-      if (elapsed >= LOAD_LIMIT.toNanos() || elapsed >= LOAD.toNanos() && enough.getAsBoolean()) {
-        break;
+        Thread.sleep(50);
       }
-      Thread.sleep(50);
-    }
-    over.set(true);
-    for (Thread t : clients) {
-      t.join();
     }
   }
 }

@@ -56,8 +56,8 @@ class ConformanceSuiteTest {
     }
     assertThat(failed(r)).as(r.text()).isEmpty();
     assertThat(r.checks()).extracting(CheckResult::clause).contains("1.1", "1.3", "3.1", "3.3", "3.4", "3.5").doesNotContain("2.1", "2.2", "2.4");
-    assertThat(r.notRun()).hasSize(3);
-    assertThat(r.text()).contains("not run: 3.5, 2.4: a writer that stops");
+    assertThat(r.notRun()).hasSize(4);
+    assertThat(r.text()).contains("not run: 3.5, 2.4: a writer that stops").contains("3.1, 3.3 on gRPC: the audit of a gRPC service");
   }
 
   @Test
@@ -84,6 +84,24 @@ class ConformanceSuiteTest {
     // The audit tells why: spans that had ended, shown inside later requests and elsewhere.
     assertThat(r.checks()).filteredOn(c -> !c.passed() && c.check().startsWith("every sample")).singleElement()
         .satisfies(c -> assertThat(c.figure()).containsPattern(", [1-9][0-9]* stale"));
+  }
+
+  /**
+   * A writer that leaves the gRPC service alone (braid told to trace the HTTP shop whatever the
+   * suite asks) passes the HTTP checks and fails the audit on gRPC, saying it never showed a call.
+   */
+  @Test
+  void aWriterThatDoesNotTraceTheGrpcServiceFailsItsAudit() throws Exception {
+    Path shop = Examples.binary("shop");
+    Report r;
+    try (PinRoot pins = PinRoot.create()) {
+      String tracesShopForGrpcshop = "case {exe} in *grpcshop) exe=" + shop + ";; *) exe={exe};; esac; " + BRAID_WRITER.replace("{exe}", "$exe");
+      r = new ConformanceSuite(shop, pins.path(), tracesShopForGrpcshop)
+          .withGrpc(Examples.binary("grpcshop"), Examples.binary("grpcload")).run();
+    }
+    assertThat(failed(r)).as(r.text()).containsExactly("3.1 every sample inside a handler shows its request's exported span (gRPC)");
+    assertThat(r.checks()).filteredOn(c -> !c.passed()).singleElement()
+        .satisfies(c -> assertThat(c.figure()).startsWith("the writer showed no entry of a request to grpcshop"));
   }
 
   @Test
