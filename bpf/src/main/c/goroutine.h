@@ -22,7 +22,8 @@ struct open_span {
 	__u8 has_prev;
 	__u8 trace_flags;
 	__u8 rpc_system;           /* RPC_SYSTEM_* of tracer.h: whose probes end it */
-	__u8 _pad[5];
+	__u8 prev_app;             /* prev is an application's span (the OpenTelemetry Go SDK's) */
+	__u8 _pad[4];
 };
 
 /*
@@ -33,7 +34,9 @@ struct goroutine {
 	struct trace_context ctx; /* what a thread running it shows, when has_ctx */
 	__u8 has_ctx;
 	__u8 pending_send; /* --propagate: it left its thread before sending a request */
-	__u8 _pad[6];
+	__u8 ctx_app;      /* ctx is an application's span, which may end on another goroutine */
+	__u8 _pad;
+	__u32 tid;         /* the thread that last ran it (an application span ended elsewhere finds it there) */
 	struct open_span server;
 	struct open_span client;
 };

@@ -51,6 +51,14 @@ int go_execute(struct pt_regs *ctx)
 			g = 0;
 		}
 	}
+	if (g) {
+		g->tid = (__u32)pid_tgid;
+		/* an inherited application span may have ended meanwhile */
+		if (settle_app_context(key.tgid, g) && goroutine_is_empty(g)) {
+			bpf_map_delete_elem(&goroutines, &key);
+			g = 0;
+		}
+	}
 	if (ts) {
 		ts->g = gp;
 		ts->goid = key.goid;
@@ -139,7 +147,7 @@ int go_spawn(struct pt_regs *ctx)
 	}
 	if (read_u64(&child.goid, newg + off->g_goid))
 		return 0;
-	struct goroutine inherited = {.ctx = pg->ctx, .has_ctx = 1};
+	struct goroutine inherited = {.ctx = pg->ctx, .has_ctx = 1, .ctx_app = pg->ctx_app};
 	if (bpf_map_update_elem(&goroutines, &child, &inherited, BPF_ANY))
 		count(STAT_GOROUTINE_MAP_FULL);
 	else
@@ -641,5 +649,111 @@ __attribute__((used)) int layouts_of_tracer_events(struct event_header *h, struc
 						struct span_end_event *e, struct go_offsets *o,
 						struct handoff_event *c)
 {
+	return 0;
+}
+
+/* ---- the OpenTelemetry Go SDK's spans (app_spans.h) ------------------------- */
+
+/* The first bytes of a go.opentelemetry.io/otel/trace.SpanContext (the resolver checks this layout). */
+struct sdk_span_context {
+	__u8 trace_id[16];
+	__u8 span_id[8];
+	__u8 trace_flags;
+};
+
+/*
+ * go.opentelemetry.io/otel/sdk/trace.(*tracer).newRecordingSpan(tr, [ctx,] psc, sc, ...):
+ * a recording span starts on this goroutine. psc and sc hold arrays, so the
+ * register ABI passes them on the stack, sc after psc. A sampled span (one
+ * the application exports) becomes the goroutine's context.
+ */
+SEC("uprobe")
+int sdk_span_start(struct pt_regs *ctx)
+{
+	struct running r;
+	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_SDK_SPANS))
+		return 0;
+	struct sdk_span_context sc;
+	if (bpf_probe_read_user(&sc, sizeof(sc), (void *)(PT_REGS_SP(ctx) + r.off->sdk_new_span_sc))) {
+		count(STAT_READ_FAILED);
+		return 0;
+	}
+	if (!(sc.trace_flags & 1))
+		return 0; /* not sampled: the application exports it not */
+	struct trace_context now;
+	__builtin_memcpy(now.trace_id, sc.trace_id, 16);
+	__builtin_memcpy(now.span_id, sc.span_id, 8);
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	struct app_span span = {.goid = r.key.goid};
+	if (g && g->has_ctx) {
+		span.prev = g->ctx;
+		span.has_prev = 1;
+		span.prev_app = g->ctx_app;
+	}
+	struct app_span_key key = app_span_key(r.key.tgid, now.span_id);
+	if (bpf_map_update_elem(&app_spans, &key, &span, BPF_ANY)) {
+		count(STAT_APP_SPANS_FULL);
+		return 0;
+	}
+	if (g) {
+		g->ctx = now;
+		g->has_ctx = 1;
+		g->ctx_app = 1;
+	} else {
+		struct goroutine fresh = {.ctx = now, .has_ctx = 1, .ctx_app = 1, .tid = (__u32)r.pid_tgid};
+		if (bpf_map_update_elem(&goroutines, &r.key, &fresh, BPF_ANY)) {
+			count(STAT_APP_SPANS_FULL);
+			bpf_map_delete_elem(&app_spans, &key);
+			return 0;
+		}
+	}
+	if (r.off->features & FEAT_CTX_MAP)
+		show(r.pid_tgid, &now);
+	return 0;
+}
+
+/*
+ * go.opentelemetry.io/otel/sdk/trace.(*recordingSpan).End(s, options...): the
+ * span ends, here or on another goroutine. The goroutine that started it, if
+ * it still shows it, goes back to the innermost open context before it; so
+ * does the thread that runs that goroutine right now, before the SDK takes
+ * the end time.
+ */
+SEC("uprobe")
+int sdk_span_end(struct pt_regs *ctx)
+{
+	struct running r;
+	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_SDK_SPANS))
+		return 0;
+	struct trace_context ended;
+	if (bpf_probe_read_user(&ended, sizeof(ended), (void *)(GO_PARAM1(ctx) + r.off->sdk_span_context))) {
+		count(STAT_READ_FAILED);
+		return 0;
+	}
+	struct app_span_key key = app_span_key(r.key.tgid, ended.span_id);
+	struct app_span *span = bpf_map_lookup_elem(&app_spans, &key);
+	if (!span || span->ended)
+		return 0; /* not sampled, started before braid, or ended twice */
+	span->ended = 1;
+	struct goroutine_key owner = {.tgid = r.key.tgid, .goid = span->goid};
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &owner);
+	if (!g || !g->has_ctx || !same_span_id(g->ctx.span_id, ended.span_id))
+		return 0; /* it shows another span now (one started later), or none */
+	settle_app_context(owner.tgid, g);
+	if (!(r.off->features & FEAT_CTX_MAP))
+		return 0;
+	if (owner.goid == r.key.goid) {
+		show(r.pid_tgid, g->has_ctx ? &g->ctx : 0);
+	} else if (g->tid) {
+		/* The owner may be running on its thread now: that thread shows what it shows now. */
+		__u64 thread = ((__u64)owner.tgid << 32) | g->tid;
+		struct trace_context *shown = bpf_map_lookup_elem(&traces_ctx_v1, &thread);
+		if (shown && same_span_id(shown->span_id, ended.span_id)) {
+			if (g->has_ctx)
+				bpf_map_update_elem(&traces_ctx_v1, &thread, &g->ctx, BPF_EXIST);
+			else
+				bpf_map_delete_elem(&traces_ctx_v1, &thread);
+		}
+	}
 	return 0;
 }

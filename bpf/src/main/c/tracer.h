@@ -29,6 +29,7 @@
 #define FEAT_GRPC_SERVER (1 << 10) /* google.golang.org/grpc server spans: its streams' offsets are known */
 #define FEAT_GRPC_STREAM_PTR (1 << 11) /* transport.ServerStream embeds *Stream (grpc 1.69-1.79), not Stream */
 #define FEAT_GRPC_CLIENT (1 << 12) /* google.golang.org/grpc client spans */
+#define FEAT_SDK_SPANS (1 << 13)   /* the OpenTelemetry Go SDK's recording spans are followed */
 
 /* How the Go runtime lays out a map[string][]string. */
 #define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */
@@ -88,6 +89,9 @@ struct go_offsets {
 	__u32 hpack_field_value;          /* its Value (Name is at 0) */
 	__u32 grpc_client_conn_target;    /* grpc.ClientConn.target: the string the client was made for */
 	__u32 grpc_error_s;               /* internal/status.Error.s: a *Status */
+	/* go.opentelemetry.io/otel/sdk/trace */
+	__u32 sdk_span_context;           /* recordingSpan.spanContext */
+	__u32 sdk_new_span_sc;            /* newRecordingSpan's sc from SP at its entry: on the stack, after psc */
 	/* Link-time address of the go_spawn probe: its runtime address minus this is the
 	 * load bias of a PIE, to compare runtime PCs with the link-time ones below. */
 	__u64 spawn_site;
@@ -195,6 +199,7 @@ struct handoff_event {
 #define STAT_INHERITED 5
 #define STAT_HEADERS_TOO_MANY 6 /* a header map too big to walk whole: traceparent may be missed */
 #define STAT_SELECT_TOO_BIG 7 /* a buffered send of a select of more than SELECT_CASES_MAX sends: maybe not paired */
-#define STAT_COUNT 8
+#define STAT_APP_SPANS_FULL 8 /* an application span could not be followed: app_spans or goroutines full */
+#define STAT_COUNT 9
 
 #endif /* BRAID_TRACER_H */

@@ -59,6 +59,8 @@ struct {
 /* Goroutines with a context or an open span. */
 GOROUTINES_MAP;
 
+#include "app_spans.h"
+
 /* Client spans by request, for the goroutine that writes the request out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -271,8 +273,11 @@ static __always_inline void close_span(const struct running *r, struct goroutine
 	if (span->has_prev) {
 		g->ctx = span->prev;
 		g->has_ctx = 1;
+		g->ctx_app = span->prev_app;
+		settle_app_context(r->key.tgid, g);
 	} else {
 		g->has_ctx = 0;
+		g->ctx_app = 0;
 	}
 	/* The thread stops showing the span before the end is timed: no sample of it is later. */
 	if (r->off->features & FEAT_CTX_MAP)
@@ -359,6 +364,7 @@ static __always_inline void open_span(const struct running *r, struct goroutine 
 	if (g && g->has_ctx) {
 		span.prev = g->ctx;
 		span.has_prev = 1;
+		span.prev_app = g->ctx_app;
 	}
 	if (g) {
 		if (client)
@@ -367,8 +373,9 @@ static __always_inline void open_span(const struct running *r, struct goroutine 
 			g->server = span;
 		g->ctx = span.ctx;
 		g->has_ctx = 1;
+		g->ctx_app = 0;
 	} else {
-		struct goroutine fresh = {.ctx = span.ctx, .has_ctx = 1};
+		struct goroutine fresh = {.ctx = span.ctx, .has_ctx = 1, .tid = (__u32)r->pid_tgid};
 		if (client)
 			fresh.client = span;
 		else

@@ -76,6 +76,7 @@ final class DaemonMetrics {
     kernelCounter("braid.probe.read.failures", tracer, t -> t.stats().readFailed(), "probe reads of process memory that failed");
     kernelCounter("braid.traceparent.propagated", tracer, t -> t.stats().propagated(), "outgoing requests given a traceparent");
     kernelCounter("braid.select.unpaired", tracer, t -> t.stats().selectTooBig(), "buffered select operations not paired: more cases than the probes search");
+    kernelCounter("braid.app_spans.unfollowed", tracer, t -> t.stats().appSpansFull(), "application spans not followed: braid's maps were full");
     KernelReading<Tracer> entries = reading(tracer, t -> t.tracesContextMap().keys().size());
     Gauge.builder("braid.traces_ctx.entries", entries, KernelReading::value)
         .description("entries in the pinned traces_ctx_v1 map (all writers')")

@@ -60,38 +60,80 @@ public final class GoBuilds {
    * release} against google.golang.org/grpc {@code grpcVersion}, which the Go module proxy serves.
    */
   public static Path grpcBinary(String program, GoRelease release, GoBuild build, String grpcVersion) {
-    Path source = sourceRoot().resolve("grpc");
-    Path out = cache().resolve("examples-grpc").resolve(hash(source, Integer.MAX_VALUE)).resolve(release.version()).resolve(grpcVersion)
+    return moduleBinary("grpc", program, release, build, grpcVersion, "grpc " + grpcVersion, List.of("google.golang.org/grpc " + grpcVersion));
+  }
+
+  /** The grpc release the gRPC examples are built against with {@code release} (examples/grpc-versions.txt). */
+  public static String grpcVersionFor(GoRelease release) {
+    return versionsFor("grpc-versions.txt", release).getFirst();
+  }
+
+  /** The OpenTelemetry Go SDK release and its otelhttp release, which examples/otel is built against. */
+  public record OtelVersions(String sdk, String otelhttp) {
+    @Override
+    public String toString() {
+      return "sdk " + sdk;
+    }
+  }
+
+  /**
+   * {@code program} of the OpenTelemetry SDK example (examples/otel: otelshop) built with {@code
+   * release} against the SDK (and the API of its version) and otelhttp of {@code versions}.
+   */
+  public static Path otelBinary(String program, GoRelease release, GoBuild build, OtelVersions versions) {
+    List<String> requires = new ArrayList<>();
+    for (String module : List.of("go.opentelemetry.io/otel", "go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/trace")) {
+      requires.add(module + " " + versions.sdk());
+    }
+    requires.add("go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp " + versions.otelhttp());
+    return moduleBinary("otel", program, release, build, versions.sdk(), "the OpenTelemetry SDK " + versions.sdk(), requires);
+  }
+
+  /** The SDK and otelhttp releases examples/otel is built against with {@code release} (examples/otel-versions.txt). */
+  public static OtelVersions otelVersionsFor(GoRelease release) {
+    List<String> v = versionsFor("otel-versions.txt", release);
+    return new OtelVersions(v.get(0), v.get(1));
+  }
+
+  /**
+   * {@code program} of examples/{@code module}, a Go module of its own, built with {@code release}
+   * against the modules of {@code requires} ("path version"; go mod tidy resolves the rest).
+   */
+  private static Path moduleBinary(String module, String program, GoRelease release, GoBuild build, String version, String against, List<String> requires) {
+    Path source = sourceRoot().resolve(module);
+    Path out = cache().resolve("examples-" + module).resolve(hash(source, Integer.MAX_VALUE)).resolve(release.version()).resolve(version)
         .resolve(build.name()).resolve(program);
     if (Files.isExecutable(out)) {
       return out;
     }
-    System.err.println("braid: building examples/grpc/" + program + " with " + release + " and grpc " + grpcVersion + " (" + build.name() + ")");
-    return build(out, "examples/grpc/" + program, release, build, work -> {
+    System.err.println("braid: building examples/" + module + "/" + program + " with " + release + " and " + against + " (" + build.name() + ")");
+    return build(out, "examples/" + module + "/" + program, release, build, work -> {
       try (Stream<Path> packages = Files.list(source)) {
         for (Path p : packages.filter(Files::isDirectory).toList()) {
           copyGoFiles(p, work.resolve(p.getFileName().toString()));
         }
       }
-      Files.writeString(work.resolve("go.mod"),
-          "module braid.dev/examples/grpc\n\ngo " + release.goDirective() + "\n\nrequire google.golang.org/grpc " + grpcVersion + "\n");
+      StringBuilder mod = new StringBuilder("module braid.dev/examples/" + module + "\n\ngo " + release.goDirective() + "\n");
+      requires.forEach(r -> mod.append("\nrequire ").append(r));
+      Files.writeString(work.resolve("go.mod"), mod.append('\n').toString());
       return List.of(List.of("go", "mod", "tidy"));
     }, "./" + program);
   }
 
-  /** The grpc release the gRPC examples are built against with {@code release} (examples/grpc-versions.txt). */
-  public static String grpcVersionFor(GoRelease release) {
+  /** The versions a file of examples/ names for {@code release}: its line "goX.Y V1 V2 ...". */
+  private static List<String> versionsFor(String file, GoRelease release) {
     try {
-      return Files.readAllLines(sourceRoot().resolve("grpc-versions.txt")).stream()
+      return Files.readAllLines(sourceRoot().resolve(file)).stream()
           .map(String::strip)
           .filter(l -> l.startsWith(release.release() + " "))
-          .map(l -> l.substring(l.indexOf(' ') + 1).strip())
+          .map(l -> List.of(l.substring(l.indexOf(' ') + 1).strip().split("\\s+")))
           .findFirst()
-          .orElseThrow(() -> new IllegalStateException("examples/grpc-versions.txt names no grpc for " + release.release()));
+          .orElseThrow(() -> new IllegalStateException("examples/" + file + " names nothing for " + release.release()));
     } catch (IOException e) {
-      throw new UncheckedIOException("reading examples/grpc-versions.txt", e);
+      throw new UncheckedIOException("reading examples/" + file, e);
     }
   }
+
 
   /** Fills a work directory with a module's sources and go.mod; returns the commands to run before go build. */
   private interface Module {

@@ -65,7 +65,13 @@ public enum GoField {
   HPACK_FIELD_NAME("golang.org/x/net/http2/hpack.HeaderField", "Name"),
   HPACK_FIELD_VALUE("golang.org/x/net/http2/hpack.HeaderField", "Value"),
   GRPC_CLIENT_CONN_TARGET("google.golang.org/grpc.ClientConn", "target"),
-  GRPC_ERROR_S("google.golang.org/grpc/internal/status.Error", "s");
+  GRPC_ERROR_S("google.golang.org/grpc/internal/status.Error", "s"),
+  // The OpenTelemetry Go SDK's recording span and the SpanContext of the trace API.
+  SDK_SPAN_CONTEXT("go.opentelemetry.io/otel/sdk/trace.recordingSpan", "spanContext"),
+  SDK_SPAN_CONTEXT_SIZE("go.opentelemetry.io/otel/trace.SpanContext", GoField.SIZE),
+  SDK_SPAN_CONTEXT_TRACE_ID("go.opentelemetry.io/otel/trace.SpanContext", "traceID"),
+  SDK_SPAN_CONTEXT_SPAN_ID("go.opentelemetry.io/otel/trace.SpanContext", "spanID"),
+  SDK_SPAN_CONTEXT_FLAGS("go.opentelemetry.io/otel/trace.SpanContext", "traceFlags");
 
   /** The member name that stands for the struct's own size. */
   static final String SIZE = "(size)";
@@ -112,6 +118,11 @@ public enum GoField {
    */
   public boolean ofModule() {
     return struct.substring(0, Math.max(0, struct.indexOf('/'))).contains(".");
+  }
+
+  /** Whether the struct is the OpenTelemetry Go SDK's or its API's: their layout follows their own versions. */
+  public boolean ofOtel() {
+    return struct.startsWith("go.opentelemetry.io/");
   }
 
   /** {@code runtime.g.goid}: how the offset table names the row. */

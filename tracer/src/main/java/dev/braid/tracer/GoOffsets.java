@@ -64,6 +64,8 @@ public record GoOffsets(
   public static final int FEAT_GRPC_STREAM_PTR = 1 << 11;
   /** google.golang.org/grpc client spans. */
   public static final int FEAT_GRPC_CLIENT = 1 << 12;
+  /** The OpenTelemetry Go SDK's recording spans are followed. */
+  public static final int FEAT_SDK_SPANS = 1 << 13;
   public static final int MAP_LAYOUT_BUCKETS = 1;
   public static final int MAP_LAYOUT_SWISS = 2;
   static final int NO_INHERIT_MAX = 24;
@@ -119,6 +121,8 @@ public record GoOffsets(
               JAVA_INT.withName("hpack_field_value"),
               JAVA_INT.withName("grpc_client_conn_target"),
               JAVA_INT.withName("grpc_error_s"),
+              JAVA_INT.withName("sdk_span_context"),
+              JAVA_INT.withName("sdk_new_span_sc"),
               JAVA_LONG.withName("spawn_site"),
               sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"),
               JAVA_LONG.withName("grpc_client_end_site"),
@@ -141,7 +145,7 @@ public record GoOffsets(
           GoField.REQUEST_PROTO_MAJOR, GoField.RESPONSE_PROTO_MAJOR, GoField.H2_RESPONSE_WRITER_RWS, GoField.H2_RWS_STATUS,
           GoField.GRPC_SERVER_STREAM_STREAM, GoField.GRPC_STREAM_ID, GoField.GRPC_STREAM_METHOD, GoField.GRPC_STATUS_S, GoField.GRPC_STATUS_CODE,
           GoField.H2_META_HEADERS_FRAME, GoField.H2_META_FIELDS, GoField.H2_FRAME_STREAM_ID, GoField.HPACK_FIELD_SIZE, GoField.HPACK_FIELD_VALUE,
-          GoField.GRPC_CLIENT_CONN_TARGET, GoField.GRPC_ERROR_S);
+          GoField.GRPC_CLIENT_CONN_TARGET, GoField.GRPC_ERROR_S, GoField.SDK_SPAN_CONTEXT, GoField.SDK_SPAN_CONTEXT_SIZE);
 
   public GoOffsets {
     Map<GoField, Integer> copy = new EnumMap<>(GoField.class);
@@ -186,11 +190,13 @@ public record GoOffsets(
     }
     b.putInt(mapLayout);
     for (GoField f : AFTER_MAP_LAYOUT) {
-      // The probes read groupsReference.data (then lengthMask at +8) through table.groups, and a
-      // HEADERS frame's stream id through its FrameHeader.
+      // The probes read groupsReference.data (then lengthMask at +8) through table.groups, a
+      // HEADERS frame's stream id through its FrameHeader, and the SDK's sc past psc.
       int extra = switch (f) {
         case SWISS_TABLE_GROUPS -> Math.max(offset(GoField.SWISS_GROUPS_DATA), 0);
         case H2_FRAME_STREAM_ID -> Math.max(offset(GoField.H2_HEADERS_FRAME_HEADER), 0);
+        // newRecordingSpan's sc: on the stack above the return address (8 bytes) and psc (a SpanContext)
+        case SDK_SPAN_CONTEXT_SIZE -> 8;
         default -> 0;
       };
       b.putInt(Math.max(offset(f), 0) + extra);

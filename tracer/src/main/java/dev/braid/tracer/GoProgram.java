@@ -224,6 +224,9 @@ public record GoProgram(
       if (offsets.has(GoOffsets.FEAT_GRPC_CLIENT)) {
         on.add(Probe.Feature.GRPC_CLIENT);
       }
+      if (offsets.has(GoOffsets.FEAT_SDK_SPANS)) {
+        on.add(Probe.Feature.SDK_SPANS);
+      }
       if (offsets.has(GoOffsets.FEAT_HTTP_CLIENT)) {
         on.add(Probe.Feature.HTTP_CLIENT);
       } else {
@@ -255,6 +258,9 @@ public record GoProgram(
       }
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
         features &= ~GoOffsets.FEAT_HTTP_CLIENT;
+      }
+      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.SDK_SPANS)) {
+        features &= ~GoOffsets.FEAT_SDK_SPANS;
       }
       if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.CHANNEL_LINKS)) {
         features &= ~GoOffsets.FEAT_CHAN_LINKS;
@@ -406,6 +412,10 @@ public record GoProgram(
                               + " without DWARF (-ldflags=-s -w), and braid's offset table covers "
                               + table.newestOf(version).map(v -> version.release() + " only up to " + v).orElse("no " + version.release())
                               + ": runtime.g's layout is unknown, so goroutines cannot be followed. Build without -w, or update braid"));
+      if (deps.containsKey(OffsetResolver.OTEL_SDK_MODULE)) {
+        warnings.add("built without DWARF with " + OffsetResolver.OTEL_SDK_MODULE + " " + deps.get(OffsetResolver.OTEL_SDK_MODULE)
+            + ": braid has no offset table for the SDK yet, so the application's spans are not followed (samples name braid's spans). Build without -w");
+      }
       String grpc = deps.get(OffsetResolver.GRPC_MODULE);
       if (grpc == null) {
         return go;
@@ -453,6 +463,7 @@ public record GoProgram(
         case HTTP_CLIENT -> "net/http client spans";
         case PROPAGATE -> "--propagate";
         case CHANNEL_LINKS -> "channel links";
+        case SDK_SPANS -> "following the application's OpenTelemetry SDK spans";
       };
     }
 

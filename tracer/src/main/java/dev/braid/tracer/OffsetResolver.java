@@ -93,6 +93,7 @@ final class OffsetResolver {
       // (a binary without DWARF is told by GoProgram whether grpc's offset table covers its grpc)
       warnings.add("its DWARF does not describe the transport.Stream of " + GRPC_MODULE + " " + deps.get(GRPC_MODULE) + ": gRPC spans are off");
     }
+    features |= sdkSpans(fields, source, deps, warnings);
     if (!known(fields, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE, GoField.HCHAN_SENDX, GoField.HCHAN_RECVX,
         GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE)) {
       warnings.add(source.describe() + " does not describe runtime.hchan, runtime.sudog and runtime.scase: channel links are off");
@@ -136,6 +137,32 @@ final class OffsetResolver {
       }
     }
     return features;
+  }
+
+  /** The module whose recording spans braid follows. */
+  static final String OTEL_SDK_MODULE = "go.opentelemetry.io/otel/sdk";
+
+  /**
+   * The OpenTelemetry Go SDK's spans, when the binary links the SDK and its offsets are known. The
+   * probes read a SpanContext's trace id, span id and flags at 0, 16 and 24 (the trace API's layout
+   * since v1.0).
+   */
+  private static int sdkSpans(Map<GoField, Integer> fields, OffsetSource source, Map<String, String> deps, List<String> warnings) {
+    if (!known(fields, GoField.SDK_SPAN_CONTEXT, GoField.SDK_SPAN_CONTEXT_SIZE, GoField.SDK_SPAN_CONTEXT_TRACE_ID, GoField.SDK_SPAN_CONTEXT_SPAN_ID,
+        GoField.SDK_SPAN_CONTEXT_FLAGS)) {
+      if (deps.containsKey(OTEL_SDK_MODULE) && source instanceof OffsetSource.Dwarf) {
+        warnings.add("its DWARF does not describe the recording span of " + OTEL_SDK_MODULE + " " + deps.get(OTEL_SDK_MODULE)
+            + ": the application's spans are not followed (samples name braid's spans)");
+      }
+      return 0;
+    }
+    if (fields.get(GoField.SDK_SPAN_CONTEXT_TRACE_ID) != 0 || fields.get(GoField.SDK_SPAN_CONTEXT_SPAN_ID) != 16
+        || fields.get(GoField.SDK_SPAN_CONTEXT_FLAGS) != 24) {
+      warnings.add("the trace.SpanContext of " + OTEL_SDK_MODULE + " " + deps.getOrDefault(OTEL_SDK_MODULE, "")
+          + " is laid out in a way braid does not know: the application's spans are not followed");
+      return 0;
+    }
+    return GoOffsets.FEAT_SDK_SPANS;
   }
 
   private static boolean known(Map<GoField, Integer> fields, GoField... needed) {

@@ -205,7 +205,7 @@ public final class OffsetTable {
     }
     sb.append('\n');
     for (GoField f : GoField.values()) {
-      if (f.ofModule() != (scheme == Scheme.GRPC)) {
+      if (scheme == Scheme.GO ? f.ofModule() : !f.ofModule() || f.ofOtel()) {
         continue;
       }
       sb.append(f.qualifiedName());

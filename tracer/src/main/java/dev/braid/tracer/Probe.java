@@ -63,6 +63,10 @@ enum Probe {
   GRPC_CLIENT_STREAM(Site.ENTRY, "google.golang.org/grpc.(*ClientConn).NewStream", null, "grpc_client_stream", Feature.GRPC_CLIENT),
   /** google.golang.org/grpc.(*clientStream).finish: a call is over, with its error. */
   GRPC_CLIENT_END(Site.ENTRY, "google.golang.org/grpc.(*clientStream).finish", null, "grpc_client_end", Feature.GRPC_CLIENT),
+  /** The OpenTelemetry Go SDK makes a recording span (the goroutine that starts it runs this). */
+  SDK_SPAN_START(Site.ENTRY, "go.opentelemetry.io/otel/sdk/trace.(*tracer).newRecordingSpan", null, "sdk_span_start", Feature.SDK_SPANS),
+  /** The OpenTelemetry Go SDK ends a recording span, on any goroutine. */
+  SDK_SPAN_END(Site.ENTRY, "go.opentelemetry.io/otel/sdk/trace.(*recordingSpan).End", null, "sdk_span_end", Feature.SDK_SPANS),
   /** net/http.(*Transport).roundTrip: a client request starts. */
   HTTP_CLIENT_START(Site.ENTRY, "net/http.(*Transport).roundTrip", null, "http_client_start", Feature.HTTP_CLIENT),
   /** Right after (*Client).do's CALL of (*Client).send returns: the response (or error) is there. */
@@ -119,7 +123,9 @@ enum Probe {
     /** traceparent in outgoing requests (--propagate). */
     PROPAGATE,
     /** Span links between goroutines that hand values over channels. */
-    CHANNEL_LINKS
+    CHANNEL_LINKS,
+    /** The application's own spans (the OpenTelemetry Go SDK's) become their goroutine's context. */
+    SDK_SPANS
   }
 
   final Site site;

@@ -39,7 +39,7 @@ public final class Tracer implements AutoCloseable {
           TracesContextMap.NAME, "binaries", "goroutines", "outgoing_by_request", "pending_sends", "pending_by_goroutine",
           "threads", "events", "tracer_stats", "header_scratch");
   /** Maps keyed by a struct whose first u32 is the tgid. */
-  private static final List<String> PER_PROCESS_MAPS = List.of("goroutines", "outgoing_by_request", "pending_by_goroutine", "chan_slots");
+  private static final List<String> PER_PROCESS_MAPS = List.of("goroutines", "outgoing_by_request", "pending_by_goroutine", "chan_slots", "app_spans");
 
   private final BpfObject object;
   private final RingBufferReader events;
@@ -262,7 +262,7 @@ public final class Tracer implements AutoCloseable {
   public synchronized Stats stats() {
     requireOpen();
     BpfMap s = object.map("tracer_stats");
-    return new Stats(s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6), s.sumPerCpu(7));
+    return new Stats(s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6), s.sumPerCpu(7), s.sumPerCpu(8));
   }
 
   /**
@@ -277,6 +277,7 @@ public final class Tracer implements AutoCloseable {
    * @param inherited goroutines that inherited their parent's context
    * @param headersTooMany requests whose header map was too big to search whole for traceparent
    * @param selectTooBig buffered select operations not paired: more cases than the probes search
+   * @param appSpansFull application spans not followed: no room in app_spans or goroutines
    */
   public record Stats(
       long ringBufferFull,
@@ -286,9 +287,10 @@ public final class Tracer implements AutoCloseable {
       long propagationSkipped,
       long inherited,
       long headersTooMany,
-      long selectTooBig) {
+      long selectTooBig,
+      long appSpansFull) {
     /** No tracer, nothing counted. */
-    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0);
+    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 
   /** traces_ctx_v1 as this tracer shares it (for tests and the reader in standalone mode). */

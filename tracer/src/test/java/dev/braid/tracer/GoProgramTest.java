@@ -103,7 +103,40 @@ class GoProgramTest {
 
   @Test
   void everyProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
-    probesSitWhereObjdumpShowsTheirInstructions(SHOP, java.util.Arrays.stream(Probe.values()).filter(p -> !isGrpc(p)).toList());
+    probesSitWhereObjdumpShowsTheirInstructions(SHOP, java.util.Arrays.stream(Probe.values()).filter(p -> !isGrpc(p) && p.feature != Probe.Feature.SDK_SPANS).toList());
+  }
+
+  /**
+   * A program that links the OpenTelemetry Go SDK: its recording span's and SpanContext's layout
+   * as Go's debug/dwarf reads them, newRecordingSpan's sc right after psc on the stack, and both
+   * SDK probes where objdump shows their functions' first instructions.
+   */
+  @Test
+  void theOtelSdksSpansAreFollowedWithOffsetsFromDwarf() throws IOException {
+    Path otel = Examples.binary("otelshop");
+    GoOffsets o = GoProgram.inspect(otel).offsets();
+    List<GoField> sdk = java.util.Arrays.stream(GoField.values()).filter(GoField::ofOtel).toList();
+    Map<String, Integer> expected = dwarfOffsets(otel, sdk.stream().map(GoField::qualifiedName).toArray(String[]::new));
+    for (GoField f : sdk) {
+      assertThat(o.offset(f)).as(f.qualifiedName()).isEqualTo(expected.get(f.qualifiedName()));
+    }
+    assertThat(o.offset(GoField.SDK_SPAN_CONTEXT_SIZE)).isEqualTo(64);
+    assertThat(o.has(GoOffsets.FEAT_SDK_SPANS)).isTrue();
+    probesSitWhereObjdumpShowsTheirInstructions(otel, List.of(Probe.SDK_SPAN_START, Probe.SDK_SPAN_END));
+    assertThat(GoProgram.inspect(SHOP).offsets().has(GoOffsets.FEAT_SDK_SPANS)).as("a program without the SDK").isFalse();
+  }
+
+  /** A stripped program with the SDK keeps braid's spans, and is told that the application's are not followed. */
+  @Test
+  void aStrippedProgramWithTheSdkIsToldItsSpansAreNotFollowed() {
+    GoRelease go = GoBuilds.covered().getLast();
+    GoBuilds.OtelVersions sdk = GoBuilds.otelVersionsFor(go);
+    GoProgram p = GoProgram.inspect(GoBuilds.otelBinary("otelshop", go, GoBuild.STRIPPED_PIE_PURE, sdk));
+    assertThat(p.offsets().has(GoOffsets.FEAT_SDK_SPANS)).isFalse();
+    assertThat(p.sites(Probe.SDK_SPAN_START)).isEmpty();
+    assertThat(p.offsets().has(GoOffsets.FEAT_HTTP_SERVER)).isTrue();
+    assertThat(p.warnings()).anyMatch(w -> w.contains("built without DWARF with go.opentelemetry.io/otel/sdk " + sdk.sdk())
+        && w.contains("the application's spans are not followed"));
   }
 
   @Test

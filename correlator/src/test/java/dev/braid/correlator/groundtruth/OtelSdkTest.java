@@ -1,0 +1,124 @@
+package dev.braid.correlator.groundtruth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.braid.bpf.TraceContext;
+import dev.braid.bpf.testing.Figures;
+import dev.braid.bpf.testing.Kernel;
+import dev.braid.correlator.ProfiledSample;
+import dev.braid.examples.Examples;
+import dev.braid.examples.GoBuild;
+import dev.braid.examples.GoBuilds;
+import dev.braid.examples.GoRelease;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A service that makes its own spans with the OpenTelemetry Go SDK (examples/otel's otelshop:
+ * otelhttp's server span per request, manual spans around work), against the spans it exported:
+ * every sample taken inside an application span names that span, by the application's IDs.
+ */
+@Tag("kernel")
+class OtelSdkTest {
+  private static final Duration LOAD = Duration.ofSeconds(4);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** The application span whose samples each burn function's must name: a manual span's name, or "server" for otelhttp's. */
+  private static final Map<String, String> SPAN_OF =
+      Map.of(
+          "main.priceCompute", "compute",
+          "main.outerBurn", "outer",
+          "main.innerBurn", "inner",
+          "main.outerTail", "outer", // after inner ended: outer again
+          "main.spawnedCompute", "fanout", // a goroutine started inside the span inherits it
+          "main.afterHandedEnd", "server", // "handed" was ended by another goroutine
+          "main.plainBurn", "server");
+
+  @BeforeEach
+  void needsBpf() {
+    Kernel.requireBpf();
+  }
+
+  @Test
+  void everySampleInsideAnApplicationSpanNamesThatSpan(@TempDir Path dir) {
+    samplesNameTheApplicationsSpans(Examples.binary("otelshop"), dir);
+  }
+
+  /** Every Go release braid covers, each with the newest SDK it builds (examples/otel-versions.txt: v1.29 to v1.47). */
+  @ParameterizedTest(name = "{0} with the OpenTelemetry SDK {1}")
+  @MethodSource("releases")
+  void everyGoReleaseWithItsSdk(GoRelease release, GoBuilds.OtelVersions sdk, @TempDir Path dir) {
+    samplesNameTheApplicationsSpans(GoBuilds.otelBinary("otelshop", release, GoBuild.DEFAULT, sdk), dir);
+  }
+
+  static Stream<Arguments> releases() {
+    return GoBuilds.covered().stream().map(r -> Arguments.of(r, GoBuilds.otelVersionsFor(r)));
+  }
+
+  private static void samplesNameTheApplicationsSpans(Path otelshop, Path dir) {
+    Path exported = dir.resolve("spans.jsonl");
+    Goal goal = SPAN_OF.keySet().stream().map(f -> Goal.samplesIn(f, 20)).reduce(Goal.samplesIn("main.compactIndex", 50), Goal::and);
+    TracedRun run =
+        TracedRun.run(
+            List.of(TracedRun.Service.shop(otelshop, "-spinners", "1", "-spans", exported.toString())),
+            new TracedRun.Load("shop", "/compute?ms=3,/nested?ms=2,/spawn?ms=3,/handoff?ms=2,/plain?ms=2", LOAD, 2).until(goal),
+            UnaryOperator.identity());
+    Map<String, JsonNode> bySpanId = readSpans(exported).stream().collect(Collectors.toMap(s -> s.get("span_id").asText(), Function.identity()));
+
+    // otelhttp continued each request's traceparent: the application's server span is in the sent trace.
+    Map<String, JsonNode> serverByTrace = bySpanId.values().stream().filter(s -> s.get("kind").asText().equals("server"))
+        .collect(Collectors.toMap(s -> s.get("trace_id").asText(), Function.identity()));
+    for (JsonNode r : run.sent()) {
+      JsonNode server = serverByTrace.get(r.get("trace_id").asText());
+      assertThat(server).as("the application's server span of trace %s", r.get("trace_id").asText()).isNotNull();
+      assertThat(server.get("parent_span_id").asText()).isEqualTo(r.get("parent_span_id").asText());
+    }
+
+    SPAN_OF.forEach((function, expected) -> {
+      List<ProfiledSample> burning = run.samplesIn(function);
+      Figures.atLeast(function + " samples", burning.size(), 20);
+      for (ProfiledSample s : burning) {
+        assertThat(s.context()).as("context of a %s sample (stack %s)", function, Attribution.stack(s)).isPresent();
+        TraceContext ctx = s.context().get();
+        JsonNode span = bySpanId.get(ctx.spanId());
+        assertThat(span).as("the span of a %s sample is one the application exported (%s)", function, ctx).isNotNull();
+        assertThat(span.get("trace_id").asText()).isEqualTo(ctx.traceId());
+        assertThat(expected.equals("server") ? span.get("kind").asText() : span.get("name").asText())
+            .as("the application span a %s sample names", function).isEqualTo(expected);
+      }
+    });
+    Attribution.untracedWorkCarriesNoSpan(run, 50);
+    assertThat(run.entriesWhenIdle()).as("traces_ctx_v1 entries once idle").allSatisfy((name, n) -> assertThat(n).isZero());
+  }
+
+  private static List<JsonNode> readSpans(Path file) {
+    try (var lines = Files.lines(file)) {
+      return lines.filter(l -> !l.isBlank()).map(l -> {
+        try {
+          return JSON.readTree(l);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the spans otelshop exported", e);
+    }
+  }
+}

@@ -1,0 +1,181 @@
+// Command otelshop is braid's ground truth for services that make their own
+// spans with the OpenTelemetry Go SDK: net/http wrapped by otelhttp (a SERVER
+// span per request, continuing the incoming traceparent), and manual spans
+// around work that burns CPU in a function of its own.
+//
+//	GET /compute?ms=N   a span "compute" around N ms in priceCompute
+//	GET /nested?ms=N    a span "outer": N ms in outerBurn, then a span "inner"
+//	                    around N ms in innerBurn, then N ms in outerTail
+//	GET /spawn?ms=N     a span "fanout" whose goroutine burns N ms in spawnedCompute
+//	GET /handoff?ms=N   a span "handed" that another goroutine ends; then N ms
+//	                    in afterHandedEnd, outside it
+//	GET /plain?ms=N     no manual span: N ms in plainBurn, in otelhttp's span only
+//
+// With -spans FILE the SDK's exporter writes every span it exports, one JSON
+// object per line (names, IDs, parent, kind): the spans the application
+// exports, against which braid's samples are checked. With -spinners K, K
+// goroutines burn CPU in compactIndex outside any span.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+var tracer trace.Tracer
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
+	spinners := flag.Int("spinners", 0, "goroutines that burn CPU outside any span")
+	spans := flag.String("spans", "", "write every span the SDK exports to this file, one JSON object per line")
+	flag.Parse()
+
+	exporter := &fileExporter{out: io.Discard}
+	if *spans != "" {
+		f, err := os.Create(*spans)
+		if err != nil {
+			log.Fatal(err)
+		}
+		exporter.out = f
+	}
+	// A syncer: each span is written as it ends, so the file is complete however the process stops.
+	provider := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
+	otel.SetTracerProvider(provider)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	tracer = provider.Tracer("braid.dev/examples/otel/otelshop")
+
+	for i := 0; i < *spinners; i++ {
+		go compactIndex(uint64(i))
+	}
+	handed := startEnder()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/compute", func(w http.ResponseWriter, r *http.Request) {
+		_, span := tracer.Start(r.Context(), "compute")
+		x := priceCompute(burnDuration(r))
+		span.End()
+		fmt.Fprintf(w, "compute %d\n", x)
+	})
+	mux.HandleFunc("/nested", func(w http.ResponseWriter, r *http.Request) {
+		d := burnDuration(r)
+		ctx, outer := tracer.Start(r.Context(), "outer")
+		x := outerBurn(d)
+		_, inner := tracer.Start(ctx, "inner")
+		x += innerBurn(d)
+		inner.End()
+		x += outerTail(d)
+		outer.End()
+		fmt.Fprintf(w, "nested %d\n", x)
+	})
+	mux.HandleFunc("/spawn", func(w http.ResponseWriter, r *http.Request) {
+		d := burnDuration(r)
+		_, span := tracer.Start(r.Context(), "fanout")
+		var wg sync.WaitGroup
+		var x uint64
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x = spawnedCompute(d)
+		}()
+		wg.Wait()
+		span.End()
+		fmt.Fprintf(w, "spawn %d\n", x)
+	})
+	mux.HandleFunc("/handoff", func(w http.ResponseWriter, r *http.Request) {
+		_, span := tracer.Start(r.Context(), "handed")
+		done := make(chan struct{})
+		handed <- handOff{span, done}
+		<-done
+		fmt.Fprintf(w, "handoff %d\n", afterHandedEnd(burnDuration(r)))
+	})
+	mux.HandleFunc("/plain", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "plain %d\n", plainBurn(burnDuration(r)))
+	})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintf(os.Stdout, "listening on %s\n", ln.Addr())
+	srv := &http.Server{Handler: otelhttp.NewHandler(mux, "otelshop"), ErrorLog: log.New(io.Discard, "", 0)}
+	log.Fatal(srv.Serve(ln))
+}
+
+// handOff is a span that another goroutine ends, and how it says it did.
+type handOff struct {
+	span trace.Span
+	done chan struct{}
+}
+
+// startEnder starts the goroutine that ends the spans handed to it.
+func startEnder() chan<- handOff {
+	c := make(chan handOff)
+	go func() {
+		for h := range c {
+			h.span.End()
+			close(h.done)
+		}
+	}()
+	return c
+}
+
+func burnDuration(r *http.Request) time.Duration {
+	ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+	if err != nil || ms < 0 {
+		ms = 2
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// fileExporter writes each span as a JSON line.
+type fileExporter struct {
+	mu  sync.Mutex
+	out io.Writer
+}
+
+type exportedSpan struct {
+	Name         string `json:"name"`
+	TraceID      string `json:"trace_id"`
+	SpanID       string `json:"span_id"`
+	ParentSpanID string `json:"parent_span_id"`
+	Kind         string `json:"kind"`
+	StartUnixNs  int64  `json:"start_unix_ns"`
+	EndUnixNs    int64  `json:"end_unix_ns"`
+}
+
+func (e *fileExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	enc := json.NewEncoder(e.out)
+	for _, s := range spans {
+		parent := ""
+		if s.Parent().IsValid() {
+			parent = s.Parent().SpanID().String()
+		}
+		if err := enc.Encode(exportedSpan{
+			Name: s.Name(), TraceID: s.SpanContext().TraceID().String(), SpanID: s.SpanContext().SpanID().String(),
+			ParentSpanID: parent, Kind: s.SpanKind().String(), StartUnixNs: s.StartTime().UnixNano(), EndUnixNs: s.EndTime().UnixNano(),
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *fileExporter) Shutdown(context.Context) error { return nil }
