@@ -8,11 +8,16 @@
 # compiler warm up under the same load for --warmup seconds, then measures.
 #
 #   bench/throughput.sh [--rounds N] [--seconds S] [--warmup S] [--route PATH | --grpc METHOD:N] [--connections C]
+#                       [--service NAME]
 #                       [--versus "braid run options"] [-- braid run options]
 #
 # --grpc measures the gRPC example (grpcshop) under grpcload instead of shop under
 # wrk: unary calls of METHOD with argument N (Checkout:0 is an RPC that does nothing,
 # Checkout:1 burns 1 ms), over one connection with --connections concurrent callers.
+#
+# --service runs another HTTP example of examples/ under wrk: otelshop makes its own spans with
+# the OpenTelemetry Go SDK (--route /compute?ms=1: otelhttp's span and a manual one around 1 ms of
+# CPU; /plain?ms=0: otelhttp's span around nothing).
 #
 # With --versus, the "without" rounds run braid too, with those options: the
 # ratio is then one braid setting against another (--versus --no-channel-links).
@@ -24,7 +29,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The default route is a JSON API handler of ~180 us of CPU per request (a cart of
 # 200 priced items); /hello (~10 us) shows the worst case: braid's fixed cost per
 # request (~9 probe hits, ~14 us of CPU) against a handler that does nothing.
-ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=15 ROUTE=/api/cart?items=200 CONNECTIONS=32 GRPC=
+ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=15 ROUTE=/api/cart?items=200 CONNECTIONS=32 GRPC= SERVICE_NAME=shop
 BRAID_ARGS=() VERSUS=()
 while (($#)); do
   case "$1" in
@@ -34,6 +39,7 @@ while (($#)); do
     --route) ROUTE="$2"; shift 2 ;;
     --grpc) GRPC="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
+    --service) SERVICE_NAME="$2"; shift 2 ;;
     --versus) read -r -a VERSUS <<<"$2"; shift 2 ;;
     --) shift; BRAID_ARGS=("$@"); break ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
@@ -43,7 +49,7 @@ done
 JAVA="${JAVA_HOME:?run through ./braid bench}/bin/java"
 JAR="$ROOT/correlator/target/braid.jar"
 BIN="$ROOT/examples/target/bin"
-SERVICE="$BIN/${GRPC:+grpc}shop"
+SERVICE="$BIN/${GRPC:+grpc}$SERVICE_NAME"
 WORK="$(mktemp -d)"
 PINS="/sys/fs/bpf/braid-bench-$$"
 mkdir -p "$PINS"
@@ -136,7 +142,7 @@ printf 'daemon:  %.1f%% of a CPU, RSS %.0f MiB (medians; braid run %s)\n' "$(med
 if [[ -s $WORK/progs.json ]] && command -v python3 >/dev/null; then
   python3 - "$WORK/progs-before.json" "$WORK/progs.json" "$b" "$SECONDS_PER_ROUND" <<'PY'
 import json, sys
-names = ("go_", "http_", "grpc_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
+names = ("go_", "http_", "grpc_", "sdk_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
 before = {p["id"]: p for p in json.load(open(sys.argv[1]))}
 after = [p for p in json.load(open(sys.argv[2])) if p.get("name", "").startswith(names)]
 requests = float(sys.argv[3]) * float(sys.argv[4])

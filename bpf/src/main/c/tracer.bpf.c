@@ -652,6 +652,12 @@ __attribute__((used)) int layouts_of_tracer_events(struct event_header *h, struc
 	return 0;
 }
 
+/* As above, for the events of the application's spans (BPF functions take at most five arguments). */
+__attribute__((used)) int layouts_of_app_span_events(struct app_server_span_event *a)
+{
+	return 0;
+}
+
 /* ---- the OpenTelemetry Go SDK's spans (app_spans.h) ------------------------- */
 
 /* The first bytes of a go.opentelemetry.io/otel/trace.SpanContext (the resolver checks this layout). */
@@ -712,6 +718,24 @@ int sdk_span_start(struct pt_regs *ctx)
 	return 0;
 }
 
+/* An application's SERVER span that started inside braid's span `covered` (struct app_server_span_event). */
+static __always_inline void report_app_server_span(const struct running *r, __u64 s, const struct trace_context *span,
+						   const struct trace_context *covered)
+{
+	__s64 kind = 0;
+	if (bpf_probe_read_user(&kind, sizeof(kind), (void *)(s + r->off->sdk_span_kind)) || kind != OTEL_SPAN_KIND_SERVER)
+		return;
+	struct app_server_span_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(STAT_RINGBUF_FULL);
+		return;
+	}
+	fill_header(&e->header, EVENT_APP_SERVER_SPAN, r);
+	e->span = *span;
+	e->covered = *covered;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
 /*
  * go.opentelemetry.io/otel/sdk/trace.(*recordingSpan).End(s, options...): the
  * span ends, here or on another goroutine. The goroutine that started it, if
@@ -735,6 +759,8 @@ int sdk_span_end(struct pt_regs *ctx)
 	if (!span || span->ended)
 		return 0; /* not sampled, started before braid, or ended twice */
 	span->ended = 1;
+	if (span->has_prev && !span->prev_app)
+		report_app_server_span(&r, GO_PARAM1(ctx), &ended, &span->prev);
 	struct goroutine_key owner = {.tgid = r.key.tgid, .goid = span->goid};
 	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &owner);
 	if (!g || !g->has_ctx || !same_span_id(g->ctx.span_id, ended.span_id))

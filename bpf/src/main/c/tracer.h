@@ -92,6 +92,8 @@ struct go_offsets {
 	/* go.opentelemetry.io/otel/sdk/trace */
 	__u32 sdk_span_context;           /* recordingSpan.spanContext */
 	__u32 sdk_new_span_sc;            /* newRecordingSpan's sc from SP at its entry: on the stack, after psc */
+	__u32 sdk_span_kind;              /* recordingSpan.spanKind (a trace.SpanKind, an int) */
+	__u32 _pad;
 	/* Link-time address of the go_spawn probe: its runtime address minus this is the
 	 * load bias of a PIE, to compare runtime PCs with the link-time ones below. */
 	__u64 spawn_site;
@@ -110,6 +112,7 @@ struct go_offsets {
 #define EVENT_SPAN_START 1
 #define EVENT_SPAN_END 2
 #define EVENT_HANDOFF 3
+#define EVENT_APP_SERVER_SPAN 4
 
 #define SPAN_KIND_SERVER 2
 #define SPAN_KIND_CLIENT 3
@@ -163,6 +166,20 @@ struct span_end_event {
 	__u8 proto_major; /* the response's HTTP version (client spans); 0 when unknown */
 	__u8 proto_minor;
 	__u8 _pad[6];
+};
+
+/* trace.SpanKindServer of the OpenTelemetry Go API */
+#define OTEL_SPAN_KIND_SERVER 2
+
+/*
+ * The application's SERVER span for a request that braid's own span covered
+ * (otelhttp, otelgrpc): sent when it ends, so that user space exports the
+ * application's span alone for the request and links braid's samples to it.
+ */
+struct app_server_span_event {
+	struct event_header header;
+	struct trace_context span;    /* the application's */
+	struct trace_context covered; /* braid's span that was its goroutine's context when it started */
 };
 
 /* How a value went from a sender to a receiver (struct handoff_event.phase). */

@@ -49,6 +49,13 @@ public final class Correlator {
   private Map<SpanKey, CompletedSpan> endedBefore = new HashMap<>();
   private final Map<SpanKey, List<Waiting>> waiting = new HashMap<>();
   private final Map<SpanKey, CompletedSpan> completed = new LinkedHashMap<>(); // ended, not handed out yet
+  /** braid's open server spans that the application's own server span replaces, and that span. */
+  private final Map<SpanKey, TraceContext> replacedBy = new HashMap<>();
+  /** braid's spans replaced in the last two drain cycles: a late sample of theirs names the application's. */
+  private Map<SpanKey, TraceContext> replacedNow = new HashMap<>();
+  private Map<SpanKey, TraceContext> replacedBefore = new HashMap<>();
+  /** Replaced spans that HandOffLinks still holds for a receiver: not exported when it lets them go. */
+  private final java.util.Set<SpanKey> replacedHeld = new java.util.HashSet<>();
   private final HandOffLinks links;
   private final List<ProfiledSample> ready = new ArrayList<>();
   private long windowStart;
@@ -57,6 +64,8 @@ public final class Correlator {
   private long linkPairs;
   private long selfHandOffs;
   private long lateLinks;
+  private long replacedSpans;
+  private long replacedSpanLinks;
 
   private record Waiting(ProfiledSample sample, long sinceMonotonic) {}
 
@@ -72,7 +81,7 @@ public final class Correlator {
     this.clock = clock;
     this.processes = processes;
     this.windowStart = clock.toEpochNanos(System.nanoTime());
-    this.links = new HandOffLinks(ticker, s -> completed.put(new SpanKey(s.process().pid(), s.context().span()), s));
+    this.links = new HandOffLinks(ticker, this::released);
   }
 
   public void onSpanEvent(SpanEvent event) {
@@ -87,6 +96,23 @@ public final class Correlator {
         }
       }
       case SpanEvent.HandOff h -> onHandOff(h);
+      case SpanEvent.ApplicationServerSpan a -> {
+        SpanKey covered = new SpanKey(a.pid(), a.covered().span());
+        SpanEvent.Started braids = open.get(covered);
+        if (braids != null && braids.kind() == SpanEvent.SpanKind.SERVER) {
+          replacedBy.put(covered, a.span());
+        }
+      }
+    }
+  }
+
+  /** A span that HandOffLinks held for a receiver goes out, unless the application's span replaced it. */
+  private void released(CompletedSpan s) {
+    SpanKey key = new SpanKey(s.process().pid(), s.context().span());
+    if (replacedHeld.remove(key)) {
+      replacedSpanLinks += s.links().size();
+    } else {
+      completed.put(key, s);
     }
   }
 
@@ -157,7 +183,10 @@ public final class Correlator {
     }
     SpanKey key = new SpanKey(sample.pid(), sample.context().get().span());
     CompletedSpan span = recentlyEnded(key);
-    if (span != null) {
+    TraceContext replacement = span == null ? recentlyReplaced(key) : null;
+    if (replacement != null) {
+      ready.add(withContext(p, replacement));
+    } else if (span != null) {
       ready.add(withSpan(p, span));
     } else {
       waiting.computeIfAbsent(key, k -> new ArrayList<>(2)).add(new Waiting(p, sample.monotonicNanos()));
@@ -170,6 +199,10 @@ public final class Correlator {
     endedBefore = endedNow;
     reuse.clear();
     endedNow = reuse;
+    Map<SpanKey, TraceContext> reuseReplaced = replacedBefore;
+    replacedBefore = replacedNow;
+    reuseReplaced.clear();
+    replacedNow = reuseReplaced;
   }
 
   /** Ends the open spans of a process that exited. */
@@ -291,9 +324,32 @@ public final class Correlator {
     }
   }
 
+  /**
+   * braid's server spans that the application's own server span replaced (otelhttp, otelgrpc):
+   * not exported; their samples name the application's span.
+   */
+  public long replacedSpans() {
+    return replacedSpans;
+  }
+
+  /** Channel links of braid's spans that the application's span replaced: lost with them. */
+  public long replacedSpanLinks() {
+    return replacedSpanLinks;
+  }
+
+  private TraceContext recentlyReplaced(SpanKey key) {
+    TraceContext c = replacedNow.get(key);
+    return c != null ? c : replacedBefore.get(key);
+  }
+
   /** Spans braid ended itself because their end never came (ring buffer full). */
   public long expiredSpans() {
     return expiredSpans;
+  }
+
+  /** The sample, naming another writer's span (by its IDs: braid does not export it). */
+  private static ProfiledSample withContext(ProfiledSample s, TraceContext context) {
+    return new ProfiledSample(s.process(), s.tid(), s.epochNanos(), Optional.of(context), Optional.empty(), s.stack());
   }
 
   private static ProfiledSample withSpan(ProfiledSample s, CompletedSpan span) {
@@ -340,6 +396,11 @@ public final class Correlator {
             List.of(),
             0);
     SpanKey key = new SpanKey(s.pid(), s.context().span());
+    TraceContext replacement = replacedBy.remove(key);
+    if (replacement != null) {
+      replace(key, span, replacement);
+      return;
+    }
     CompletedSpan linked = links.ended(key, span);
     if (linked != null) {
       completed.put(key, linked);
@@ -349,6 +410,28 @@ public final class Correlator {
     if (samples != null) {
       for (Waiting w : samples) {
         ready.add(withSpan(w.sample(), span));
+      }
+    }
+  }
+
+  /**
+   * braid's span {@code key} gives way to the application's server span for the same request: it
+   * is not exported, and its samples name the application's span. Its channel links go with it
+   * (counted): the application exports its span without them.
+   */
+  private void replace(SpanKey key, CompletedSpan braids, TraceContext applications) {
+    replacedSpans++;
+    CompletedSpan linked = links.ended(key, braids);
+    if (linked != null) {
+      replacedSpanLinks += linked.links().size();
+    } else if (links.holds(key)) {
+      replacedHeld.add(key);
+    }
+    replacedNow.put(key, applications);
+    List<Waiting> samples = waiting.remove(key);
+    if (samples != null) {
+      for (Waiting w : samples) {
+        ready.add(withContext(w.sample(), applications));
       }
     }
   }

@@ -26,6 +26,8 @@ final class DaemonMetrics {
   private final Total linkPairs;
   private final Total linksDropped;
   private final Total linksLate;
+  private final Total spansReplaced;
+  private final Total replacedSpanLinks;
   private final Total spansUnlinked;
   private final AtomicLong linksPending = new AtomicLong();
   private final List<KernelReading<?>> kernelReadings = new ArrayList<>();
@@ -46,6 +48,9 @@ final class DaemonMetrics {
         new Total(registry, "braid.links.late", "channel links not added: their span had been exported (a goroutine outlived the span it inherited)");
     spansUnlinked =
         new Total(registry, "braid.spans.released.unlinked", "spans exported without the link of a value they left in a channel buffer: no receiver in 30 s");
+    spansReplaced =
+        new Total(registry, "braid.spans.replaced", "braid's server spans not exported: the application's own server span (OpenTelemetry SDK) replaced them");
+    replacedSpanLinks = new Total(registry, "braid.links.replaced", "channel links lost with braid's spans that the application's spans replaced");
     gauge("braid.links.pending", linksPending, "spans with channel links waiting for their end, or for a receiver");
   }
 
@@ -130,6 +135,8 @@ final class DaemonMetrics {
     linkPairs.set(c.linkPairs());
     linksDropped.set(c.droppedLinks());
     linksLate.set(c.lateLinks());
+    spansReplaced.set(c.replacedSpans());
+    replacedSpanLinks.set(c.replacedSpanLinks());
     spansUnlinked.set(c.spansReleasedUnlinked());
     linksPending.set(c.pendingLinkSpans());
   }

@@ -53,6 +53,40 @@ class CorrelatorTest {
     assertThat(span.attributes().get(AttributeKey.longKey("server.port"))).isEqualTo(8080);
   }
 
+  /**
+   * The application's server span for the request (otelhttp) replaces braid's: braid exports no
+   * span for it, and every sample of braid's span, taken before, during or after, names the
+   * application's instead, by its IDs.
+   */
+  @Test
+  void theApplicationsServerSpanReplacesBraidsAndTakesItsSamples() {
+    TraceContext app = new TraceContext(CTX.traceId(), "a1b2c3d4e5f60718");
+    correlator.onSpanEvent(started(1_000, CTX, "00f067aa0ba902b7"));
+    correlator.onSample(sample(2_000, Optional.of(CTX)), List.of()); // before the application's span started
+    correlator.onSpanEvent(new SpanEvent.ApplicationServerSpan(PID, 7, 33, 3_000, app, CTX));
+    correlator.onSpanEvent(ended(4_000, CTX, 200));
+    correlator.onSample(sample(3_500, Optional.of(CTX)), List.of()); // drained after braid's span ended
+    Batch b = correlator.flush(5_000, false);
+    assertThat(b.spans()).isEmpty();
+    assertThat(b.samples()).hasSize(2).allSatisfy(s -> {
+      assertThat(s.context()).contains(app);
+      assertThat(s.span()).isEmpty();
+      assertThat(s.labels()).containsEntry("span_id", app.spanId()).doesNotContainKey("span_name");
+    });
+    assertThat(correlator.replacedSpans()).isEqualTo(1);
+  }
+
+  /** An application span that covered a client span of braid's, or a span braid does not know, replaces nothing. */
+  @Test
+  void onlyBraidsOpenServerSpanIsReplaced() {
+    TraceContext app = new TraceContext(CTX.traceId(), "a1b2c3d4e5f60718");
+    correlator.onSpanEvent(new SpanEvent.ApplicationServerSpan(PID, 7, 33, 500, app, CTX)); // before braid's span: not open
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSpanEvent(ended(2_000, CTX, 200));
+    assertThat(correlator.flush(3_000, false).spans()).extracting(CompletedSpan::context).containsExactly(CTX);
+    assertThat(correlator.replacedSpans()).isZero();
+  }
+
   @Test
   void aHandlerThatWritesNothingAnswers200() {
     correlator.onSpanEvent(started(1_000, CTX, ""));

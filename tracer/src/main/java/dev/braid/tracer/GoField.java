@@ -68,6 +68,7 @@ public enum GoField {
   GRPC_ERROR_S("google.golang.org/grpc/internal/status.Error", "s"),
   // The OpenTelemetry Go SDK's recording span and the SpanContext of the trace API.
   SDK_SPAN_CONTEXT("go.opentelemetry.io/otel/sdk/trace.recordingSpan", "spanContext"),
+  SDK_SPAN_KIND("go.opentelemetry.io/otel/sdk/trace.recordingSpan", "spanKind"),
   SDK_SPAN_CONTEXT_SIZE("go.opentelemetry.io/otel/trace.SpanContext", GoField.SIZE),
   SDK_SPAN_CONTEXT_TRACE_ID("go.opentelemetry.io/otel/trace.SpanContext", "traceID"),
   SDK_SPAN_CONTEXT_SPAN_ID("go.opentelemetry.io/otel/trace.SpanContext", "spanID"),

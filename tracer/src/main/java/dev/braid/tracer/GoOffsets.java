@@ -1,5 +1,6 @@
 package dev.braid.tracer;
 
+import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
 import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -123,6 +124,8 @@ public record GoOffsets(
               JAVA_INT.withName("grpc_error_s"),
               JAVA_INT.withName("sdk_span_context"),
               JAVA_INT.withName("sdk_new_span_sc"),
+              JAVA_INT.withName("sdk_span_kind"),
+              paddingLayout(4),
               JAVA_LONG.withName("spawn_site"),
               sequenceLayout(NO_INHERIT_MAX, JAVA_LONG).withName("no_inherit_pc"),
               JAVA_LONG.withName("grpc_client_end_site"),
@@ -145,7 +148,7 @@ public record GoOffsets(
           GoField.REQUEST_PROTO_MAJOR, GoField.RESPONSE_PROTO_MAJOR, GoField.H2_RESPONSE_WRITER_RWS, GoField.H2_RWS_STATUS,
           GoField.GRPC_SERVER_STREAM_STREAM, GoField.GRPC_STREAM_ID, GoField.GRPC_STREAM_METHOD, GoField.GRPC_STATUS_S, GoField.GRPC_STATUS_CODE,
           GoField.H2_META_HEADERS_FRAME, GoField.H2_META_FIELDS, GoField.H2_FRAME_STREAM_ID, GoField.HPACK_FIELD_SIZE, GoField.HPACK_FIELD_VALUE,
-          GoField.GRPC_CLIENT_CONN_TARGET, GoField.GRPC_ERROR_S, GoField.SDK_SPAN_CONTEXT, GoField.SDK_SPAN_CONTEXT_SIZE);
+          GoField.GRPC_CLIENT_CONN_TARGET, GoField.GRPC_ERROR_S, GoField.SDK_SPAN_CONTEXT, GoField.SDK_SPAN_CONTEXT_SIZE, GoField.SDK_SPAN_KIND);
 
   public GoOffsets {
     Map<GoField, Integer> copy = new EnumMap<>(GoField.class);
@@ -201,6 +204,7 @@ public record GoOffsets(
       };
       b.putInt(Math.max(offset(f), 0) + extra);
     }
+    b.putInt(0); // padding: the longs that follow are 8-aligned
     b.putLong(spawnSite);
     List<Long> pcs = new ArrayList<>(noInheritPcs);
     while (pcs.size() < NO_INHERIT_MAX) {

@@ -148,7 +148,7 @@ final class OffsetResolver {
    * since v1.0).
    */
   private static int sdkSpans(Map<GoField, Integer> fields, OffsetSource source, Map<String, String> deps, List<String> warnings) {
-    if (!known(fields, GoField.SDK_SPAN_CONTEXT, GoField.SDK_SPAN_CONTEXT_SIZE, GoField.SDK_SPAN_CONTEXT_TRACE_ID, GoField.SDK_SPAN_CONTEXT_SPAN_ID,
+    if (!known(fields, GoField.SDK_SPAN_CONTEXT, GoField.SDK_SPAN_KIND, GoField.SDK_SPAN_CONTEXT_SIZE, GoField.SDK_SPAN_CONTEXT_TRACE_ID, GoField.SDK_SPAN_CONTEXT_SPAN_ID,
         GoField.SDK_SPAN_CONTEXT_FLAGS)) {
       if (deps.containsKey(OTEL_SDK_MODULE) && source instanceof OffsetSource.Dwarf) {
         warnings.add("its DWARF does not describe the recording span of " + OTEL_SDK_MODULE + " " + deps.get(OTEL_SDK_MODULE)

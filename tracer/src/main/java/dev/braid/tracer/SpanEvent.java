@@ -4,7 +4,7 @@ import dev.braid.bpf.TraceContext;
 import java.util.Optional;
 
 /** What the tracer's probes report, decoded. Times are CLOCK_MONOTONIC nanoseconds. */
-public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, SpanEvent.HandOff {
+public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, SpanEvent.HandOff, SpanEvent.ApplicationServerSpan {
   int pid();
 
   long monotonicNanos();
@@ -76,6 +76,13 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
    * @param context its goroutine's span (its own, or inherited); empty when it had none
    * @param select whether it used a select statement
    */
+  /**
+   * The application made a SERVER span of its own (otelhttp, otelgrpc) inside braid's span {@code
+   * covered}, and ended it: the request's span is the application's, by its IDs.
+   */
+  record ApplicationServerSpan(int pid, int tid, long goid, long monotonicNanos, TraceContext span, TraceContext covered)
+      implements SpanEvent {}
+
   record Party(long goid, Optional<TraceContext> context, boolean select) {}
 
   /** HANDOFF_* of tracer.h. */

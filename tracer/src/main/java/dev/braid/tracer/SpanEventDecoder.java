@@ -20,6 +20,7 @@ final class SpanEventDecoder {
   static final int EVENT_SPAN_START = 1;
   static final int EVENT_SPAN_END = 2;
   static final int EVENT_HANDOFF = 3;
+  static final int EVENT_APP_SERVER_SPAN = 4;
   static final int SPAN_KIND_SERVER = 2;
   static final int SPAN_KIND_CLIENT = 3;
   static final int METHOD_MAX = 16;
@@ -86,6 +87,15 @@ final class SpanEventDecoder {
               paddingLayout(2))
           .withName("handoff_event");
 
+  static final StructLayout APP_SERVER_SPAN =
+      structLayout(
+              HEADER.withName("header"),
+              sequenceLayout(TraceContext.SIZE, JAVA_BYTE).withName("span"),
+              sequenceLayout(TraceContext.SIZE, JAVA_BYTE).withName("covered"))
+          .withName("app_server_span_event");
+
+  private static final long APP_SPAN = APP_SERVER_SPAN.byteOffset(groupElement("span"));
+  private static final long APP_COVERED = APP_SERVER_SPAN.byteOffset(groupElement("covered"));
   private static final long HANDOFF_CHAN = HANDOFF.byteOffset(groupElement("chan"));
   private static final long HANDOFF_CAPACITY = HANDOFF.byteOffset(groupElement("capacity"));
   private static final long SENDER_GOID = HANDOFF.byteOffset(groupElement("sender_goid"));
@@ -192,6 +202,10 @@ final class SpanEventDecoder {
             PHASES[phase],
             party(r, SENDER_GOID, SENDER, SENDER_SELECT),
             party(r, RECEIVER_GOID, RECEIVER, RECEIVER_SELECT));
+      }
+      case EVENT_APP_SERVER_SPAN -> {
+        requireSize(r, APP_SERVER_SPAN);
+        yield new SpanEvent.ApplicationServerSpan(pid, tid, goid, time, TraceContext.read(r, APP_SPAN), TraceContext.read(r, APP_COVERED));
       }
       default -> throw new IllegalArgumentException("unknown tracer event kind " + kind);
     };

@@ -23,6 +23,11 @@ class LayoutTest {
   }
 
   @Test
+  void applicationServerSpanEventMatchesC() {
+    BtfLayouts.assertMatches(Tracer.OBJECT, SpanEventDecoder.APP_SERVER_SPAN);
+  }
+
+  @Test
   void handOffEventMatchesC() {
     BtfLayouts.assertMatches(Tracer.OBJECT, SpanEventDecoder.HANDOFF);
   }

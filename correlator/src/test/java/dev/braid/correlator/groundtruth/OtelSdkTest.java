@@ -34,7 +34,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A service that makes its own spans with the OpenTelemetry Go SDK (examples/otel's otelshop:
  * otelhttp's server span per request, manual spans around work), against the spans it exported:
- * every sample taken inside an application span names that span, by the application's IDs.
+ * every sample taken inside an application span names that span, by the application's IDs, and
+ * braid exports no second span for a request.
  */
 @Tag("kernel")
 class OtelSdkTest {
@@ -104,6 +105,12 @@ class OtelSdkTest {
             .as("the application span a %s sample names", function).isEqualTo(expected);
       }
     });
+    // One trace per request: the application's server span replaced braid's, which braid did not export;
+    // every sample with a context (in net/http before otelhttp's span began, too) names a span the application exported.
+    assertThat(run.spans()).as("spans braid exported for a service that makes its own server spans").isEmpty();
+    assertThat(run.metrics().get("braid.spans.replaced").counter().count()).isEqualTo(run.sent().size());
+    assertThat(run.samples()).filteredOn(s -> s.context().isPresent())
+        .allSatisfy(s -> assertThat(bySpanId).as("the span of a sample (stack %s)", Attribution.stack(s)).containsKey(s.context().get().spanId()));
     Attribution.untracedWorkCarriesNoSpan(run, 50);
     assertThat(run.entriesWhenIdle()).as("traces_ctx_v1 entries once idle").allSatisfy((name, n) -> assertThat(n).isZero());
   }
