@@ -718,6 +718,27 @@ int sdk_span_start(struct pt_regs *ctx)
 	return 0;
 }
 
+/*
+ * The end of an application span that app_spans no longer holds (the LRU let
+ * it go while it lasted): if the goroutine ending it still shows it, it shows
+ * braid's innermost open span instead, or nothing; never the ended one.
+ */
+static __always_inline void forgotten_app_span_ends(const struct running *r, const struct trace_context *ended)
+{
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r->key);
+	if (!g || !g->has_ctx || !g->ctx_app || !same_span_id(g->ctx.span_id, ended->span_id))
+		return;
+	g->ctx_app = 0;
+	if (g->client.req)
+		g->ctx = g->client.ctx;
+	else if (g->server.req)
+		g->ctx = g->server.ctx;
+	else
+		g->has_ctx = 0;
+	if (r->off->features & FEAT_CTX_MAP)
+		show(r->pid_tgid, g->has_ctx ? &g->ctx : 0);
+}
+
 /* An application's SERVER span that started inside braid's span `covered` (struct app_server_span_event). */
 static __always_inline void report_app_server_span(const struct running *r, __u64 s, const struct trace_context *span,
 						   const struct trace_context *covered)
@@ -756,8 +777,12 @@ int sdk_span_end(struct pt_regs *ctx)
 	}
 	struct app_span_key key = app_span_key(r.key.tgid, ended.span_id);
 	struct app_span *span = bpf_map_lookup_elem(&app_spans, &key);
-	if (!span || span->ended)
-		return 0; /* not sampled, started before braid, or ended twice */
+	if (!span) {
+		forgotten_app_span_ends(&r, &ended);
+		return 0; /* not sampled, started before braid, or forgotten */
+	}
+	if (span->ended)
+		return 0; /* ended twice */
 	span->ended = 1;
 	if (span->has_prev && !span->prev_app)
 		report_app_server_span(&r, GO_PARAM1(ctx), &ended, &span->prev);

@@ -10,6 +10,7 @@ import dev.braid.profiler.Sampler;
 import dev.braid.profiler.StackSample;
 import dev.braid.profiler.Symbolizer;
 import dev.braid.tracer.GoProgram;
+import dev.braid.tracer.SpanEvent;
 import dev.braid.tracer.Tracer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -99,10 +100,15 @@ public final class Daemon implements AutoCloseable {
     if (config.mode().traces()) {
       boolean sampleTime = config.contextSource() == DaemonConfig.ContextSource.SAMPLE;
       Tracer.Options options = new Tracer.Options(config.propagate(), sampleTime, config.channelLinks());
+      // Writer mode: another profiler stamps its samples from traces_ctx_v1, which showed braid's
+      // server span before the application's began, so braid's span stays exported.
+      boolean replaceable = config.mode().samples();
       tracer = Tracer.start(config.pinRoot(), options, event -> {
         metrics.spanEvents.increment();
         process(event.pid());
-        correlator.onSpanEvent(event);
+        if (replaceable || !(event instanceof SpanEvent.ApplicationServerSpan)) {
+          correlator.onSpanEvent(event);
+        }
       });
       metrics.tracer(tracer);
       watcher = new ProcessWatcher(config, tracer, new ProcessWatcher.Listener() {

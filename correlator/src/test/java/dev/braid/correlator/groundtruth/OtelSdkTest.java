@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
+import dev.braid.correlator.DaemonConfig;
 import dev.braid.correlator.ProfiledSample;
 import dev.braid.examples.Examples;
 import dev.braid.examples.GoBuild;
@@ -67,6 +68,22 @@ class OtelSdkTest {
   @MethodSource("releases")
   void everyGoReleaseWithItsSdk(GoRelease release, GoBuilds.OtelVersions sdk, @TempDir Path dir) {
     samplesNameTheApplicationsSpans(GoBuilds.otelBinary("otelshop", release, GoBuild.DEFAULT, sdk), dir);
+  }
+
+  /**
+   * As a writer for another profiler, braid keeps exporting its own server span next to the
+   * application's: that profiler may have stamped samples with it from traces_ctx_v1 before the
+   * application's span began.
+   */
+  @Test
+  void aWriterKeepsItsServerSpansForTheProfilerThatReadsTheMap(@TempDir Path dir) {
+    TracedRun run =
+        TracedRun.run(
+            List.of(TracedRun.Service.shop(Examples.binary("otelshop"), "-spans", dir.resolve("spans.jsonl").toString())),
+            new TracedRun.Load("shop", "/compute?ms=1", Duration.ZERO, 2).requests(200),
+            c -> c.withMode(DaemonConfig.Mode.WRITER));
+    Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+    assertThat(run.metrics().get("braid.spans.replaced").counter().count()).isZero();
   }
 
   static Stream<Arguments> releases() {
