@@ -24,6 +24,9 @@ func spawnedCompute(d time.Duration) uint64 { return burn(d, 0x85ebca77c2b2ae63)
 func afterHandedEnd(d time.Duration) uint64 { return burn(d, 0xff51afd7ed558ccd) }
 
 //go:noinline
+func afterDelegatedEnd(d time.Duration) uint64 { return burn(d, 0x94d049bb133111eb) }
+
+//go:noinline
 func plainBurn(d time.Duration) uint64 { return burn(d, 0xc4ceb9fe1a85ec53) }
 
 // compactIndex burns CPU forever, outside any request.

@@ -9,11 +9,14 @@
 //	GET /spawn?ms=N     a span "fanout" whose goroutine burns N ms in spawnedCompute
 //	GET /handoff?ms=N   a span "handed" that another goroutine ends; then N ms
 //	                    in afterHandedEnd, outside it
+//	GET /delegate?ms=N  a span "delegated" that a goroutine it starts ends; that
+//	                    goroutine then burns N ms in afterDelegatedEnd, outside it
 //	GET /plain?ms=N     no manual span: N ms in plainBurn, in otelhttp's span only
 //
 // With -spans FILE the SDK's exporter writes every span it exports, one JSON
-// object per line (names, IDs, parent, kind): the spans the application
-// exports, against which braid's samples are checked. With -spinners K, K
+// object per line (names, IDs, parent, kind), the last ones when SIGTERM
+// stops it: the spans the application exports, against which braid's samples
+// are checked. With -spinners K, K
 // goroutines burn CPU in compactIndex outside any span.
 package main
 
@@ -27,8 +30,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -54,8 +59,17 @@ func main() {
 		}
 		exporter.out = f
 	}
-	// A syncer: each span is written as it ends, so the file is complete however the process stops.
-	provider := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
+	// A batcher, as services use it: End only queues the span (it never blocks), and the file is
+	// complete once the provider has shut down, on SIGTERM. The queue is large enough to drop nothing.
+	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter,
+		sdktrace.WithMaxQueueSize(1<<20), sdktrace.WithMaxExportBatchSize(4096), sdktrace.WithBatchTimeout(100*time.Millisecond)))
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+	go func() {
+		<-stop
+		provider.Shutdown(context.Background())
+		os.Exit(0)
+	}()
 	otel.SetTracerProvider(provider)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	tracer = provider.Tracer("braid.dev/examples/otel/otelshop")
@@ -103,6 +117,16 @@ func main() {
 		handed <- handOff{span, done}
 		<-done
 		fmt.Fprintf(w, "handoff %d\n", afterHandedEnd(burnDuration(r)))
+	})
+	mux.HandleFunc("/delegate", func(w http.ResponseWriter, r *http.Request) {
+		d := burnDuration(r)
+		_, span := tracer.Start(r.Context(), "delegated")
+		result := make(chan uint64)
+		go func() {
+			span.End()
+			result <- afterDelegatedEnd(d)
+		}()
+		fmt.Fprintf(w, "delegate %d\n", <-result)
 	})
 	mux.HandleFunc("/plain", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "plain %d\n", plainBurn(burnDuration(r)))

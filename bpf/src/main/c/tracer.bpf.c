@@ -690,6 +690,8 @@ int sdk_span_start(struct pt_regs *ctx)
 	__builtin_memcpy(now.trace_id, sc.trace_id, 16);
 	__builtin_memcpy(now.span_id, sc.span_id, 8);
 	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	if (g && g->has_ctx && g->ctx_app && same_span_id(g->ctx.span_id, now.span_id))
+		return 0; /* the probe fired again: the function restarted at its entry after growing its stack */
 	struct app_span span = {.goid = r.key.goid};
 	if (g && g->has_ctx) {
 		span.prev = g->ctx;
@@ -737,6 +739,7 @@ static __always_inline void forgotten_app_span_ends(const struct running *r, con
 		g->has_ctx = 0;
 	if (r->off->features & FEAT_CTX_MAP)
 		show(r->pid_tgid, g->has_ctx ? &g->ctx : 0);
+	drop_if_empty(r, g);
 }
 
 /* An application's SERVER span that started inside braid's span `covered` (struct app_server_span_event). */
@@ -784,18 +787,23 @@ int sdk_span_end(struct pt_regs *ctx)
 	if (span->ended)
 		return 0; /* ended twice */
 	span->ended = 1;
+	struct goroutine_key owner = {.tgid = r.key.tgid, .goid = span->goid};
 	if (span->has_prev && !span->prev_app)
 		report_app_server_span(&r, GO_PARAM1(ctx), &ended, &span->prev);
-	struct goroutine_key owner = {.tgid = r.key.tgid, .goid = span->goid};
+	/* The goroutine ending it moves on now, if it shows it (its own span, or one it inherited). */
+	struct goroutine *self = bpf_map_lookup_elem(&goroutines, &r.key);
+	if (self && settle_app_context(r.key.tgid, self)) {
+		if (r.off->features & FEAT_CTX_MAP)
+			show(r.pid_tgid, self->has_ctx ? &self->ctx : 0);
+		drop_if_empty(&r, self);
+	}
+	if (owner.goid == r.key.goid)
+		return 0;
 	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &owner);
 	if (!g || !g->has_ctx || !same_span_id(g->ctx.span_id, ended.span_id))
 		return 0; /* it shows another span now (one started later), or none */
 	settle_app_context(owner.tgid, g);
-	if (!(r.off->features & FEAT_CTX_MAP))
-		return 0;
-	if (owner.goid == r.key.goid) {
-		show(r.pid_tgid, g->has_ctx ? &g->ctx : 0);
-	} else if (g->tid) {
+	if ((r.off->features & FEAT_CTX_MAP) && g->tid) {
 		/* The owner may be running on its thread now: that thread shows what it shows now. */
 		__u64 thread = ((__u64)owner.tgid << 32) | g->tid;
 		struct trace_context *shown = bpf_map_lookup_elem(&traces_ctx_v1, &thread);
@@ -806,5 +814,7 @@ int sdk_span_end(struct pt_regs *ctx)
 				bpf_map_delete_elem(&traces_ctx_v1, &thread);
 		}
 	}
+	if (goroutine_is_empty(g))
+		bpf_map_delete_elem(&goroutines, &owner);
 	return 0;
 }

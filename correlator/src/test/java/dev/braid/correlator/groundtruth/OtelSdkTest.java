@@ -51,6 +51,7 @@ class OtelSdkTest {
           "main.outerTail", "outer", // after inner ended: outer again
           "main.spawnedCompute", "fanout", // a goroutine started inside the span inherits it
           "main.afterHandedEnd", "server", // "handed" was ended by another goroutine
+          "main.afterDelegatedEnd", "server", // the goroutine that inherited "delegated" ended it
           "main.plainBurn", "server");
 
   @BeforeEach
@@ -96,7 +97,7 @@ class OtelSdkTest {
     TracedRun run =
         TracedRun.run(
             List.of(TracedRun.Service.shop(otelshop, "-spinners", "1", "-spans", exported.toString())),
-            new TracedRun.Load("shop", "/compute?ms=3,/nested?ms=2,/spawn?ms=3,/handoff?ms=2,/plain?ms=2", LOAD, 2).until(goal),
+            new TracedRun.Load("shop", "/compute?ms=3,/nested?ms=2,/spawn?ms=3,/handoff?ms=2,/delegate?ms=2,/plain?ms=2", LOAD, 2).until(goal),
             UnaryOperator.identity());
     Map<String, JsonNode> bySpanId = readSpans(exported).stream().collect(Collectors.toMap(s -> s.get("span_id").asText(), Function.identity()));
 
