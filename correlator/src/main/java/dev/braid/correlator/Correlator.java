@@ -9,11 +9,13 @@ import dev.braid.tracer.SpanEvent;
 import io.opentelemetry.api.trace.SpanKind;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.IntFunction;
 
 /**
@@ -55,7 +57,7 @@ public final class Correlator {
   private Map<SpanKey, TraceContext> replacedNow = new HashMap<>();
   private Map<SpanKey, TraceContext> replacedBefore = new HashMap<>();
   /** Replaced spans that HandOffLinks still holds for a receiver: not exported when it lets them go. */
-  private final java.util.Set<SpanKey> replacedHeld = new java.util.HashSet<>();
+  private final Set<SpanKey> replacedHeld = new HashSet<>();
   private final HandOffLinks links;
   private final List<ProfiledSample> ready = new ArrayList<>();
   private long windowStart;

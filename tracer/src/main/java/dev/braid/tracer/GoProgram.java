@@ -86,6 +86,18 @@ public record GoProgram(
           new NoInherit("runtime.runFinalizers", "runtime.createfing"),
           new NoInherit("runtime.runCleanups", "runtime.(*cleanupQueue).createGs"));
 
+  /** The FEAT_* bits that each feature's probes make true: off when none of its probes is placed. */
+  private static final Map<Probe.Feature, Integer> FEATURE_BITS =
+      Map.of(
+          Probe.Feature.INHERIT, GoOffsets.FEAT_INHERIT,
+          Probe.Feature.HTTP_SERVER, GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_ROUTE,
+          Probe.Feature.HTTP2_SERVER, GoOffsets.FEAT_HTTP2_SERVER,
+          Probe.Feature.GRPC_SERVER, GoOffsets.FEAT_GRPC_SERVER | GoOffsets.FEAT_GRPC_STREAM_PTR,
+          Probe.Feature.GRPC_CLIENT, GoOffsets.FEAT_GRPC_CLIENT,
+          Probe.Feature.HTTP_CLIENT, GoOffsets.FEAT_HTTP_CLIENT,
+          Probe.Feature.SDK_SPANS, GoOffsets.FEAT_SDK_SPANS,
+          Probe.Feature.CHANNEL_LINKS, GoOffsets.FEAT_CHAN_LINKS);
+
   /**
    * Where one probe goes.
    *
@@ -241,29 +253,10 @@ public record GoProgram(
       offsets = withSpawnSite(offsets, sites);
       offsets = withGrpcClientEnd(offsets, sites);
       int features = offsets.features();
-      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.INHERIT)) {
-        features &= ~GoOffsets.FEAT_INHERIT;
-      }
-      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_SERVER)) {
-        features &= ~(GoOffsets.FEAT_HTTP_SERVER | GoOffsets.FEAT_ROUTE);
-      }
-      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP2_SERVER)) {
-        features &= ~GoOffsets.FEAT_HTTP2_SERVER;
-      }
-      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.GRPC_SERVER)) {
-        features &= ~(GoOffsets.FEAT_GRPC_SERVER | GoOffsets.FEAT_GRPC_STREAM_PTR);
-      }
-      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.GRPC_CLIENT)) {
-        features &= ~GoOffsets.FEAT_GRPC_CLIENT;
-      }
-      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.HTTP_CLIENT)) {
-        features &= ~GoOffsets.FEAT_HTTP_CLIENT;
-      }
-      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.SDK_SPANS)) {
-        features &= ~GoOffsets.FEAT_SDK_SPANS;
-      }
-      if (sites.stream().noneMatch(s -> s.probe().feature == Probe.Feature.CHANNEL_LINKS)) {
-        features &= ~GoOffsets.FEAT_CHAN_LINKS;
+      for (Map.Entry<Probe.Feature, Integer> bits : FEATURE_BITS.entrySet()) {
+        if (sites.stream().noneMatch(s -> s.probe().feature == bits.getKey())) {
+          features &= ~bits.getValue();
+        }
       }
       OptionalInt sampleTls = sites.stream().anyMatch(s -> s.probe().feature == Probe.Feature.SAMPLE_CONTEXT) ? tls : OptionalInt.empty();
       return new GoProgram(
