@@ -13,6 +13,8 @@
 //	                    goroutine then burns N ms in afterDelegatedEnd, outside it
 //	GET /plain?ms=N     no manual span: N ms in plainBurn, in otelhttp's span only
 //
+// With -grpc it serves gRPC instead, with otelgrpc's spans (grpc.go).
+//
 // With -spans FILE the SDK's exporter writes every span it exports, one JSON
 // object per line (names, IDs, parent, kind), the last ones when SIGTERM
 // stops it: the spans the application exports, against which braid's samples
@@ -49,6 +51,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
 	spinners := flag.Int("spinners", 0, "goroutines that burn CPU outside any span")
 	spans := flag.String("spans", "", "write every span the SDK exports to this file, one JSON object per line")
+	serveGrpc := flag.Bool("grpc", false, "serve gRPC (braid.shop.Orders, with otelgrpc) instead of HTTP")
 	flag.Parse()
 
 	exporter := &fileExporter{out: io.Discard}
@@ -137,6 +140,9 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Fprintf(os.Stdout, "listening on %s\n", ln.Addr())
+	if *serveGrpc {
+		log.Fatal(serveGRPC(ln))
+	}
 	srv := &http.Server{Handler: otelhttp.NewHandler(mux, "otelshop"), ErrorLog: log.New(io.Discard, "", 0)}
 	log.Fatal(srv.Serve(ln))
 }

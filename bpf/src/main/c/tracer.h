@@ -165,7 +165,8 @@ struct span_end_event {
 	char route[ROUTE_MAX];
 	__u8 proto_major; /* the response's HTTP version (client spans); 0 when unknown */
 	__u8 proto_minor;
-	__u8 _pad[6];
+	__u8 app_span_open; /* an application span that started inside this one is still open */
+	__u8 _pad[5];
 };
 
 /* trace.SpanKindServer of the OpenTelemetry Go API */

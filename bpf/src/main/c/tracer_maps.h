@@ -245,7 +245,8 @@ static __always_inline struct http_version read_http_version(const struct go_off
 }
 
 static __always_inline void emit_end(const struct running *r, const struct open_span *span,
-				     __s64 status, __u32 reason, __u64 route_req, struct http_version version)
+				     __s64 status, __u32 reason, __u64 route_req, struct http_version version,
+				     __u8 app_span_open)
 {
 	struct span_end_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -262,6 +263,7 @@ static __always_inline void emit_end(const struct running *r, const struct open_
 		e->route_len = read_go_string(e->route, ROUTE_MAX, route_req + r->off->request_pattern);
 	e->proto_major = version.major;
 	e->proto_minor = version.minor;
+	e->app_span_open = app_span_open;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -270,6 +272,13 @@ static __always_inline void close_span(const struct running *r, struct goroutine
 				       struct open_span *span, __s64 status, __u32 reason, __u64 route_req,
 				       struct http_version version)
 {
+	/*
+	 * The application's span that is innermost now, if any, started inside
+	 * this one: otelgrpc's, which ends after the RPC's status went out. The
+	 * correlator waits for its verdict before it exports braid's span.
+	 */
+	settle_app_context(r->key.tgid, g);
+	__u8 app_span_open = g->has_ctx && g->ctx_app;
 	if (span->has_prev) {
 		g->ctx = span->prev;
 		g->has_ctx = 1;
@@ -282,7 +291,7 @@ static __always_inline void close_span(const struct running *r, struct goroutine
 	/* The thread stops showing the span before the end is timed: no sample of it is later. */
 	if (r->off->features & FEAT_CTX_MAP)
 		show(r->pid_tgid, g->has_ctx ? &g->ctx : 0);
-	emit_end(r, span, status, reason, route_req, version);
+	emit_end(r, span, status, reason, route_req, version, app_span_open);
 	span->req = 0;
 }
 
@@ -434,11 +443,11 @@ static __always_inline void goroutine_exited(const struct running *r)
 		return;
 	if (g->client.req) {
 		struct request_key rk = {.tgid = r->key.tgid, .req = g->client.req};
-		emit_end(r, &g->client, 0, END_GOROUTINE_EXIT, 0, (struct http_version){});
+		emit_end(r, &g->client, 0, END_GOROUTINE_EXIT, 0, (struct http_version){}, 0);
 		bpf_map_delete_elem(&outgoing_by_request, &rk);
 	}
 	if (g->server.req)
-		emit_end(r, &g->server, 0, END_GOROUTINE_EXIT, 0, (struct http_version){});
+		emit_end(r, &g->server, 0, END_GOROUTINE_EXIT, 0, (struct http_version){}, 0);
 	if (g->pending_send)
 		bpf_map_delete_elem(&pending_by_goroutine, &r->key);
 	bpf_map_delete_elem(&goroutines, &r->key);

@@ -56,6 +56,13 @@ public final class Correlator {
   /** braid's spans replaced in the last two drain cycles: a late sample of theirs names the application's. */
   private Map<SpanKey, TraceContext> replacedNow = new HashMap<>();
   private Map<SpanKey, TraceContext> replacedBefore = new HashMap<>();
+  /**
+   * braid's server spans that ended while an application span that started inside them was open
+   * (otelgrpc ends its span after the RPC's status went out): held for that span's verdict, which
+   * comes when it ends, for at most two drain cycles.
+   */
+  private Map<SpanKey, CompletedSpan> awaitingNow = new HashMap<>();
+  private Map<SpanKey, CompletedSpan> awaitingBefore = new HashMap<>();
   /** Replaced spans that HandOffLinks still holds for a receiver: not exported when it lets them go. */
   private final Set<SpanKey> replacedHeld = new HashSet<>();
   private final HandOffLinks links;
@@ -92,7 +99,12 @@ public final class Correlator {
       case SpanEvent.Ended e -> {
         SpanEvent.Started s = open.remove(new SpanKey(e.pid(), e.context().span()));
         if (s != null) {
-          complete(s, e.monotonicNanos(), e.statusCode(), e.route(), e.reason(), e.protocolVersion());
+          CompletedSpan span = complete(s, e.monotonicNanos(), e.statusCode(), e.route(), e.reason(), e.protocolVersion());
+          if (e.applicationSpanOpen() && s.kind() == SpanEvent.SpanKind.SERVER) {
+            awaitingNow.put(new SpanKey(s.pid(), s.context().span()), span);
+          } else {
+            finish(span);
+          }
         } else {
           unmatchedEnds++; // its start was lost (ring buffer full) or came before braid
         }
@@ -101,8 +113,11 @@ public final class Correlator {
       case SpanEvent.ApplicationServerSpan a -> {
         SpanKey covered = new SpanKey(a.pid(), a.covered().span());
         SpanEvent.Started braids = open.get(covered);
+        CompletedSpan ended = awaitingNow.containsKey(covered) ? awaitingNow.remove(covered) : awaitingBefore.remove(covered);
         if (braids != null && braids.kind() == SpanEvent.SpanKind.SERVER) {
           replacedBy.put(covered, a.span());
+        } else if (ended != null) {
+          replace(covered, ended, a.span());
         }
       }
     }
@@ -167,7 +182,7 @@ public final class Correlator {
     CompletedSpan done = completed.get(span);
     if (done != null) {
       completed.put(span, done.withLinks(List.of(link), 0));
-    } else if (open.containsKey(span) || links.holds(span)) {
+    } else if (open.containsKey(span) || links.holds(span) || awaiting(span)) {
       links.add(span, link);
     } else {
       lateLinks++;
@@ -195,8 +210,15 @@ public final class Correlator {
     }
   }
 
-  /** A drain cycle is over: spans that ended two cycles ago are forgotten. */
+  /**
+   * A drain cycle is over: spans that ended two cycles ago are forgotten; spans that waited that
+   * long for an application span's verdict go out.
+   */
   public void tick() {
+    releaseAwaiting(awaitingBefore);
+    Map<SpanKey, CompletedSpan> reuseAwaiting = awaitingBefore;
+    awaitingBefore = awaitingNow;
+    awaitingNow = reuseAwaiting;
     Map<SpanKey, CompletedSpan> reuse = endedBefore;
     endedBefore = endedNow;
     reuse.clear();
@@ -274,6 +296,8 @@ public final class Correlator {
   public Batch flush(long nowMonotonic, boolean last) {
     if (last) {
       endOpenSpans(s -> true, nowMonotonic, SpanEvent.EndReason.FINISHED_BY_BRAID);
+      releaseAwaiting(awaitingBefore);
+      releaseAwaiting(awaitingNow);
       links.releaseAll();
     }
     expireOpenSpans(nowMonotonic);
@@ -282,7 +306,7 @@ public final class Correlator {
     // still open at the deadline.
     for (Iterator<Map.Entry<SpanKey, List<Waiting>>> it = waiting.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<SpanKey, List<Waiting>> e = it.next();
-      long limit = open.containsKey(e.getKey()) ? MAX_SAMPLE_WAIT_NANOS : UNKNOWN_SPAN_WAIT_NANOS;
+      long limit = open.containsKey(e.getKey()) || awaiting(e.getKey()) ? MAX_SAMPLE_WAIT_NANOS : UNKNOWN_SPAN_WAIT_NANOS;
       e.getValue().removeIf(w -> (last || nowMonotonic - w.sinceMonotonic() > limit) && ready.add(w.sample()));
       if (e.getValue().isEmpty()) {
         it.remove();
@@ -309,6 +333,16 @@ public final class Correlator {
     return new Batch(windowStart, clock.toEpochNanos(nowMonotonic), first, List.of(), false);
   }
 
+  private boolean awaiting(SpanKey key) {
+    return awaitingNow.containsKey(key) || awaitingBefore.containsKey(key);
+  }
+
+  /** Spans no application span replaced in time: they go out as braid's. */
+  private void releaseAwaiting(Map<SpanKey, CompletedSpan> spans) {
+    spans.values().forEach(this::finish);
+    spans.clear();
+  }
+
   private CompletedSpan recentlyEnded(SpanKey key) {
     CompletedSpan span = endedNow.get(key);
     return span != null ? span : endedBefore.get(key);
@@ -321,7 +355,7 @@ public final class Correlator {
       if (nowMonotonic - s.monotonicNanos() > MAX_OPEN_NANOS || open.size() > MAX_OPEN_SPANS) {
         it.remove();
         expiredSpans++;
-        complete(s, nowMonotonic, 0, "", SpanEvent.EndReason.FINISHED_BY_BRAID, "");
+        finish(complete(s, nowMonotonic, 0, "", SpanEvent.EndReason.FINISHED_BY_BRAID, ""));
       }
     }
   }
@@ -363,41 +397,44 @@ public final class Correlator {
       SpanEvent.Started s = it.next();
       if (which.test(s)) {
         it.remove();
-        complete(s, monotonicNanos, 0, "", reason, "");
+        finish(complete(s, monotonicNanos, 0, "", reason, ""));
       }
     }
   }
 
-  /** {@code responseVersion}: the HTTP version a client span's response came in (a server's request says its own). */
-  private void complete(SpanEvent.Started s, long endMonotonic, long statusCode, String route, SpanEvent.EndReason reason, String responseVersion) {
+  /** The span {@code s} makes, ended. {@code responseVersion}: the HTTP version a client span's response came in (a server's request says its own). */
+  private CompletedSpan complete(SpanEvent.Started s, long endMonotonic, long statusCode, String route, SpanEvent.EndReason reason, String responseVersion) {
     boolean client = s.kind() == SpanEvent.SpanKind.CLIENT;
     // A handler that writes nothing gets 200 from net/http when the response is flushed (an RPC's 0 is OK).
     long status = statusCode == 0 && reason == SpanEvent.EndReason.FINISHED && !client && s.rpcSystem().isEmpty() ? 200 : statusCode;
-    CompletedSpan span =
-        new CompletedSpan(
-            processes.apply(s.pid()),
-            s.context(),
-            s.parentSpanId(),
-            s.traceFlags(),
-            switch (s.kind()) {
-              case SERVER -> SpanKind.SERVER;
-              case CLIENT -> SpanKind.CLIENT;
-              case INTERNAL -> SpanKind.INTERNAL;
-            },
-            s.method(),
-            s.path(),
-            route,
-            s.host(),
-            client ? responseVersion : s.protocolVersion(),
-            s.rpcSystem(),
-            status,
-            reason,
-            clock.toEpochNanos(s.monotonicNanos()),
-            clock.toEpochNanos(endMonotonic),
-            s.tid(),
-            List.of(),
-            0);
-    SpanKey key = new SpanKey(s.pid(), s.context().span());
+    return new CompletedSpan(
+        processes.apply(s.pid()),
+        s.context(),
+        s.parentSpanId(),
+        s.traceFlags(),
+        switch (s.kind()) {
+          case SERVER -> SpanKind.SERVER;
+          case CLIENT -> SpanKind.CLIENT;
+          case INTERNAL -> SpanKind.INTERNAL;
+        },
+        s.method(),
+        s.path(),
+        route,
+        s.host(),
+        client ? responseVersion : s.protocolVersion(),
+        s.rpcSystem(),
+        status,
+        reason,
+        clock.toEpochNanos(s.monotonicNanos()),
+        clock.toEpochNanos(endMonotonic),
+        s.tid(),
+        List.of(),
+        0);
+  }
+
+  /** An ended span goes out with its samples and links, unless the application's span replaced it. */
+  private void finish(CompletedSpan span) {
+    SpanKey key = new SpanKey(span.process().pid(), span.context().span());
     TraceContext replacement = replacedBy.remove(key);
     if (replacement != null) {
       replace(key, span, replacement);

@@ -30,7 +30,7 @@ class ChannelLinkCorrelationTest {
   }
 
   private static SpanEvent.Ended ended(TraceContext ctx) {
-    return new SpanEvent.Ended(PID, 7, 33, 2_000, ctx, 200, SpanEvent.EndReason.FINISHED, "/dispatch", "");
+    return new SpanEvent.Ended(PID, 7, 33, 2_000, ctx, 200, SpanEvent.EndReason.FINISHED, "/dispatch", "", false);
   }
 
   private static SpanEvent.HandOff handOff(SpanEvent.Phase phase, TraceContext from, Optional<TraceContext> to, long capacity) {

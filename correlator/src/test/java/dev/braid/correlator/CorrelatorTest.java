@@ -27,7 +27,12 @@ class CorrelatorTest {
   }
 
   private static SpanEvent.Ended ended(long t, TraceContext ctx, long status) {
-    return new SpanEvent.Ended(PID, 7, 33, t, ctx, status, SpanEvent.EndReason.FINISHED, "/checkout", "");
+    return new SpanEvent.Ended(PID, 7, 33, t, ctx, status, SpanEvent.EndReason.FINISHED, "/checkout", "", false);
+  }
+
+  /** braid's span ended while an application span that started inside it was still open. */
+  private static SpanEvent.Ended endedBeforeTheApplications(long t, TraceContext ctx) {
+    return new SpanEvent.Ended(PID, 7, 33, t, ctx, 0, SpanEvent.EndReason.FINISHED, "", "", true);
   }
 
   private static StackSample sample(long t, Optional<TraceContext> ctx) {
@@ -85,6 +90,47 @@ class CorrelatorTest {
     correlator.onSpanEvent(ended(2_000, CTX, 200));
     assertThat(correlator.flush(3_000, false).spans()).extracting(CompletedSpan::context).containsExactly(CTX);
     assertThat(correlator.replacedSpans()).isZero();
+  }
+
+  /**
+   * otelgrpc ends its server span after the RPC's status went out, so after braid's span: braid's
+   * waits for that verdict, and is replaced; its samples and channel links go with it.
+   */
+  @Test
+  void anApplicationServerSpanThatEndsLastStillReplacesBraids() {
+    TraceContext app = new TraceContext(CTX.traceId(), "a1b2c3d4e5f60718");
+    correlator.onSpanEvent(started(1_000, CTX, "00f067aa0ba902b7"));
+    correlator.onSample(sample(1_500, Optional.of(CTX)), List.of());
+    correlator.onSpanEvent(endedBeforeTheApplications(2_000, CTX));
+    assertThat(correlator.flush(2_500, false).spans()).as("braid's span waits for the application's verdict").isEmpty();
+    correlator.tick();
+    correlator.onSpanEvent(new SpanEvent.ApplicationServerSpan(PID, 7, 33, 3_000, app, CTX));
+    Batch b = correlator.flush(4_000, false);
+    assertThat(b.spans()).isEmpty();
+    assertThat(b.samples()).singleElement().satisfies(s -> assertThat(s.context()).contains(app));
+    assertThat(correlator.replacedSpans()).isEqualTo(1);
+  }
+
+  /** With no verdict within two drain cycles (an application span that is not a SERVER one), braid's span goes out. */
+  @Test
+  void braidsSpanGoesOutWhenNoApplicationServerSpanReplacesIt() {
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSample(sample(1_500, Optional.of(CTX)), List.of());
+    correlator.onSpanEvent(endedBeforeTheApplications(2_000, CTX));
+    correlator.tick();
+    assertThat(correlator.flush(2_500, false).spans()).isEmpty();
+    correlator.tick();
+    Batch b = correlator.flush(3_000, false);
+    assertThat(b.spans()).extracting(CompletedSpan::context).containsExactly(CTX);
+    assertThat(b.samples()).singleElement().satisfies(s -> assertThat(s.span()).isPresent());
+    assertThat(correlator.replacedSpans()).isZero();
+  }
+
+  @Test
+  void theLastFlushReleasesSpansWaitingForAVerdict() {
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSpanEvent(endedBeforeTheApplications(2_000, CTX));
+    assertThat(correlator.flush(3_000, true).spans()).extracting(CompletedSpan::context).containsExactly(CTX);
   }
 
   @Test

@@ -68,8 +68,8 @@ public final class GoBuilds {
     return versionsFor("grpc-versions.txt", release).getFirst();
   }
 
-  /** The OpenTelemetry Go SDK release and its otelhttp release, which examples/otel is built against. */
-  public record OtelVersions(String sdk, String otelhttp) {
+  /** The OpenTelemetry Go SDK release and its contrib release (otelhttp, otelgrpc), which examples/otel is built against. */
+  public record OtelVersions(String sdk, String contrib) {
     @Override
     public String toString() {
       return "sdk " + sdk;
@@ -78,18 +78,22 @@ public final class GoBuilds {
 
   /**
    * {@code program} of the OpenTelemetry SDK example (examples/otel: otelshop) built with {@code
-   * release} against the SDK (and the API of its version) and otelhttp of {@code versions}.
+   * release} against the SDK (and the API of its version), otelhttp and otelgrpc of {@code
+   * versions}, and the grpc release of the gRPC examples.
    */
   public static Path otelBinary(String program, GoRelease release, GoBuild build, OtelVersions versions) {
     List<String> requires = new ArrayList<>();
     for (String module : List.of("go.opentelemetry.io/otel", "go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/trace")) {
       requires.add(module + " " + versions.sdk());
     }
-    requires.add("go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp " + versions.otelhttp());
+    for (String module : List.of("net/http/otelhttp", "google.golang.org/grpc/otelgrpc")) {
+      requires.add("go.opentelemetry.io/contrib/instrumentation/" + module + " " + versions.contrib());
+    }
+    requires.add("google.golang.org/grpc " + grpcVersionFor(release));
     return moduleBinary("otel", program, release, build, versions.sdk(), "the OpenTelemetry SDK " + versions.sdk(), requires);
   }
 
-  /** The SDK and otelhttp releases examples/otel is built against with {@code release} (examples/otel-versions.txt). */
+  /** The SDK and contrib releases examples/otel is built against with {@code release} (examples/otel-versions.txt). */
   public static OtelVersions otelVersionsFor(GoRelease release) {
     List<String> v = versionsFor("otel-versions.txt", release);
     return new OtelVersions(v.get(0), v.get(1));

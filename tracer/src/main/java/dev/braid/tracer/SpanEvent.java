@@ -46,6 +46,8 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
    *     RPC's status code (0 is OK)
    * @param route the pattern that routed the request (Go 1.23+ ServeMux), or empty
    * @param protocolVersion the response's HTTP version for a client span, else empty
+   * @param applicationSpanOpen an application span that started inside this one was still open
+   *     (otelgrpc's server span ends after the RPC's status went out)
    */
   record Ended(
       int pid,
@@ -56,7 +58,8 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
       long statusCode,
       EndReason reason,
       String route,
-      String protocolVersion)
+      String protocolVersion,
+      boolean applicationSpanOpen)
       implements SpanEvent {}
 
   /**

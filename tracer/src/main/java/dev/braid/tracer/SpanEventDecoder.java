@@ -69,7 +69,8 @@ final class SpanEventDecoder {
               sequenceLayout(ROUTE_MAX, JAVA_BYTE).withName("route"),
               JAVA_BYTE.withName("proto_major"),
               JAVA_BYTE.withName("proto_minor"),
-              paddingLayout(6))
+              JAVA_BYTE.withName("app_span_open"),
+              paddingLayout(5))
           .withName("span_end_event");
 
   static final StructLayout HANDOFF =
@@ -126,6 +127,7 @@ final class SpanEventDecoder {
   private static final long RPC_SYSTEM = SPAN_START.byteOffset(groupElement("rpc_system"));
   static final int RPC_SYSTEM_GRPC = 1;
   private static final long END_PROTO = SPAN_END.byteOffset(groupElement("proto_major"));
+  private static final long APP_SPAN_OPEN = SPAN_END.byteOffset(groupElement("app_span_open"));
   /** "1.0", "1.1", "2", as network.protocol.version spells them; index 10 * major + minor. */
   private static final String[] VERSIONS = new String[100];
 
@@ -185,7 +187,8 @@ final class SpanEventDecoder {
             r.get(JAVA_LONG, STATUS),
             reason(reason),
             text(strings, r, ROUTE, r.get(JAVA_INT, ROUTE_LEN), ROUTE_MAX),
-            version(r, END_PROTO));
+            version(r, END_PROTO),
+            r.get(JAVA_BYTE, APP_SPAN_OPEN) != 0);
       }
       case EVENT_HANDOFF -> {
         requireSize(r, HANDOFF);

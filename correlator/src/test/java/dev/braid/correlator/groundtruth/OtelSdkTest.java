@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A service that makes its own spans with the OpenTelemetry Go SDK (examples/otel's otelshop:
- * otelhttp's server span per request, manual spans around work), against the spans it exported:
+ * otelhttp's or otelgrpc's server span per request, manual spans around work), against the spans it exported:
  * every sample taken inside an application span names that span, by the application's IDs, and
  * braid exports no second span for a request.
  */
@@ -53,6 +53,10 @@ class OtelSdkTest {
           "main.afterHandedEnd", "server", // "handed" was ended by another goroutine
           "main.afterDelegatedEnd", "server", // the goroutine that inherited "delegated" ended it
           "main.plainBurn", "server");
+  /** The same for otelshop -grpc: otelgrpc's server span per RPC, which ends after the RPC's status went out. */
+  private static final Map<String, String> SPAN_OF_RPC = Map.of("main.priceCompute", "compute", "main.plainBurn", "server");
+  private static final String HTTP_ROUTES = "/compute?ms=3,/nested?ms=2,/spawn?ms=3,/handoff?ms=2,/delegate?ms=2,/plain?ms=2";
+  private static final String RPC_ROUTES = "Checkout:3,Plain:2";
 
   @BeforeEach
   void needsBpf() {
@@ -61,14 +65,24 @@ class OtelSdkTest {
 
   @Test
   void everySampleInsideAnApplicationSpanNamesThatSpan(@TempDir Path dir) {
-    samplesNameTheApplicationsSpans(Examples.binary("otelshop"), dir);
+    samplesNameTheApplicationsSpans(Examples.binary("otelshop"), false, dir);
   }
 
-  /** Every Go release braid covers, each with the newest SDK it builds (examples/otel-versions.txt: v1.29 to v1.47). */
+  @Test
+  void everySampleOfAnRpcNamesOtelgrpcsSpansAndBraidExportsNone(@TempDir Path dir) {
+    samplesNameTheApplicationsSpans(Examples.binary("otelshop"), true, dir);
+  }
+
+  /**
+   * Every Go release braid covers, each with the newest SDK it builds (examples/otel-versions.txt:
+   * v1.29 to v1.47), over HTTP (otelhttp) and gRPC (otelgrpc).
+   */
   @ParameterizedTest(name = "{0} with the OpenTelemetry SDK {1}")
   @MethodSource("releases")
   void everyGoReleaseWithItsSdk(GoRelease release, GoBuilds.OtelVersions sdk, @TempDir Path dir) {
-    samplesNameTheApplicationsSpans(GoBuilds.otelBinary("otelshop", release, GoBuild.DEFAULT, sdk), dir);
+    Path otelshop = GoBuilds.otelBinary("otelshop", release, GoBuild.DEFAULT, sdk);
+    samplesNameTheApplicationsSpans(otelshop, false, dir.resolve("http"));
+    samplesNameTheApplicationsSpans(otelshop, true, dir.resolve("grpc"));
   }
 
   /**
@@ -91,13 +105,16 @@ class OtelSdkTest {
     return GoBuilds.covered().stream().map(r -> Arguments.of(r, GoBuilds.otelVersionsFor(r)));
   }
 
-  private static void samplesNameTheApplicationsSpans(Path otelshop, Path dir) {
-    Path exported = dir.resolve("spans.jsonl");
-    Goal goal = SPAN_OF.keySet().stream().map(f -> Goal.samplesIn(f, 20)).reduce(Goal.samplesIn("main.compactIndex", 50), Goal::and);
+  /** {@code rpc}: otelshop serves gRPC (otelgrpc), driven by grpcload; else HTTP (otelhttp), driven by loadgen. */
+  private static void samplesNameTheApplicationsSpans(Path otelshop, boolean rpc, Path dir) {
+    Path exported = createDirectories(dir).resolve("spans.jsonl");
+    Map<String, String> spanOf = rpc ? SPAN_OF_RPC : SPAN_OF;
+    Goal goal = spanOf.keySet().stream().map(f -> Goal.samplesIn(f, 20)).reduce(Goal.samplesIn("main.compactIndex", 50), Goal::and);
+    TracedRun.Load load = new TracedRun.Load("shop", rpc ? RPC_ROUTES : HTTP_ROUTES, LOAD, 2).until(goal);
     TracedRun run =
         TracedRun.run(
-            List.of(TracedRun.Service.shop(otelshop, "-spinners", "1", "-spans", exported.toString())),
-            new TracedRun.Load("shop", "/compute?ms=3,/nested?ms=2,/spawn?ms=3,/handoff?ms=2,/delegate?ms=2,/plain?ms=2", LOAD, 2).until(goal),
+            List.of(TracedRun.Service.shop(otelshop, "-spinners", "1", "-spans", exported.toString(), "-grpc=" + rpc)),
+            rpc ? load.sentBy(Examples.binary("grpcload")) : load,
             UnaryOperator.identity());
     Map<String, JsonNode> bySpanId = readSpans(exported).stream().collect(Collectors.toMap(s -> s.get("span_id").asText(), Function.identity()));
 
@@ -110,7 +127,7 @@ class OtelSdkTest {
       assertThat(server.get("parent_span_id").asText()).isEqualTo(r.get("parent_span_id").asText());
     }
 
-    SPAN_OF.forEach((function, expected) -> {
+    spanOf.forEach((function, expected) -> {
       List<ProfiledSample> burning = run.samplesIn(function);
       Figures.atLeast(function + " samples", burning.size(), 20);
       for (ProfiledSample s : burning) {
@@ -131,6 +148,14 @@ class OtelSdkTest {
         .allSatisfy(s -> assertThat(bySpanId).as("the span of a sample (stack %s)", Attribution.stack(s)).containsKey(s.context().get().spanId()));
     Attribution.untracedWorkCarriesNoSpan(run, 50);
     assertThat(run.entriesWhenIdle()).as("traces_ctx_v1 entries once idle").allSatisfy((name, n) -> assertThat(n).isZero());
+  }
+
+  private static Path createDirectories(Path dir) {
+    try {
+      return Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static List<JsonNode> readSpans(Path file) {
