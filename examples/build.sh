@@ -15,5 +15,5 @@ go build -buildmode=pie -o "$out/shop-pie" ./shop
 CGO_ENABLED=1 go build -o "$out/native" ./native
 # The gRPC examples are a module of their own (google.golang.org/grpc, from the Go module proxy).
 (cd grpc && go build -o "$out/grpcshop" ./grpcshop && go build -o "$out/grpcload" ./grpcload)
-# The OpenTelemetry SDK example too (go.opentelemetry.io/otel/sdk and otelhttp, from the Go module proxy).
-(cd otel && go build -o "$out/otelshop" ./otelshop)
+# The OpenTelemetry examples too (the SDK, otelhttp, otelgrpc, and the API alone; from the Go module proxy).
+(cd otel && go build -o "$out/otelshop" ./otelshop && go build -o "$out/otelapi" ./otelapi)

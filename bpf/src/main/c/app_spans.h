@@ -10,7 +10,14 @@
 #ifndef BRAID_APP_SPANS_H
 #define BRAID_APP_SPANS_H
 
-#define APP_CHAIN_MAX 8 /* ended predecessors skipped, at most, to find an open one */
+#define APP_CHAIN_MAX 8
+
+/* The first bytes of a go.opentelemetry.io/otel/trace.SpanContext (the resolver checks this layout). */
+struct sdk_span_context {
+	__u8 trace_id[16];
+	__u8 span_id[8];
+	__u8 trace_flags;
+}; /* ended predecessors skipped, at most, to find an open one */
 
 struct app_span_key {
 	__u32 tgid;
@@ -25,6 +32,7 @@ struct app_span {
 	__u8 prev_app;             /* prev is an application span too */
 	__u8 ended;
 	__u8 _pad[5];
+	__u64 start_ns;            /* when it started (bpf_ktime_get_ns) */
 };
 
 /*

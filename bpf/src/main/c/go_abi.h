@@ -10,6 +10,7 @@
 #define GO_PARAM4(regs) ((regs)->di)
 #define GO_PARAM5(regs) ((regs)->si)
 #define GO_PARAM6(regs) ((regs)->r8)
+#define GO_PARAM7(regs) ((regs)->r9)
 
 /* The running goroutine's g, in Go code only (not assembly, cgo or g0 code). */
 #define GO_G(regs) ((regs)->r14)

@@ -22,6 +22,7 @@
 #include "tracer_maps.h"
 #include "channels.h"
 #include "grpc.h"
+#include "app_span_life.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -660,13 +661,6 @@ __attribute__((used)) int layouts_of_app_span_events(struct app_server_span_even
 
 /* ---- the OpenTelemetry Go SDK's spans (app_spans.h) ------------------------- */
 
-/* The first bytes of a go.opentelemetry.io/otel/trace.SpanContext (the resolver checks this layout). */
-struct sdk_span_context {
-	__u8 trace_id[16];
-	__u8 span_id[8];
-	__u8 trace_flags;
-};
-
 /*
  * go.opentelemetry.io/otel/sdk/trace.(*tracer).newRecordingSpan(tr, [ctx,] psc, sc, ...):
  * a recording span starts on this goroutine. psc and sc hold arrays, so the
@@ -689,57 +683,8 @@ int sdk_span_start(struct pt_regs *ctx)
 	struct trace_context now;
 	__builtin_memcpy(now.trace_id, sc.trace_id, 16);
 	__builtin_memcpy(now.span_id, sc.span_id, 8);
-	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
-	if (g && g->has_ctx && g->ctx_app && same_span_id(g->ctx.span_id, now.span_id))
-		return 0; /* the probe fired again: the function restarted at its entry after growing its stack */
-	struct app_span span = {.goid = r.key.goid};
-	if (g && g->has_ctx) {
-		span.prev = g->ctx;
-		span.has_prev = 1;
-		span.prev_app = g->ctx_app;
-	}
-	struct app_span_key key = app_span_key(r.key.tgid, now.span_id);
-	if (bpf_map_update_elem(&app_spans, &key, &span, BPF_ANY)) {
-		count(STAT_APP_SPANS_FULL);
-		return 0;
-	}
-	if (g) {
-		g->ctx = now;
-		g->has_ctx = 1;
-		g->ctx_app = 1;
-	} else {
-		struct goroutine fresh = {.ctx = now, .has_ctx = 1, .ctx_app = 1, .tid = (__u32)r.pid_tgid};
-		if (bpf_map_update_elem(&goroutines, &r.key, &fresh, BPF_ANY)) {
-			count(STAT_APP_SPANS_FULL);
-			bpf_map_delete_elem(&app_spans, &key);
-			return 0;
-		}
-	}
-	if (r.off->features & FEAT_CTX_MAP)
-		show(r.pid_tgid, &now);
+	app_span_starts(&r, &now);
 	return 0;
-}
-
-/*
- * The end of an application span that app_spans no longer holds (the LRU let
- * it go while it lasted): if the goroutine ending it still shows it, it shows
- * braid's innermost open span instead, or nothing; never the ended one.
- */
-static __always_inline void forgotten_app_span_ends(const struct running *r, const struct trace_context *ended)
-{
-	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r->key);
-	if (!g || !g->has_ctx || !g->ctx_app || !same_span_id(g->ctx.span_id, ended->span_id))
-		return;
-	g->ctx_app = 0;
-	if (g->client.req)
-		g->ctx = g->client.ctx;
-	else if (g->server.req)
-		g->ctx = g->server.ctx;
-	else
-		g->has_ctx = 0;
-	if (r->off->features & FEAT_CTX_MAP)
-		show(r->pid_tgid, g->has_ctx ? &g->ctx : 0);
-	drop_if_empty(r, g);
 }
 
 /* An application's SERVER span that started inside braid's span `covered` (struct app_server_span_event). */
@@ -778,43 +723,11 @@ int sdk_span_end(struct pt_regs *ctx)
 		count(STAT_READ_FAILED);
 		return 0;
 	}
-	struct app_span_key key = app_span_key(r.key.tgid, ended.span_id);
-	struct app_span *span = bpf_map_lookup_elem(&app_spans, &key);
-	if (!span) {
-		forgotten_app_span_ends(&r, &ended);
-		return 0; /* not sampled, started before braid, or forgotten */
-	}
-	if (span->ended)
-		return 0; /* ended twice */
-	span->ended = 1;
-	struct goroutine_key owner = {.tgid = r.key.tgid, .goid = span->goid};
+	struct app_span *span = app_span_ending(&r, &ended);
+	if (!span)
+		return 0;
 	if (span->has_prev && !span->prev_app)
 		report_app_server_span(&r, GO_PARAM1(ctx), &ended, &span->prev);
-	/* The goroutine ending it moves on now, if it shows it (its own span, or one it inherited). */
-	struct goroutine *self = bpf_map_lookup_elem(&goroutines, &r.key);
-	if (self && settle_app_context(r.key.tgid, self)) {
-		if (r.off->features & FEAT_CTX_MAP)
-			show(r.pid_tgid, self->has_ctx ? &self->ctx : 0);
-		drop_if_empty(&r, self);
-	}
-	if (owner.goid == r.key.goid)
-		return 0;
-	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &owner);
-	if (!g || !g->has_ctx || !same_span_id(g->ctx.span_id, ended.span_id))
-		return 0; /* it shows another span now (one started later), or none */
-	settle_app_context(owner.tgid, g);
-	if ((r.off->features & FEAT_CTX_MAP) && g->tid) {
-		/* The owner may be running on its thread now: that thread shows what it shows now. */
-		__u64 thread = ((__u64)owner.tgid << 32) | g->tid;
-		struct trace_context *shown = bpf_map_lookup_elem(&traces_ctx_v1, &thread);
-		if (shown && same_span_id(shown->span_id, ended.span_id)) {
-			if (g->has_ctx)
-				bpf_map_update_elem(&traces_ctx_v1, &thread, &g->ctx, BPF_EXIST);
-			else
-				bpf_map_delete_elem(&traces_ctx_v1, &thread);
-		}
-	}
-	if (goroutine_is_empty(g))
-		bpf_map_delete_elem(&goroutines, &owner);
+	app_span_ended(&r, span, &ended);
 	return 0;
 }

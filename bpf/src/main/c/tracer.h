@@ -30,6 +30,7 @@
 #define FEAT_GRPC_STREAM_PTR (1 << 11) /* transport.ServerStream embeds *Stream (grpc 1.69-1.79), not Stream */
 #define FEAT_GRPC_CLIENT (1 << 12) /* google.golang.org/grpc client spans */
 #define FEAT_SDK_SPANS (1 << 13)   /* the OpenTelemetry Go SDK's recording spans are followed */
+#define FEAT_AUTO_SDK (1 << 14)    /* --auto-sdk: braid is the SDK of programs that use the API alone */
 
 /* How the Go runtime lays out a map[string][]string. */
 #define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */
@@ -113,6 +114,8 @@ struct go_offsets {
 #define EVENT_SPAN_END 2
 #define EVENT_HANDOFF 3
 #define EVENT_APP_SERVER_SPAN 4
+#define EVENT_API_SPAN 5
+#define EVENT_AUTO_SDK_SWITCH 6
 
 #define SPAN_KIND_SERVER 2
 #define SPAN_KIND_CLIENT 3
@@ -194,6 +197,30 @@ struct app_server_span_event {
  * context is all zero when it has none), so that user space knows when no
  * receiver is left to wait for.
  */
+/* --auto-sdk: a process's switch to go.opentelemetry.io/auto/sdk is off; user space turns it on. */
+struct auto_sdk_switch_event {
+	struct event_header header;
+	__u64 flag; /* the address of the bool (otel/internal/global's autoInstEnabled points to it) */
+};
+
+/* --auto-sdk: at most this much of a span's JSON goes in one event; the rest is cut (counted) */
+#define API_SPAN_JSON_MAX 16384
+
+/*
+ * --auto-sdk: a span the program ended, as go.opentelemetry.io/auto/sdk
+ * serialized it (OTLP/JSON TracesData), with what braid knows of it itself.
+ * Variable length: the record ends after json_len bytes of json.
+ */
+struct api_span_event {
+	struct event_header header;
+	struct trace_context span;
+	__u8 parent_span_id[8]; /* all zero: a root span */
+	__u64 start_ns;         /* when it started (monotonic); 0 when braid did not see it start */
+	__u32 json_size;        /* the JSON's whole size: more than json_len means cut */
+	__u32 json_len;
+	char json[API_SPAN_JSON_MAX];
+};
+
 struct handoff_event {
 	struct event_header header; /* goid: the goroutine that ran the probe */
 	__u64 chan;                 /* the *hchan */
@@ -218,6 +245,7 @@ struct handoff_event {
 #define STAT_HEADERS_TOO_MANY 6 /* a header map too big to walk whole: traceparent may be missed */
 #define STAT_SELECT_TOO_BIG 7 /* a buffered send of a select of more than SELECT_CASES_MAX sends: maybe not paired */
 #define STAT_APP_SPANS_FULL 8 /* an application span could not be followed: app_spans or goroutines full */
-#define STAT_COUNT 9
+#define STAT_AUTO_SDK_MISSED 9 /* --auto-sdk: spans that stayed no-ops: the program made them before braid turned its SDK on */
+#define STAT_COUNT 10
 
 #endif /* BRAID_TRACER_H */

@@ -2,11 +2,14 @@ package dev.braid.correlator;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.braid.bpf.MonotonicClock;
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.braid.bpf.TraceContext;
+import dev.braid.correlator.otlp.ApiSpans;
 import dev.braid.profiler.Location;
 import dev.braid.profiler.StackSample;
 import dev.braid.tracer.SpanEvent;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -67,6 +70,7 @@ public final class Correlator {
   private final Set<SpanKey> replacedHeld = new HashSet<>();
   private final HandOffLinks links;
   private final List<ProfiledSample> ready = new ArrayList<>();
+  private final List<ResourceSpans> applicationSpans = new ArrayList<>();
   private long windowStart;
   private long unmatchedEnds;
   private long expiredSpans;
@@ -75,6 +79,9 @@ public final class Correlator {
   private long lateLinks;
   private long replacedSpans;
   private long replacedSpanLinks;
+  private long apiSpans;
+  private long apiSpansCut;
+  private long apiSpansWithoutContext;
 
   private record Waiting(ProfiledSample sample, long sinceMonotonic) {}
 
@@ -110,6 +117,8 @@ public final class Correlator {
         }
       }
       case SpanEvent.HandOff h -> onHandOff(h);
+      case SpanEvent.ApiSpan a -> onApiSpan(a);
+      case SpanEvent.AutoSdkSwitch s -> {} // the tracer's own business
       case SpanEvent.ApplicationServerSpan a -> {
         SpanKey covered = new SpanKey(a.pid(), a.covered().span());
         SpanEvent.Started braids = open.get(covered);
@@ -120,6 +129,40 @@ public final class Correlator {
           replace(covered, ended, a.span());
         }
       }
+    }
+  }
+
+  /**
+   * --auto-sdk: a span braid made for a program that uses the OpenTelemetry API alone ended; it
+   * goes out with the next flush, and the samples that waited for it with it.
+   */
+  private void onApiSpan(SpanEvent.ApiSpan a) {
+    if (!a.span().isValid()) {
+      apiSpansWithoutContext++; // started before braid wrote its context: the program's own no-op
+      return;
+    }
+    ApiSpans.Ended ended =
+        new ApiSpans.Ended(
+            a.span(),
+            a.parentSpanId(),
+            a.startMonotonicNanos() == 0 ? 0 : clock.toEpochNanos(a.startMonotonicNanos()),
+            clock.toEpochNanos(a.monotonicNanos()),
+            a.jsonSize(),
+            a.json());
+    ProcessInfo process = processes.apply(a.pid());
+    apiSpans++;
+    try {
+      applicationSpans.addAll(ApiSpans.of(ended, process));
+      if (a.cut()) {
+        apiSpansCut++;
+      }
+    } catch (InvalidProtocolBufferException e) {
+      apiSpansCut++;
+      applicationSpans.add(ApiSpans.cut(ended, process));
+    }
+    List<Waiting> samples = waiting.remove(new SpanKey(a.pid(), a.span().span()));
+    if (samples != null) {
+      samples.forEach(w -> ready.add(w.sample()));
     }
   }
 
@@ -313,8 +356,9 @@ public final class Correlator {
       }
     }
     long windowEnd = clock.toEpochNanos(nowMonotonic);
-    Batch batch = new Batch(windowStart, windowEnd, new ArrayList<>(completed.values()), ready, last);
+    Batch batch = new Batch(windowStart, windowEnd, new ArrayList<>(completed.values()), applicationSpans, ready, last);
     completed.clear();
+    applicationSpans.clear();
     ready.clear();
     windowStart = windowEnd;
     return batch;
@@ -376,6 +420,24 @@ public final class Correlator {
   private TraceContext recentlyReplaced(SpanKey key) {
     TraceContext c = replacedNow.get(key);
     return c != null ? c : replacedBefore.get(key);
+  }
+
+  /** --auto-sdk: spans exported for programs that use the OpenTelemetry API alone. */
+  public long apiSpans() {
+    return apiSpans;
+  }
+
+  /**
+   * --auto-sdk: of those, spans exported with braid's own facts only (IDs, parent, times, name):
+   * their JSON was larger than one event, or unreadable.
+   */
+  public long apiSpansCut() {
+    return apiSpansCut;
+  }
+
+  /** --auto-sdk: spans that ended without a context braid wrote (started before braid): not exported. */
+  public long apiSpansWithoutContext() {
+    return apiSpansWithoutContext;
   }
 
   /** Spans braid ended itself because their end never came (ring buffer full). */

@@ -99,7 +99,7 @@ public final class Daemon implements AutoCloseable {
   private void attach() {
     if (config.mode().traces()) {
       boolean sampleTime = config.contextSource() == DaemonConfig.ContextSource.SAMPLE;
-      Tracer.Options options = new Tracer.Options(config.propagate(), sampleTime, config.channelLinks());
+      Tracer.Options options = new Tracer.Options(config.propagate(), sampleTime, config.channelLinks(), config.autoSdk());
       // Writer mode: another profiler stamps its samples from traces_ctx_v1, which showed braid's
       // server span before the application's began, so braid's span stays exported.
       boolean replaceable = config.mode().samples();
@@ -280,7 +280,10 @@ public final class Daemon implements AutoCloseable {
     for (; spans.size() - from > max; from += max) {
       deliver(new Batch(whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(from, from + max), List.of(), false));
     }
-    deliver(from == 0 ? whole : new Batch(whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(from, spans.size()), whole.samples(), whole.last()));
+    deliver(
+        from == 0
+            ? whole
+            : new Batch(whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(from, spans.size()), whole.applicationSpans(), whole.samples(), whole.last()));
   }
 
   private void deliver(Batch batch) {

@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  * @param serviceName overrides {@code service.name} (OTEL_SERVICE_NAME), else the binary's name
  * @param propagate add traceparent to the outgoing HTTP requests of client spans
  * @param channelLinks link the spans of goroutines that hand values over Go channels
+ * @param autoSdk be the SDK of programs that use the OpenTelemetry API alone (writes span
+ *     contexts into them; go.opentelemetry.io/auto/sdk)
  * @param mode which of braid's parts run
  * @param contextSource how a sample finds its span
  * @param otlp where spans and profiles are exported, if anywhere
@@ -38,6 +40,7 @@ public record DaemonConfig(
     Optional<String> serviceName,
     boolean propagate,
     boolean channelLinks,
+    boolean autoSdk,
     Mode mode,
     ContextSource contextSource,
     Optional<OtlpEndpoint> otlp,
@@ -104,6 +107,10 @@ public record DaemonConfig(
     if (mode == Mode.READER && propagate) {
       throw new IllegalArgumentException("--propagate needs braid's tracer, which reader mode does not run");
     }
+    if (mode != Mode.STANDALONE && autoSdk) {
+      throw new IllegalArgumentException("--auto-sdk exports the program's spans and links its samples to them, which needs all of braid: drop --mode "
+          + mode.name().toLowerCase(java.util.Locale.ROOT));
+    }
     if (executable.isPresent() && exclude.isPresent()) {
       throw new IllegalArgumentException("--exclude narrows the whole host's processes, but --exe traces only " + executable.get() + ": drop one of them");
     }
@@ -134,6 +141,7 @@ public record DaemonConfig(
     b.serviceName = serviceName;
     b.propagate = propagate;
     b.channelLinks = channelLinks;
+    b.autoSdk = autoSdk;
     b.mode = mode;
     b.contextSource = contextSource;
     b.otlp = otlp;
@@ -169,6 +177,10 @@ public record DaemonConfig(
     return toBuilder().channelLinks(on).build();
   }
 
+  public DaemonConfig withAutoSdk(boolean on) {
+    return toBuilder().autoSdk(on).build();
+  }
+
   public DaemonConfig withMode(Mode m) {
     return toBuilder().mode(m).build();
   }
@@ -197,6 +209,7 @@ public record DaemonConfig(
     private Optional<String> serviceName = Optional.empty();
     private boolean propagate;
     private boolean channelLinks = true;
+    private boolean autoSdk;
     private Mode mode = Mode.STANDALONE;
     private ContextSource contextSource = ContextSource.SWITCH;
     private Optional<OtlpEndpoint> otlp = Optional.empty();
@@ -247,6 +260,11 @@ public record DaemonConfig(
       return this;
     }
 
+    public Builder autoSdk(boolean v) {
+      autoSdk = v;
+      return this;
+    }
+
     public Builder mode(Mode v) {
       mode = v;
       return this;
@@ -269,7 +287,7 @@ public record DaemonConfig(
 
     public DaemonConfig build() {
       return new DaemonConfig(
-          executable, pids, exclude, outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate, channelLinks, mode, contextSource, otlp,
+          executable, pids, exclude, outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate, channelLinks, autoSdk, mode, contextSource, otlp,
           metricsAddress);
     }
   }

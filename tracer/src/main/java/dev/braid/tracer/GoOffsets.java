@@ -67,6 +67,8 @@ public record GoOffsets(
   public static final int FEAT_GRPC_CLIENT = 1 << 12;
   /** The OpenTelemetry Go SDK's recording spans are followed. */
   public static final int FEAT_SDK_SPANS = 1 << 13;
+  /** --auto-sdk: braid is the SDK of programs that use the OpenTelemetry API alone (go.opentelemetry.io/auto/sdk). */
+  public static final int FEAT_AUTO_SDK = 1 << 14;
   public static final int MAP_LAYOUT_BUCKETS = 1;
   public static final int MAP_LAYOUT_SWISS = 2;
   static final int NO_INHERIT_MAX = 24;

@@ -96,6 +96,7 @@ public record GoProgram(
           Probe.Feature.GRPC_CLIENT, GoOffsets.FEAT_GRPC_CLIENT,
           Probe.Feature.HTTP_CLIENT, GoOffsets.FEAT_HTTP_CLIENT,
           Probe.Feature.SDK_SPANS, GoOffsets.FEAT_SDK_SPANS,
+          Probe.Feature.AUTO_SDK, GoOffsets.FEAT_AUTO_SDK,
           Probe.Feature.CHANNEL_LINKS, GoOffsets.FEAT_CHAN_LINKS);
 
   /**
@@ -238,6 +239,9 @@ public record GoProgram(
       }
       if (offsets.has(GoOffsets.FEAT_SDK_SPANS)) {
         on.add(Probe.Feature.SDK_SPANS);
+      }
+      if (offsets.has(GoOffsets.FEAT_AUTO_SDK)) {
+        on.add(Probe.Feature.AUTO_SDK);
       }
       if (offsets.has(GoOffsets.FEAT_HTTP_CLIENT)) {
         on.add(Probe.Feature.HTTP_CLIENT);
@@ -457,6 +461,7 @@ public record GoProgram(
         case PROPAGATE -> "--propagate";
         case CHANNEL_LINKS -> "channel links";
         case SDK_SPANS -> "following the application's OpenTelemetry SDK spans";
+        case AUTO_SDK -> "--auto-sdk";
       };
     }
 

@@ -94,6 +94,7 @@ final class OffsetResolver {
       warnings.add("its DWARF does not describe the transport.Stream of " + GRPC_MODULE + " " + deps.get(GRPC_MODULE) + ": gRPC spans are off");
     }
     features |= sdkSpans(fields, source, deps, warnings);
+    features |= autoSdk(deps);
     if (!known(fields, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE, GoField.HCHAN_SENDX, GoField.HCHAN_RECVX,
         GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE)) {
       warnings.add(source.describe() + " does not describe runtime.hchan, runtime.sudog and runtime.scase: channel links are off");
@@ -163,6 +164,17 @@ final class OffsetResolver {
       return 0;
     }
     return GoOffsets.FEAT_SDK_SPANS;
+  }
+
+  /** The module through which braid becomes the SDK of programs that use the OpenTelemetry API alone (--auto-sdk). */
+  static final String AUTO_SDK_MODULE = "go.opentelemetry.io/auto/sdk";
+
+  /**
+   * --auto-sdk can serve the binary: it links go.opentelemetry.io/auto/sdk (the API's global
+   * tracer does since otel v1.34). Its probes read their arguments' registers only: no offsets.
+   */
+  private static int autoSdk(Map<String, String> deps) {
+    return deps.containsKey(AUTO_SDK_MODULE) ? GoOffsets.FEAT_AUTO_SDK : 0;
   }
 
   private static boolean known(Map<GoField, Integer> fields, GoField... needed) {

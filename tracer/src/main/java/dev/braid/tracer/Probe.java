@@ -67,6 +67,15 @@ enum Probe {
   SDK_SPAN_START(Site.ENTRY, "go.opentelemetry.io/otel/sdk/trace.(*tracer).newRecordingSpan", null, "sdk_span_start", Feature.SDK_SPANS),
   /** The OpenTelemetry Go SDK ends a recording span, on any goroutine. */
   SDK_SPAN_END(Site.ENTRY, "go.opentelemetry.io/otel/sdk/trace.(*recordingSpan).End", null, "sdk_span_end", Feature.SDK_SPANS),
+  /**
+   * --auto-sdk: the OpenTelemetry API's global tracer, with no SDK registered, makes a span: a
+   * no-op until braid turns on its switch to go.opentelemetry.io/auto/sdk.
+   */
+  AUTO_SDK_SWITCH(Site.ENTRY, "go.opentelemetry.io/otel/internal/global.(*tracer).newSpan", null, "auto_sdk_switch", Feature.AUTO_SDK),
+  /** --auto-sdk: go.opentelemetry.io/auto/sdk starts a span; braid gives it a context. */
+  AUTO_SPAN_START(Site.ENTRY, "go.opentelemetry.io/auto/sdk.(*tracer).start", null, "auto_span_start", Feature.AUTO_SDK),
+  /** --auto-sdk: go.opentelemetry.io/auto/sdk ended a span and hands it over, as OTLP/JSON. */
+  AUTO_SPAN_END(Site.ENTRY, "go.opentelemetry.io/auto/sdk.(*span).ended", null, "auto_span_end", Feature.AUTO_SDK),
   /** net/http.(*Transport).roundTrip: a client request starts. */
   HTTP_CLIENT_START(Site.ENTRY, "net/http.(*Transport).roundTrip", null, "http_client_start", Feature.HTTP_CLIENT),
   /** Right after (*Client).do's CALL of (*Client).send returns: the response (or error) is there. */
@@ -125,7 +134,9 @@ enum Probe {
     /** Span links between goroutines that hand values over channels. */
     CHANNEL_LINKS,
     /** The application's own spans (the OpenTelemetry Go SDK's) become their goroutine's context. */
-    SDK_SPANS
+    SDK_SPANS,
+    /** --auto-sdk: braid is the SDK of a program that uses the OpenTelemetry API alone (auto_sdk.bpf.c). */
+    AUTO_SDK
   }
 
   final Site site;

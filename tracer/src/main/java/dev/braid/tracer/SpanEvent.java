@@ -4,7 +4,7 @@ import dev.braid.bpf.TraceContext;
 import java.util.Optional;
 
 /** What the tracer's probes report, decoded. Times are CLOCK_MONOTONIC nanoseconds. */
-public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, SpanEvent.HandOff, SpanEvent.ApplicationServerSpan {
+public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, SpanEvent.HandOff, SpanEvent.ApplicationServerSpan, SpanEvent.ApiSpan, SpanEvent.AutoSdkSwitch {
   int pid();
 
   long monotonicNanos();
@@ -87,6 +87,32 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
       implements SpanEvent {}
 
   record Party(long goid, Optional<TraceContext> context, boolean select) {}
+
+  /**
+   * --auto-sdk: in process {@code pid}, the OpenTelemetry API's global tracer made a no-op span: its
+   * switch to go.opentelemetry.io/auto/sdk, the bool at {@code flagAddress}, is off. The tracer
+   * turns it on; listeners never see this event.
+   */
+  record AutoSdkSwitch(int pid, int tid, long monotonicNanos, long flagAddress) implements SpanEvent {}
+
+  /**
+   * --auto-sdk: a span that a program using the OpenTelemetry API alone ended, which braid made
+   * (go.opentelemetry.io/auto/sdk), serialized by the program as OTLP/JSON ({@code TracesData}).
+   *
+   * @param span its context, which braid wrote at its start
+   * @param parentSpanId the span it started inside (hex), or empty for a root span
+   * @param startMonotonicNanos when braid saw it start; 0 when braid did not
+   * @param jsonSize the JSON's whole size; more than {@code json.length} when it was cut
+   * @param json the JSON as far as one event holds it
+   */
+  record ApiSpan(
+      int pid, int tid, long goid, long monotonicNanos, TraceContext span, String parentSpanId, long startMonotonicNanos, long jsonSize, byte[] json)
+      implements SpanEvent {
+    /** Whether the JSON was too large for one event, and is cut. */
+    public boolean cut() {
+      return jsonSize > json.length;
+    }
+  }
 
   /** HANDOFF_* of tracer.h. */
   enum Phase {

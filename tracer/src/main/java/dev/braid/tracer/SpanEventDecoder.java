@@ -21,6 +21,10 @@ final class SpanEventDecoder {
   static final int EVENT_SPAN_END = 2;
   static final int EVENT_HANDOFF = 3;
   static final int EVENT_APP_SERVER_SPAN = 4;
+  static final int EVENT_API_SPAN = 5;
+  static final int EVENT_AUTO_SDK_SWITCH = 6;
+  /** API_SPAN_JSON_MAX of tracer.h. */
+  static final int API_SPAN_JSON_MAX = 16384;
   static final int SPAN_KIND_SERVER = 2;
   static final int SPAN_KIND_CLIENT = 3;
   static final int METHOD_MAX = 16;
@@ -95,6 +99,26 @@ final class SpanEventDecoder {
               sequenceLayout(TraceContext.SIZE, JAVA_BYTE).withName("covered"))
           .withName("app_server_span_event");
 
+  /** Variable length: the record ends after json_len bytes of json. */
+  static final StructLayout API_SPAN =
+      structLayout(
+              HEADER.withName("header"),
+              sequenceLayout(TraceContext.SIZE, JAVA_BYTE).withName("span"),
+              sequenceLayout(8, JAVA_BYTE).withName("parent_span_id"),
+              JAVA_LONG.withName("start_ns"),
+              JAVA_INT.withName("json_size"),
+              JAVA_INT.withName("json_len"),
+              sequenceLayout(API_SPAN_JSON_MAX, JAVA_BYTE).withName("json"))
+          .withName("api_span_event");
+
+  static final StructLayout AUTO_SDK_SWITCH = structLayout(HEADER.withName("header"), JAVA_LONG.withName("flag")).withName("auto_sdk_switch_event");
+  private static final long AUTO_SDK_FLAG = AUTO_SDK_SWITCH.byteOffset(groupElement("flag"));
+  private static final long API_SPAN_CONTEXT = API_SPAN.byteOffset(groupElement("span"));
+  private static final long API_PARENT = API_SPAN.byteOffset(groupElement("parent_span_id"));
+  private static final long API_START = API_SPAN.byteOffset(groupElement("start_ns"));
+  private static final long API_JSON_SIZE = API_SPAN.byteOffset(groupElement("json_size"));
+  private static final long API_JSON_LEN = API_SPAN.byteOffset(groupElement("json_len"));
+  private static final long API_JSON = API_SPAN.byteOffset(groupElement("json"));
   private static final long APP_SPAN = APP_SERVER_SPAN.byteOffset(groupElement("span"));
   private static final long APP_COVERED = APP_SERVER_SPAN.byteOffset(groupElement("covered"));
   private static final long HANDOFF_CHAN = HANDOFF.byteOffset(groupElement("chan"));
@@ -209,6 +233,30 @@ final class SpanEventDecoder {
       case EVENT_APP_SERVER_SPAN -> {
         requireSize(r, APP_SERVER_SPAN);
         yield new SpanEvent.ApplicationServerSpan(pid, tid, goid, time, TraceContext.read(r, APP_SPAN), TraceContext.read(r, APP_COVERED));
+      }
+      case EVENT_API_SPAN -> {
+        if (r.byteSize() < API_JSON) {
+          throw new IllegalArgumentException("api_span_event of " + r.byteSize() + " bytes, want at least " + API_JSON);
+        }
+        int length = r.get(JAVA_INT, API_JSON_LEN);
+        if (length < 0 || length > API_SPAN_JSON_MAX || r.byteSize() < API_JSON + length) {
+          throw new IllegalArgumentException("api_span_event of " + r.byteSize() + " bytes says it holds " + length + " bytes of JSON");
+        }
+        long parent = r.get(JAVA_LONG_UNALIGNED, API_PARENT);
+        yield new SpanEvent.ApiSpan(
+            pid,
+            tid,
+            goid,
+            time,
+            TraceContext.read(r, API_SPAN_CONTEXT),
+            parent == 0 ? "" : HEX.formatHex(r.asSlice(API_PARENT, 8).toArray(JAVA_BYTE)),
+            r.get(JAVA_LONG, API_START),
+            Integer.toUnsignedLong(r.get(JAVA_INT, API_JSON_SIZE)),
+            r.asSlice(API_JSON, length).toArray(JAVA_BYTE));
+      }
+      case EVENT_AUTO_SDK_SWITCH -> {
+        requireSize(r, AUTO_SDK_SWITCH);
+        yield new SpanEvent.AutoSdkSwitch(pid, tid, time, r.get(JAVA_LONG, AUTO_SDK_FLAG));
       }
       default -> throw new IllegalArgumentException("unknown tracer event kind " + kind);
     };

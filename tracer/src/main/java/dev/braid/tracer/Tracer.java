@@ -31,15 +31,18 @@ public final class Tracer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Tracer.class.getName());
   static final String OBJECT = "/bpf/tracer.bpf.o";
   static final String PROPAGATE_OBJECT = "/bpf/propagate.bpf.o";
+  static final String AUTO_SDK_OBJECT = "/bpf/auto_sdk.bpf.o";
   /** Size of the {@code binaries} array in tracer_maps.h; id 0 stays unused. */
   static final int MAX_BINARIES = 1024;
-  /** Maps of tracer.bpf.o that propagate.bpf.o uses too (tracer_maps.h). */
+  /** Maps of tracer.bpf.o that propagate.bpf.o and auto_sdk.bpf.o use too (tracer_maps.h). */
   private static final List<String> SHARED_MAPS =
       List.of(
           TracesContextMap.NAME, "binaries", "goroutines", "outgoing_by_request", "pending_sends", "pending_by_goroutine",
-          "threads", "events", "tracer_stats", "header_scratch");
+          "threads", "events", "tracer_stats", "header_scratch", "app_spans");
   /** Maps keyed by a struct whose first u32 is the tgid. */
   private static final List<String> PER_PROCESS_MAPS = List.of("goroutines", "outgoing_by_request", "pending_by_goroutine", "chan_slots", "app_spans");
+  /** Maps of auto_sdk.bpf.o keyed by a struct (or u32) whose first u32 is the tgid. */
+  private static final List<String> AUTO_SDK_PER_PROCESS_MAPS = List.of("auto_sdk_asked", "auto_spans");
 
   private final BpfObject object;
   private final RingBufferReader events;
@@ -48,6 +51,9 @@ public final class Tracer implements AutoCloseable {
   private final Set<String> attachedTo = new HashSet<>(); // identity@pid
   private final Set<Integer> seenPids = new HashSet<>();
   private BpfObject propagation;
+  /** auto_sdk.bpf.o, with --auto-sdk. */
+  private BpfObject autoSdk;
+  private final AutoSdkSwitches autoSdkSwitches = new AutoSdkSwitches();
   private boolean sampleTimeContext;
   private boolean channelLinks;
   private boolean closed;
@@ -61,7 +67,11 @@ public final class Tracer implements AutoCloseable {
             record -> {
               SpanEvent e = SpanEventDecoder.decode(record, strings);
               seenPids.add(e.pid());
-              listener.accept(e);
+              if (e instanceof SpanEvent.AutoSdkSwitch s) {
+                autoSdkSwitches.turnOn(s.pid(), s.flagAddress());
+              } else {
+                listener.accept(e);
+              }
             });
   }
 
@@ -73,7 +83,7 @@ public final class Tracer implements AutoCloseable {
    * @throws dev.braid.bpf.BpfException when the kernel refuses the programs or maps
    */
   public static Tracer start(Path pinRoot, boolean propagate, Consumer<SpanEvent> listener) {
-    return start(pinRoot, new Options(propagate, false, true), listener);
+    return start(pinRoot, new Options(propagate, false, true, false), listener);
   }
 
   /**
@@ -84,8 +94,10 @@ public final class Tracer implements AutoCloseable {
    *     probes and leave traces_ctx_v1 alone; the sampler finds the running goroutine's context in
    *     {@link #goroutinesMap()} itself
    * @param channelLinks probe channel operations and report hand-offs between spanned goroutines
+   * @param autoSdk be the SDK of programs that use the OpenTelemetry API alone: loads
+   *     auto_sdk.bpf.o, which writes span contexts into them (go.opentelemetry.io/auto/sdk)
    */
-  public record Options(boolean propagate, boolean sampleTimeContext, boolean channelLinks) {}
+  public record Options(boolean propagate, boolean sampleTimeContext, boolean channelLinks, boolean autoSdk) {}
 
   /** As {@link #start(Path, boolean, Consumer)}, with every option. */
   public static Tracer start(Path pinRoot, Options options, Consumer<SpanEvent> listener) {
@@ -104,6 +116,9 @@ public final class Tracer implements AutoCloseable {
       if (options.propagate()) {
         tracer.startPropagation();
       }
+      if (options.autoSdk()) {
+        tracer.autoSdk = tracer.loadOnSharedMaps(AUTO_SDK_OBJECT);
+      }
     } catch (RuntimeException e) {
       tracer.close();
       throw e;
@@ -116,13 +131,24 @@ public final class Tracer implements AutoCloseable {
     Path cgroup =
         Cgroups.v2Root()
             .orElseThrow(() -> new IllegalStateException("--propagate needs the cgroup v2 hierarchy mounted (mount -t cgroup2 none /sys/fs/cgroup)"));
-    propagation = BpfObject.openResource(PROPAGATE_OBJECT);
-    for (String name : SHARED_MAPS) {
-      propagation.map(name).reuseFd(object.map(name).fd());
-    }
-    propagation.load();
+    propagation = loadOnSharedMaps(PROPAGATE_OBJECT);
     links.add(propagation.program("client_socket_ops").attachCgroup(cgroup));
     links.add(propagation.program("add_traceparent").attachSkMsg(propagation.map("client_sockets")));
+  }
+
+  /** Loads another object of the tracer's that uses tracer.bpf.o's maps (tracer_maps.h), on those maps. */
+  private BpfObject loadOnSharedMaps(String resource) {
+    BpfObject other = BpfObject.openResource(resource);
+    try {
+      for (String name : SHARED_MAPS) {
+        other.map(name).reuseFd(object.map(name).fd());
+      }
+      other.load();
+      return other;
+    } catch (RuntimeException e) {
+      other.close();
+      throw e;
+    }
   }
 
   public boolean propagates() {
@@ -169,6 +195,14 @@ public final class Tracer implements AutoCloseable {
     if (!channelLinks) {
       offsets = offsets.withFeatures(offsets.features() & ~GoOffsets.FEAT_CHAN_LINKS);
     }
+    boolean autoSdkFor = autoSdk != null && program.has(Probe.Feature.AUTO_SDK);
+    if (!autoSdkFor) {
+      offsets = offsets.withFeatures(offsets.features() & ~GoOffsets.FEAT_AUTO_SDK);
+      if (autoSdk != null && known == null) {
+        LOG.log(System.Logger.Level.WARNING, program.path() + ": --auto-sdk does nothing for it: it does not link go.opentelemetry.io/auto/sdk"
+            + " (the OpenTelemetry Go API's global tracer does since v1.34), or braid cannot place its probes there (see the warnings above)");
+      }
+    }
     Probe.Feature skipped = sampleTime ? Probe.Feature.CONTEXT : Probe.Feature.SAMPLE_CONTEXT;
     // --propagate follows the goroutine that writes a request from thread to thread until it sends
     // it: with --ctx-source sample too, the switch probes are attached (they leave the map alone).
@@ -183,10 +217,11 @@ public final class Tracer implements AutoCloseable {
         Probe.Feature feature = site.probe().feature;
         if (feature == Probe.Feature.PROPAGATE && !propagate
             || feature == skipped && !switchesFollowed
-            || feature == Probe.Feature.CHANNEL_LINKS && !channelLinks) {
+            || feature == Probe.Feature.CHANNEL_LINKS && !channelLinks
+            || feature == Probe.Feature.AUTO_SDK && !autoSdkFor) {
           continue;
         }
-        BpfProgram prog = object.program(site.probe().program);
+        BpfProgram prog = (feature == Probe.Feature.AUTO_SDK ? autoSdk : object).program(site.probe().program);
         attached.add(prog.attachUprobe(program.path(), site.fileOffset(), pid, site.cookie(id)));
       }
     } catch (RuntimeException e) {
@@ -245,6 +280,12 @@ public final class Tracer implements AutoCloseable {
     if (propagation != null) {
       propagation.map("propagating_pids").delete(LittleEndian.u32(pid));
     }
+    if (autoSdk != null) {
+      for (String perProcess : AUTO_SDK_PER_PROCESS_MAPS) {
+        deleteKeysOfPid(autoSdk.map(perProcess), pid, 0);
+      }
+    }
+    autoSdkSwitches.forget(pid);
     seenPids.remove(pid);
   }
 
@@ -255,6 +296,11 @@ public final class Tracer implements AutoCloseable {
     for (String perProcess : PER_PROCESS_MAPS) {
       n += countKeysOfPid(object.map(perProcess), pid, 0);
     }
+    if (autoSdk != null) {
+      for (String perProcess : AUTO_SDK_PER_PROCESS_MAPS) {
+        n += countKeysOfPid(autoSdk.map(perProcess), pid, 0);
+      }
+    }
     return n;
   }
 
@@ -262,7 +308,9 @@ public final class Tracer implements AutoCloseable {
   public synchronized Stats stats() {
     requireOpen();
     BpfMap s = object.map("tracer_stats");
-    return new Stats(s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6), s.sumPerCpu(7), s.sumPerCpu(8));
+    return new Stats(
+        s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6), s.sumPerCpu(7), s.sumPerCpu(8), s.sumPerCpu(9),
+        autoSdkSwitches.turnedOn(), autoSdkSwitches.failed());
   }
 
   /**
@@ -278,6 +326,10 @@ public final class Tracer implements AutoCloseable {
    * @param headersTooMany requests whose header map was too big to search whole for traceparent
    * @param selectTooBig buffered select operations not paired: more cases than the probes search
    * @param appSpansFull application spans not followed: no room in app_spans or goroutines
+   * @param autoSdkMissed --auto-sdk: spans that stayed the API's no-ops: their program made them
+   *     before braid turned its SDK on
+   * @param autoSdkProcesses --auto-sdk: processes braid became the SDK of
+   * @param autoSdkFailed --auto-sdk: processes whose switch braid could not turn on (logged)
    */
   public record Stats(
       long ringBufferFull,
@@ -288,9 +340,12 @@ public final class Tracer implements AutoCloseable {
       long inherited,
       long headersTooMany,
       long selectTooBig,
-      long appSpansFull) {
+      long appSpansFull,
+      long autoSdkMissed,
+      long autoSdkProcesses,
+      long autoSdkFailed) {
     /** No tracer, nothing counted. */
-    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 
   /** traces_ctx_v1 as this tracer shares it (for tests and the reader in standalone mode). */
@@ -338,6 +393,9 @@ public final class Tracer implements AutoCloseable {
       events.close();
       if (propagation != null) {
         propagation.close();
+      }
+      if (autoSdk != null) {
+        autoSdk.close();
       }
       object.close();
     }

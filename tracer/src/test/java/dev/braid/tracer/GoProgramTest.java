@@ -103,7 +103,23 @@ class GoProgramTest {
 
   @Test
   void everyProbeSitsWhereObjdumpShowsItsInstruction() throws IOException {
-    probesSitWhereObjdumpShowsTheirInstructions(SHOP, java.util.Arrays.stream(Probe.values()).filter(p -> !isGrpc(p) && p.feature != Probe.Feature.SDK_SPANS).toList());
+    probesSitWhereObjdumpShowsTheirInstructions(SHOP, java.util.Arrays.stream(Probe.values()).filter(p -> !isGrpc(p) && p.feature != Probe.Feature.SDK_SPANS && p.feature != Probe.Feature.AUTO_SDK).toList());
+  }
+
+  /**
+   * A program that uses the OpenTelemetry API alone: --auto-sdk's probes read registers only, so
+   * they sit where objdump shows their functions' first instructions in a stripped build too.
+   */
+  @Test
+  void autoSdksProbesNeedNoDwarf() throws IOException {
+    List<Probe> autoSdk = java.util.Arrays.stream(Probe.values()).filter(p -> p.feature == Probe.Feature.AUTO_SDK).toList();
+    assertThat(autoSdk).hasSize(3);
+    probesSitWhereObjdumpShowsTheirInstructions(Examples.binary("otelapi"), autoSdk);
+    GoRelease go = GoBuilds.covered().getLast();
+    GoProgram stripped = GoProgram.inspect(GoBuilds.otelBinary("otelapi", go, GoBuild.STRIPPED_PIE_PURE, GoBuilds.otelVersionsFor(go)));
+    assertThat(stripped.offsets().has(GoOffsets.FEAT_AUTO_SDK)).isTrue();
+    assertThat(stripped.sites(Probe.AUTO_SPAN_START)).hasSize(1);
+    assertThat(GoProgram.inspect(SHOP).offsets().has(GoOffsets.FEAT_AUTO_SDK)).as("a program without the API").isFalse();
   }
 
   /**

@@ -28,6 +28,11 @@ class LayoutTest {
   }
 
   @Test
+  void apiSpanEventMatchesC() {
+    BtfLayouts.assertMatches(Tracer.AUTO_SDK_OBJECT, SpanEventDecoder.API_SPAN);
+  }
+
+  @Test
   void handOffEventMatchesC() {
     BtfLayouts.assertMatches(Tracer.OBJECT, SpanEventDecoder.HANDOFF);
   }

@@ -37,6 +37,12 @@ final class RunCommand implements Callable<Integer> {
   boolean propagate;
 
   @Option(
+      names = "--auto-sdk",
+      description = "be the OpenTelemetry SDK of Go programs that use the OpenTelemetry API without one: braid exports their spans and links"
+          + " samples to them (see README: it writes span contexts into those programs)")
+  boolean autoSdk;
+
+  @Option(
       names = "--channel-links",
       negatable = true,
       defaultValue = "true",
@@ -121,6 +127,7 @@ final class RunCommand implements Callable<Integer> {
                     .serviceName(Optional.ofNullable(System.getenv("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank()))
                     .propagate(propagate)
                     .channelLinks(channelLinks)
+                    .autoSdk(autoSdk)
                     .mode(mode)
                     .contextSource(contextSource)
                     .otlp(

@@ -5,6 +5,7 @@ import dev.braid.correlator.Output;
 import dev.braid.correlator.otlp.ProfilesEncoder;
 import dev.braid.correlator.otlp.SpansEncoder;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import java.time.Duration;
 
 /** Spans and profiles to an OTLP endpoint, each signal through its own queue and sender. */
@@ -33,8 +34,9 @@ public final class OtlpExport implements Output {
 
   @Override
   public void write(Batch batch) {
-    if (!batch.spans().isEmpty()) {
-      traces.export(SpansEncoder.encode(batch.spans()), batch.spans().size());
+    if (!batch.spans().isEmpty() || !batch.applicationSpans().isEmpty()) {
+      ExportTraceServiceRequest request = SpansEncoder.encode(batch.spans()).toBuilder().addAllResourceSpans(batch.applicationSpans()).build();
+      traces.export(request, batch.spans().size() + batch.applicationSpans().size());
     }
     if (!batch.samples().isEmpty()) {
       profiles.export(profilesEncoder.encode(batch.samples(), batch.startEpochNanos(), batch.endEpochNanos()), batch.samples().size());

@@ -5,6 +5,7 @@ import dev.braid.correlator.CompletedSpan;
 import dev.braid.correlator.Output;
 import dev.braid.correlator.ProcessInfo;
 import dev.braid.correlator.SpanLink;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.SpanKind;
@@ -52,6 +53,9 @@ public final class TraceFile implements Output {
   @Override
   public void write(Batch batch) {
     write(batch.spans());
+    if (!batch.applicationSpans().isEmpty()) {
+      file.write(ExportTraceServiceRequest.newBuilder().addAllResourceSpans(batch.applicationSpans()).build());
+    }
   }
 
   /** Appends one line with these spans, grouped by process (nothing for none). */

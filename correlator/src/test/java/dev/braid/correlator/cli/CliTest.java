@@ -106,6 +106,7 @@ class CliTest {
         "--mode=sideways|Invalid value for option '--mode'",
         "--ctx-source=guess|Invalid value for option '--ctx-source'",
         "--mode=reader --ctx-source=sample|--ctx-source sample needs braid's tracer",
+        "--mode=writer --auto-sdk|--auto-sdk exports the program's spans and links its samples to them, which needs all of braid: drop --mode writer",
         "--exclude=grpc|--exclude narrows the whole host's processes, but --exe traces only ",
         "--otlp-endpoint=ftp://collector:4317|OTLP endpoint must be an http:// or https:// URL",
         "--otlp-endpoint=http://collector:4318 --otlp-protocol=thrift|OTLP protocol must be grpc or http/protobuf, not 'thrift'",

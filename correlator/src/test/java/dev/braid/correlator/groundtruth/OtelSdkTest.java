@@ -3,7 +3,6 @@ package dev.braid.correlator.groundtruth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
@@ -41,7 +40,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Tag("kernel")
 class OtelSdkTest {
   private static final Duration LOAD = Duration.ofSeconds(4);
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** The application span whose samples each burn function's must name: a manual span's name, or "server" for otelhttp's. */
   private static final Map<String, String> SPAN_OF =
       Map.of(
@@ -116,7 +114,7 @@ class OtelSdkTest {
             List.of(TracedRun.Service.shop(otelshop, "-spinners", "1", "-spans", exported.toString(), "-grpc=" + rpc)),
             rpc ? load.sentBy(Examples.binary("grpcload")) : load,
             UnaryOperator.identity());
-    Map<String, JsonNode> bySpanId = readSpans(exported).stream().collect(Collectors.toMap(s -> s.get("span_id").asText(), Function.identity()));
+    Map<String, JsonNode> bySpanId = JsonLines.read(exported).stream().collect(Collectors.toMap(s -> s.get("span_id").asText(), Function.identity()));
 
     // otelhttp continued each request's traceparent: the application's server span is in the sent trace.
     Map<String, JsonNode> serverByTrace = bySpanId.values().stream().filter(s -> s.get("kind").asText().equals("server"))
@@ -158,17 +156,4 @@ class OtelSdkTest {
     }
   }
 
-  private static List<JsonNode> readSpans(Path file) {
-    try (var lines = Files.lines(file)) {
-      return lines.filter(l -> !l.isBlank()).map(l -> {
-        try {
-          return JSON.readTree(l);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }).toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading the spans otelshop exported", e);
-    }
-  }
 }

@@ -333,6 +333,15 @@ public final class TracedRun {
     return batches.stream().flatMap(b -> b.samples().stream()).toList();
   }
 
+  /** --auto-sdk: the spans braid exported for programs that use the OpenTelemetry API alone. */
+  public List<io.opentelemetry.proto.trace.v1.Span> applicationSpans() {
+    return batches.stream()
+        .flatMap(b -> b.applicationSpans().stream())
+        .flatMap(r -> r.getScopeSpansList().stream())
+        .flatMap(s -> s.getSpansList().stream())
+        .toList();
+  }
+
   /** What the load generator sent, one record per request. */
   public List<JsonNode> sent() {
     return sent;

@@ -1,0 +1,146 @@
+package dev.braid.correlator.otlp;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import dev.braid.bpf.TraceContext;
+import dev.braid.correlator.ProcessInfo;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.InstrumentationScope;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import io.opentelemetry.proto.trace.v1.TracesData;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * --auto-sdk: the spans of programs that use the OpenTelemetry Go API alone, as
+ * go.opentelemetry.io/auto/sdk serialized them: OTLP/JSON {@code TracesData}, which is protobuf's
+ * JSON mapping except that trace and span IDs are hex, not base64. They become OTLP messages under
+ * the process's resource, as the program set them (name, kind, attributes, events, links,
+ * status). A span whose JSON was cut (larger than one event) keeps what braid knows of it itself:
+ * its IDs, parent, start and end, and its name and scope when the JSON's beginning holds them,
+ * with {@value #CUT_ATTRIBUTE} saying how many bytes were lost.
+ */
+public final class ApiSpans {
+  /** On a span whose JSON was cut: the bytes of it that were lost. */
+  public static final String CUT_ATTRIBUTE = "braid.span.json_bytes_dropped";
+
+  private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+  private static final Pattern HEX_ID = Pattern.compile("\"(traceId|spanId|parentSpanId)\":\"([0-9a-fA-F]*)\"");
+  private static final Pattern SCOPE_NAME = Pattern.compile("\"scope\":\\{\"name\":\"((?:[^\"\\\\]|\\\\.)*)\"");
+  private static final Pattern SPAN_NAME = Pattern.compile("\"spans\":\\[\\{.*?\"name\":\"((?:[^\"\\\\]|\\\\.)*)\"");
+  private static final Pattern SPAN_KIND = Pattern.compile("\"spans\":\\[\\{.*?\"kind\":(\\d)");
+
+  private ApiSpans() {}
+
+  /** A span that an --auto-sdk program ended, as braid's probes handed it over. */
+  public record Ended(TraceContext span, String parentSpanId, long startEpochNanos, long endEpochNanos, long jsonSize, byte[] json) {
+    boolean cut() {
+      return jsonSize > json.length;
+    }
+  }
+
+  /**
+   * The span as OTLP, under {@code process}'s resource.
+   *
+   * @throws InvalidProtocolBufferException when its whole JSON is not OTLP/JSON
+   */
+  public static List<ResourceSpans> of(Ended span, ProcessInfo process) throws InvalidProtocolBufferException {
+    if (span.cut()) {
+      return List.of(cut(span, process));
+    }
+    TracesData.Builder traces = TracesData.newBuilder();
+    PARSER.merge(base64Ids(new String(span.json(), StandardCharsets.UTF_8)), traces);
+    List<ResourceSpans> out = new ArrayList<>(traces.getResourceSpansCount());
+    for (ResourceSpans.Builder r : traces.getResourceSpansBuilderList()) {
+      for (ScopeSpans.Builder scope : r.getScopeSpansBuilderList()) {
+        scope.getSpansBuilderList().forEach(s -> identify(s, span));
+      }
+      out.add(r.setResource(OtlpAttributes.resource(process.resource())).build());
+    }
+    return out;
+  }
+
+  /** The program's view of its span has no IDs: braid gave the span its own, and its parent. */
+  private static void identify(Span.Builder s, Ended span) {
+    s.setTraceId(ByteString.copyFrom(ByteBuffer.allocate(16).putLong(span.span().traceHigh()).putLong(span.span().traceLow()).array()))
+        .setSpanId(ByteString.copyFrom(ByteBuffer.allocate(8).putLong(span.span().span()).array()))
+        .setFlags(1);
+    if (span.parentSpanId().isEmpty()) {
+      s.clearParentSpanId();
+    } else {
+      s.setParentSpanId(ByteString.copyFrom(HexFormat.of().parseHex(span.parentSpanId())));
+    }
+  }
+
+  /** What is known of a span whose JSON was cut, or did not parse. */
+  public static ResourceSpans cut(Ended span, ProcessInfo process) {
+    String head = new String(span.json(), StandardCharsets.UTF_8);
+    Span.Builder s =
+        Span.newBuilder()
+            .setName(first(SPAN_NAME, head).map(ApiSpans::unescape).orElse("(cut)"))
+            .setKindValue(first(SPAN_KIND, head).map(Integer::parseInt).orElse(Span.SpanKind.SPAN_KIND_INTERNAL_VALUE))
+            .setStartTimeUnixNano(span.startEpochNanos() > 0 ? span.startEpochNanos() : span.endEpochNanos())
+            .setEndTimeUnixNano(span.endEpochNanos())
+            .addAttributes(
+                KeyValue.newBuilder().setKey(CUT_ATTRIBUTE).setValue(AnyValue.newBuilder().setIntValue(span.jsonSize() - span.json().length)));
+    identify(s, span);
+    InstrumentationScope.Builder scope = InstrumentationScope.newBuilder();
+    first(SCOPE_NAME, head).map(ApiSpans::unescape).ifPresent(scope::setName);
+    return ResourceSpans.newBuilder()
+        .setResource(OtlpAttributes.resource(process.resource()))
+        .addScopeSpans(ScopeSpans.newBuilder().setScope(scope).addSpans(s))
+        .build();
+  }
+
+  /** OTLP/JSON's hex IDs as protobuf's JSON mapping has bytes: base64. */
+  static String base64Ids(String otlpJson) {
+    Matcher m = HEX_ID.matcher(otlpJson);
+    StringBuilder out = new StringBuilder(otlpJson.length());
+    while (m.find()) {
+      String base64 = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(m.group(2)));
+      m.appendReplacement(out, Matcher.quoteReplacement("\"" + m.group(1) + "\":\"" + base64 + "\""));
+    }
+    return m.appendTail(out).toString();
+  }
+
+  private static Optional<String> first(Pattern p, String text) {
+    Matcher m = p.matcher(text);
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  /** A JSON string's content, unescaped as far as a span name needs (\" \\ \/ and \\uXXXX). */
+  private static String unescape(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != '\\' || i + 1 >= s.length()) {
+        out.append(c);
+        continue;
+      }
+      char e = s.charAt(++i);
+      switch (e) {
+        case 'u' -> {
+          if (i + 4 < s.length()) {
+            out.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+            i += 4;
+          }
+        }
+        case 'n' -> out.append('\n');
+        case 't' -> out.append('\t');
+        default -> out.append(e);
+      }
+    }
+    return out.toString();
+  }
+}
