@@ -17,7 +17,8 @@
 #
 # --service runs another HTTP example of examples/ under wrk: otelshop makes its own spans with
 # the OpenTelemetry Go SDK (--route /compute?ms=1: otelhttp's span and a manual one around 1 ms of
-# CPU; /plain?ms=0: otelhttp's span around nothing).
+# CPU; /plain?ms=0: otelhttp's span around nothing); otelapi makes manual spans with the
+# OpenTelemetry API alone, which braid records with -- --auto-sdk (/compute?ms=1).
 #
 # With --versus, the "without" rounds run braid too, with those options: the
 # ratio is then one braid setting against another (--versus --no-channel-links).

@@ -7,6 +7,8 @@
 //	GET /nested?ms=N    a span "outer": N ms in apiOuter, then its child "inner" around N ms in apiInner
 //	GET /plain?ms=N     no span: N ms in apiPlain
 //
+// With -otelhttp its handlers are wrapped by otelhttp, whose SERVER span per request is the API's
+// too (a no-op without an SDK).
 // With -spans FILE it writes every span it ended, one JSON object per line: its name, the trace of
 // the request it served (from the request's traceparent), whether it was recording, and the trace
 // id the API shows for it (all zero unless an SDK that writes IDs into the program recorded it;
@@ -27,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -37,6 +40,7 @@ var tracer = otel.Tracer("braid.dev/examples/otel/otelapi")
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
 	spans := flag.String("spans", "", "write every span it ended to this file, one JSON object per line")
+	wrap := flag.Bool("otelhttp", false, "wrap the handlers with otelhttp (a SERVER span per request, through the API)")
 	flag.Parse()
 
 	out := io.Discard
@@ -77,7 +81,11 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Fprintf(os.Stdout, "listening on %s\n", ln.Addr())
-	srv := &http.Server{Handler: mux, ErrorLog: log.New(io.Discard, "", 0)}
+	var handler http.Handler = mux
+	if *wrap {
+		handler = otelhttp.NewHandler(mux, "otelapi")
+	}
+	srv := &http.Server{Handler: handler, ErrorLog: log.New(io.Discard, "", 0)}
 	log.Fatal(srv.Serve(ln))
 }
 

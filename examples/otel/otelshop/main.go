@@ -13,7 +13,8 @@
 //	                    goroutine then burns N ms in afterDelegatedEnd, outside it
 //	GET /plain?ms=N     no manual span: N ms in plainBurn, in otelhttp's span only
 //
-// With -grpc it serves gRPC instead, with otelgrpc's spans (grpc.go).
+// With -grpc it serves gRPC instead, with otelgrpc's spans (grpc.go). With -otelhttp=false its
+// handlers are not wrapped: its manual spans are roots, traces of their own.
 //
 // With -spans FILE the SDK's exporter writes every span it exports, one JSON
 // object per line (names, IDs, parent, kind), the last ones when SIGTERM
@@ -52,6 +53,7 @@ func main() {
 	spinners := flag.Int("spinners", 0, "goroutines that burn CPU outside any span")
 	spans := flag.String("spans", "", "write every span the SDK exports to this file, one JSON object per line")
 	serveGrpc := flag.Bool("grpc", false, "serve gRPC (braid.shop.Orders, with otelgrpc) instead of HTTP")
+	wrap := flag.Bool("otelhttp", true, "wrap the handlers with otelhttp (a SERVER span per request)")
 	flag.Parse()
 
 	exporter := &fileExporter{out: io.Discard}
@@ -143,7 +145,11 @@ func main() {
 	if *serveGrpc {
 		log.Fatal(serveGRPC(ln))
 	}
-	srv := &http.Server{Handler: otelhttp.NewHandler(mux, "otelshop"), ErrorLog: log.New(io.Discard, "", 0)}
+	var handler http.Handler = mux
+	if *wrap {
+		handler = otelhttp.NewHandler(mux, "otelshop")
+	}
+	srv := &http.Server{Handler: handler, ErrorLog: log.New(io.Discard, "", 0)}
 	log.Fatal(srv.Serve(ln))
 }
 

@@ -7,12 +7,12 @@
 #ifndef BRAID_APP_SPAN_LIFE_H
 #define BRAID_APP_SPAN_LIFE_H
 
-/* A sampled application span `now` starts on the running goroutine: it becomes the goroutine's context. */
-static __always_inline void app_span_starts(const struct running *r, const struct trace_context *now)
+/* A sampled application span `now` starts on the running goroutine: it becomes the goroutine's context. 0 when it did not. */
+static __always_inline int app_span_starts(const struct running *r, const struct trace_context *now)
 {
 	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r->key);
 	if (g && g->has_ctx && g->ctx_app && same_span_id(g->ctx.span_id, now->span_id))
-		return; /* the probe fired again: the function restarted at its entry after growing its stack */
+		return 0; /* the probe fired again: the function restarted at its entry after growing its stack */
 	struct app_span span = {.goid = r->key.goid, .start_ns = bpf_ktime_get_ns()};
 	if (g && g->has_ctx) {
 		span.prev = g->ctx;
@@ -22,7 +22,7 @@ static __always_inline void app_span_starts(const struct running *r, const struc
 	struct app_span_key key = app_span_key(r->key.tgid, now->span_id);
 	if (bpf_map_update_elem(&app_spans, &key, &span, BPF_ANY)) {
 		count(STAT_APP_SPANS_FULL);
-		return;
+		return 0;
 	}
 	if (g) {
 		g->ctx = *now;
@@ -33,11 +33,12 @@ static __always_inline void app_span_starts(const struct running *r, const struc
 		if (bpf_map_update_elem(&goroutines, &r->key, &fresh, BPF_ANY)) {
 			count(STAT_APP_SPANS_FULL);
 			bpf_map_delete_elem(&app_spans, &key);
-			return;
+			return 0;
 		}
 	}
 	if (r->off->features & FEAT_CTX_MAP)
 		show(r->pid_tgid, now);
+	return 1;
 }
 
 /*

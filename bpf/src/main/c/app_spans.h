@@ -10,7 +10,7 @@
 #ifndef BRAID_APP_SPANS_H
 #define BRAID_APP_SPANS_H
 
-#define APP_CHAIN_MAX 8
+#define APP_CHAIN_MAX 8 /* ended predecessors skipped, at most, to find an open one */
 
 /* The first bytes of a go.opentelemetry.io/otel/trace.SpanContext (the resolver checks this layout). */
 struct sdk_span_context {

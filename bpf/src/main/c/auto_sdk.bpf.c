@@ -14,6 +14,8 @@
  *     the goroutine's context, as the SDK's recording spans do
  *     (app_span_life.h). The program's own view of it stays without IDs:
  *     nothing is written into it;
+ *   - auto/sdk.(*span).End(s, ...): the goroutine moves on, before the span
+ *     takes its end time and is serialized;
  *   - auto/sdk.(*span).ended(s, buf []byte): the span, serialized as
  *     OTLP/JSON, goes to braid with its context, and braid exports it.
  *
@@ -32,11 +34,16 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Where an api_span_event is put together: too large for the BPF stack. */
+struct api_span_scratch {
+	struct api_span_event event;
+	__u64 busy;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct api_span_event);
+	__type(value, struct api_span_scratch);
 } api_span_scratch SEC(".maps");
 
 /* Processes whose switch braid was asked to turn on (its address), by tgid. */
@@ -53,12 +60,20 @@ struct auto_span_key {
 	__u64 span; /* the *span of go.opentelemetry.io/auto/sdk */
 };
 
-/* The context braid gave each open auto/sdk span, by its address. */
+/* What braid knows of an auto/sdk span it gave a context, from its start to ended(). */
+struct auto_span {
+	struct trace_context ctx;
+	__u8 parent_span_id[8]; /* all zero: a root span */
+	__u64 start_ns;
+	__u8 ended; /* End ran: its goroutine moved on */
+	__u8 _pad[7];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct auto_span_key);
-	__type(value, struct trace_context);
+	__type(value, struct auto_span);
 } auto_spans SEC(".maps");
 
 SEC("uprobe")
@@ -85,6 +100,7 @@ int auto_sdk_switch(struct pt_regs *ctx)
 	e->header.kind = EVENT_AUTO_SDK_SWITCH;
 	e->header.pid = tgid;
 	e->header.tid = (__u32)bpf_get_current_pid_tgid();
+	e->header.binary_id = (__u32)bpf_get_attach_cookie(ctx);
 	e->header.time_ns = bpf_ktime_get_ns();
 	e->flag = flag;
 	bpf_ringbuf_submit(e, 0);
@@ -99,54 +115,86 @@ int auto_span_start(struct pt_regs *ctx)
 		return 0;
 	struct auto_span_key key = {.tgid = r.key.tgid, .span = GO_PARAM4(ctx)};
 	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
-	struct trace_context *known = bpf_map_lookup_elem(&auto_spans, &key);
-	if (known && g && g->has_ctx && g->ctx_app && same_span_id(g->ctx.span_id, known->span_id))
+	struct auto_span *known = bpf_map_lookup_elem(&auto_spans, &key);
+	if (known && !known->ended && g && g->has_ctx && g->ctx_app && same_span_id(g->ctx.span_id, known->ctx.span_id))
 		return 0; /* the probe fired again: the function restarted at its entry after growing its stack */
 	if (g)
 		settle_app_context(r.key.tgid, g); /* its span may have ended on another goroutine */
-	struct trace_context now;
-	if (g && g->has_ctx)
-		__builtin_memcpy(now.trace_id, g->ctx.trace_id, 16);
-	else
-		random_bytes(now.trace_id, 16);
-	random_bytes(now.span_id, 8);
-	if (bpf_map_update_elem(&auto_spans, &key, &now, BPF_ANY)) {
+	struct auto_span span = {.start_ns = bpf_ktime_get_ns()};
+	if (g && g->has_ctx) {
+		__builtin_memcpy(span.ctx.trace_id, g->ctx.trace_id, 16);
+		__builtin_memcpy(span.parent_span_id, g->ctx.span_id, 8);
+	} else {
+		random_bytes(span.ctx.trace_id, 16);
+	}
+	random_bytes(span.ctx.span_id, 8);
+	if (bpf_map_update_elem(&auto_spans, &key, &span, BPF_ANY)) {
 		count(STAT_APP_SPANS_FULL);
 		return 0;
 	}
-	app_span_starts(&r, &now);
+	app_span_starts(&r, &span.ctx);
 	return 0;
 }
 
+/* The span ends: its goroutine (and its thread) move on before it takes its end time. */
+static __always_inline void auto_span_ends(const struct running *r, struct auto_span *span)
+{
+	if (span->ended)
+		return;
+	span->ended = 1;
+	struct trace_context ended = span->ctx;
+	struct app_span *app = app_span_ending(r, &ended);
+	if (app)
+		app_span_ended(r, app, &ended);
+}
+
+/* go.opentelemetry.io/auto/sdk.(*span).End(s, options...): s in RAX. */
 SEC("uprobe")
 int auto_span_end(struct pt_regs *ctx)
 {
 	struct running r;
 	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_AUTO_SDK))
 		return 0;
-	__u32 zero = 0;
-	struct api_span_event *e = bpf_map_lookup_elem(&api_span_scratch, &zero);
-	if (!e)
+	struct auto_span_key key = {.tgid = r.key.tgid, .span = GO_PARAM1(ctx)};
+	struct auto_span *span = bpf_map_lookup_elem(&auto_spans, &key);
+	if (span)
+		auto_span_ends(&r, span);
+	return 0;
+}
+
+/*
+ * go.opentelemetry.io/auto/sdk.(*span).ended(s, buf []byte): s in RAX, buf in
+ * RBX, RCX. End serialized the span: it goes to user space, with its context.
+ */
+SEC("uprobe")
+int auto_span_ended(struct pt_regs *ctx)
+{
+	struct running r;
+	if (running_goroutine(ctx, &r) || !(r.off->features & FEAT_AUTO_SDK))
 		return 0;
 	struct auto_span_key key = {.tgid = r.key.tgid, .span = GO_PARAM1(ctx)};
-	struct trace_context *known = bpf_map_lookup_elem(&auto_spans, &key);
-	struct trace_context ended = {};
-	int braids = known != 0;
-	if (known) {
-		ended = *known;
-		bpf_map_delete_elem(&auto_spans, &key);
+	struct auto_span *known = bpf_map_lookup_elem(&auto_spans, &key);
+	if (!known) {
+		count(STAT_AUTO_SDK_UNKNOWN); /* it started before braid gave it a context */
+		return 0;
 	}
-	e->span = ended; /* all zero: it started before braid */
-	__builtin_memset(e->parent_span_id, 0, 8);
-	e->start_ns = 0;
-	struct app_span *span = braids ? app_span_ending(&r, &ended) : 0;
-	if (span) {
-		if (span->has_prev)
-			__builtin_memcpy(e->parent_span_id, span->prev.span_id, 8);
-		e->start_ns = span->start_ns;
-		app_span_ended(&r, span, &ended);
+	auto_span_ends(&r, known); /* in case End's probe missed it */
+	struct auto_span span = *known;
+	bpf_map_delete_elem(&auto_spans, &key);
+	__u32 zero = 0;
+	struct api_span_scratch *scratch = bpf_map_lookup_elem(&api_span_scratch, &zero);
+	if (!scratch)
+		return 0;
+	/* Preemptible kernels may run another thread's probe on this CPU meanwhile: one writer at a time. */
+	if (__sync_lock_test_and_set(&scratch->busy, 1)) {
+		count(STAT_AUTO_SDK_LOST);
+		return 0;
 	}
+	struct api_span_event *e = &scratch->event;
 	fill_header(&e->header, EVENT_API_SPAN, &r);
+	e->span = span.ctx;
+	__builtin_memcpy(e->parent_span_id, span.parent_span_id, 8);
+	e->start_ns = span.start_ns;
 	__s64 size = GO_PARAM3(ctx);
 	__u32 len = 0;
 	if (size > 0)
@@ -157,9 +205,8 @@ int auto_span_end(struct pt_regs *ctx)
 		copied = len;
 	e->json_len = copied;
 	__u64 record = offsetof(struct api_span_event, json) + copied; /* 64-bit: the bound checked is the one passed */
-	if (record > sizeof(*e))
-		return 0;
-	if (bpf_ringbuf_output(&events, e, record, 0))
+	if (record <= sizeof(*e) && bpf_ringbuf_output(&events, e, record, 0))
 		count(STAT_RINGBUF_FULL);
+	scratch->busy = 0; /* a plain store: only this CPU's probes use it */
 	return 0;
 }

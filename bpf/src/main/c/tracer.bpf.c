@@ -664,8 +664,10 @@ __attribute__((used)) int layouts_of_app_span_events(struct app_server_span_even
 /*
  * go.opentelemetry.io/otel/sdk/trace.(*tracer).newRecordingSpan(tr, [ctx,] psc, sc, ...):
  * a recording span starts on this goroutine. psc and sc hold arrays, so the
- * register ABI passes them on the stack, sc after psc. A sampled span (one
- * the application exports) becomes the goroutine's context.
+ * register ABI passes them on the stack, psc first (above the return
+ * address), sc after it. A sampled span (one the application exports) becomes
+ * the goroutine's context. One without a parent (psc has no trace) that
+ * starts inside braid's span is reported, so that braid's span links to it.
  */
 SEC("uprobe")
 int sdk_span_start(struct pt_regs *ctx)
@@ -683,7 +685,25 @@ int sdk_span_start(struct pt_regs *ctx)
 	struct trace_context now;
 	__builtin_memcpy(now.trace_id, sc.trace_id, 16);
 	__builtin_memcpy(now.span_id, sc.span_id, 8);
-	app_span_starts(&r, &now);
+	struct trace_context braids = {};
+	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
+	int inside = g && g->has_ctx && !g->ctx_app;
+	if (inside)
+		braids = g->ctx;
+	if (!app_span_starts(&r, &now) || !inside)
+		return 0;
+	__u64 parent_trace[2] = {};
+	if (bpf_probe_read_user(parent_trace, sizeof(parent_trace), (void *)(PT_REGS_SP(ctx) + 8)) || parent_trace[0] || parent_trace[1])
+		return 0; /* psc's trace id: it has a parent of its own */
+	struct app_server_span_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(STAT_RINGBUF_FULL);
+		return 0;
+	}
+	fill_header(&e->header, EVENT_APP_ROOT_SPAN, &r);
+	e->span = now;
+	e->covered = braids;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

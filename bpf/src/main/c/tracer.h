@@ -116,6 +116,7 @@ struct go_offsets {
 #define EVENT_APP_SERVER_SPAN 4
 #define EVENT_API_SPAN 5
 #define EVENT_AUTO_SDK_SWITCH 6
+#define EVENT_APP_ROOT_SPAN 7 /* struct app_server_span_event: a root span of the application's inside braid's */
 
 #define SPAN_KIND_SERVER 2
 #define SPAN_KIND_CLIENT 3
@@ -191,12 +192,6 @@ struct app_server_span_event {
 #define HANDOFF_QUEUED 1   /* a spanned sender's value entered a buffer slot; no receiver yet */
 #define HANDOFF_DEQUEUED 2 /* a value a spanned sender queued reached its receiver */
 
-/*
- * A Go channel hand-off between two goroutines. DIRECT is sent only when both
- * have a span; QUEUED and DEQUEUED whenever the sender has one (the receiver's
- * context is all zero when it has none), so that user space knows when no
- * receiver is left to wait for.
- */
 /* --auto-sdk: a process's switch to go.opentelemetry.io/auto/sdk is off; user space turns it on. */
 struct auto_sdk_switch_event {
 	struct event_header header;
@@ -221,6 +216,12 @@ struct api_span_event {
 	char json[API_SPAN_JSON_MAX];
 };
 
+/*
+ * A Go channel hand-off between two goroutines. DIRECT is sent only when both
+ * have a span; QUEUED and DEQUEUED whenever the sender has one (the receiver's
+ * context is all zero when it has none), so that user space knows when no
+ * receiver is left to wait for.
+ */
 struct handoff_event {
 	struct event_header header; /* goid: the goroutine that ran the probe */
 	__u64 chan;                 /* the *hchan */
@@ -246,6 +247,8 @@ struct handoff_event {
 #define STAT_SELECT_TOO_BIG 7 /* a buffered send of a select of more than SELECT_CASES_MAX sends: maybe not paired */
 #define STAT_APP_SPANS_FULL 8 /* an application span could not be followed: app_spans or goroutines full */
 #define STAT_AUTO_SDK_MISSED 9 /* --auto-sdk: spans that stayed no-ops: the program made them before braid turned its SDK on */
-#define STAT_COUNT 10
+#define STAT_AUTO_SDK_UNKNOWN 10 /* --auto-sdk: spans that ended without a context from braid (they started before it) */
+#define STAT_AUTO_SDK_LOST 11 /* --auto-sdk: spans not exported: another thread's used the CPU's scratch buffer */
+#define STAT_COUNT 12
 
 #endif /* BRAID_TRACER_H */

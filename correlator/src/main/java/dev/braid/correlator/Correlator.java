@@ -80,8 +80,9 @@ public final class Correlator {
   private long replacedSpans;
   private long replacedSpanLinks;
   private long apiSpans;
+  private long lateVerdicts;
+  private long applicationRootLinks;
   private long apiSpansCut;
-  private long apiSpansWithoutContext;
 
   private record Waiting(ProfiledSample sample, long sinceMonotonic) {}
 
@@ -118,6 +119,10 @@ public final class Correlator {
       }
       case SpanEvent.HandOff h -> onHandOff(h);
       case SpanEvent.ApiSpan a -> onApiSpan(a);
+      case SpanEvent.ApplicationRootSpan a -> {
+        applicationRootLinks++;
+        addLink(new SpanKey(a.pid(), a.covered().span()), SpanLink.toApplicationSpan(a.span()));
+      }
       case SpanEvent.AutoSdkSwitch s -> {} // the tracer's own business
       case SpanEvent.ApplicationServerSpan a -> {
         SpanKey covered = new SpanKey(a.pid(), a.covered().span());
@@ -127,6 +132,8 @@ public final class Correlator {
           replacedBy.put(covered, a.span());
         } else if (ended != null) {
           replace(covered, ended, a.span());
+        } else if (braids == null) {
+          lateVerdicts++; // braid's span went out already: the request has two server spans
         }
       }
     }
@@ -137,10 +144,6 @@ public final class Correlator {
    * goes out with the next flush, and the samples that waited for it with it.
    */
   private void onApiSpan(SpanEvent.ApiSpan a) {
-    if (!a.span().isValid()) {
-      apiSpansWithoutContext++; // started before braid wrote its context: the program's own no-op
-      return;
-    }
     ApiSpans.Ended ended =
         new ApiSpans.Ended(
             a.span(),
@@ -151,19 +154,43 @@ public final class Correlator {
             a.json());
     ProcessInfo process = processes.apply(a.pid());
     apiSpans++;
+    List<ResourceSpans> spans;
     try {
-      applicationSpans.addAll(ApiSpans.of(ended, process));
+      spans = ApiSpans.of(ended, process);
       if (a.cut()) {
         apiSpansCut++;
       }
     } catch (InvalidProtocolBufferException e) {
       apiSpansCut++;
-      applicationSpans.add(ApiSpans.cut(ended, process));
+      spans = List.of(ApiSpans.cut(ended, process));
     }
+    if (spans.size() == 1 && ApiSpans.isServer(spans.getFirst()) && !a.parentSpanId().isEmpty()) {
+      spans = List.of(replacingBraids(a, spans.getFirst()));
+    }
+    applicationSpans.addAll(spans);
     List<Waiting> samples = waiting.remove(new SpanKey(a.pid(), a.span().span()));
     if (samples != null) {
       samples.forEach(w -> ready.add(w.sample()));
     }
+  }
+
+  /**
+   * otelhttp or otelgrpc on the API alone: their SERVER span, which braid made a child of its own
+   * server span for the request, replaces braid's, and takes its parent (the incoming one).
+   */
+  private ResourceSpans replacingBraids(SpanEvent.ApiSpan a, ResourceSpans server) {
+    SpanKey braids = new SpanKey(a.pid(), Long.parseUnsignedLong(a.parentSpanId(), 16));
+    SpanEvent.Started started = open.get(braids);
+    CompletedSpan held = awaitingNow.containsKey(braids) ? awaitingNow.remove(braids) : awaitingBefore.remove(braids);
+    if (started != null && started.kind() == SpanEvent.SpanKind.SERVER) {
+      replacedBy.put(braids, a.span());
+      return ApiSpans.withParent(server, started.parentSpanId());
+    }
+    if (held != null) {
+      replace(braids, held, a.span());
+      return ApiSpans.withParent(server, held.parentSpanId());
+    }
+    return server; // inside a span of the program's own, or braid's went out already
   }
 
   /** A span that HandOffLinks held for a receiver goes out, unless the application's span replaced it. */
@@ -258,10 +285,6 @@ public final class Correlator {
    * long for an application span's verdict go out.
    */
   public void tick() {
-    releaseAwaiting(awaitingBefore);
-    Map<SpanKey, CompletedSpan> reuseAwaiting = awaitingBefore;
-    awaitingBefore = awaitingNow;
-    awaitingNow = reuseAwaiting;
     Map<SpanKey, CompletedSpan> reuse = endedBefore;
     endedBefore = endedNow;
     reuse.clear();
@@ -270,6 +293,11 @@ public final class Correlator {
     replacedBefore = replacedNow;
     reuseReplaced.clear();
     replacedNow = reuseReplaced;
+    // After the rotation: a span released now is kept two cycles for its late samples, as any.
+    releaseAwaiting(awaitingBefore);
+    Map<SpanKey, CompletedSpan> reuseAwaiting = awaitingBefore;
+    awaitingBefore = awaitingNow;
+    awaitingNow = reuseAwaiting;
   }
 
   /** Ends the open spans of a process that exited. */
@@ -288,9 +316,9 @@ public final class Correlator {
     return open.size();
   }
 
-  /** Spans that ended and wait for the next flush. */
+  /** Spans that ended and wait for the next flush: braid's, and those of --auto-sdk programs. */
   public int completedSpans() {
-    return completed.size();
+    return completed.size() + applicationSpans.size();
   }
 
   /** Channel hand-offs between two spans: each gave both spans a link. */
@@ -374,7 +402,10 @@ public final class Correlator {
       first.add(it.next());
       it.remove();
     }
-    return new Batch(windowStart, clock.toEpochNanos(nowMonotonic), first, List.of(), false);
+    List<ResourceSpans> firstOfApplications = applicationSpans.subList(0, Math.min(max - first.size(), applicationSpans.size()));
+    Batch batch = new Batch(windowStart, clock.toEpochNanos(nowMonotonic), first, firstOfApplications, List.of(), false);
+    firstOfApplications.clear();
+    return batch;
   }
 
   private boolean awaiting(SpanKey key) {
@@ -412,6 +443,14 @@ public final class Correlator {
     return replacedSpans;
   }
 
+  /**
+   * Application server spans that came after braid's span for the request went out (it waited
+   * two drain cycles): that request has both.
+   */
+  public long lateVerdicts() {
+    return lateVerdicts;
+  }
+
   /** Channel links of braid's spans that the application's span replaced: lost with them. */
   public long replacedSpanLinks() {
     return replacedSpanLinks;
@@ -420,6 +459,11 @@ public final class Correlator {
   private TraceContext recentlyReplaced(SpanKey key) {
     TraceContext c = replacedNow.get(key);
     return c != null ? c : replacedBefore.get(key);
+  }
+
+  /** Links from braid's spans to root spans of the application's that started inside them. */
+  public long applicationRootLinks() {
+    return applicationRootLinks;
   }
 
   /** --auto-sdk: spans exported for programs that use the OpenTelemetry API alone. */
@@ -433,11 +477,6 @@ public final class Correlator {
    */
   public long apiSpansCut() {
     return apiSpansCut;
-  }
-
-  /** --auto-sdk: spans that ended without a context braid wrote (started before braid): not exported. */
-  public long apiSpansWithoutContext() {
-    return apiSpansWithoutContext;
   }
 
   /** Spans braid ended itself because their end never came (ring buffer full). */

@@ -17,6 +17,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -272,18 +273,27 @@ public final class Daemon implements AutoCloseable {
     }
   }
 
-  /** Writes a batch, in parts of at most MAX_BATCH_SPANS spans (the samples go with the last). */
+  /**
+   * Writes a batch, in parts of at most MAX_BATCH_SPANS spans, braid's then those of --auto-sdk
+   * programs (the samples go with the last).
+   */
   private void write(Batch whole) {
     List<CompletedSpan> spans = whole.spans();
+    List<ResourceSpans> applications = whole.applicationSpans();
     int max = DaemonConfig.MAX_BATCH_SPANS;
-    int from = 0;
-    for (; spans.size() - from > max; from += max) {
-      deliver(new Batch(whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(from, from + max), List.of(), false));
+    int s = 0;
+    int a = 0;
+    while (spans.size() - s + applications.size() - a > max) {
+      int braids = Math.min(max, spans.size() - s);
+      int theirs = max - braids;
+      deliver(new Batch(whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(s, s + braids), applications.subList(a, a + theirs), List.of(), false));
+      s += braids;
+      a += theirs;
     }
-    deliver(
-        from == 0
-            ? whole
-            : new Batch(whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(from, spans.size()), whole.applicationSpans(), whole.samples(), whole.last()));
+    deliver(s == 0 && a == 0
+        ? whole
+        : new Batch(whole.startEpochNanos(), whole.endEpochNanos(), spans.subList(s, spans.size()), applications.subList(a, applications.size()),
+            whole.samples(), whole.last()));
   }
 
   private void deliver(Batch batch) {

@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
  * @param serviceName overrides {@code service.name} (OTEL_SERVICE_NAME), else the binary's name
  * @param propagate add traceparent to the outgoing HTTP requests of client spans
  * @param channelLinks link the spans of goroutines that hand values over Go channels
- * @param autoSdk be the SDK of programs that use the OpenTelemetry API alone (writes span
- *     contexts into them; go.opentelemetry.io/auto/sdk)
+ * @param autoSdk be the SDK of programs that use the OpenTelemetry API alone
+ *     (go.opentelemetry.io/auto/sdk; turns on a switch in each, one byte written into it)
  * @param mode which of braid's parts run
  * @param contextSource how a sample finds its span
  * @param otlp where spans and profiles are exported, if anywhere

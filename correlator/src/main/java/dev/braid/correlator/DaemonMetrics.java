@@ -28,9 +28,10 @@ final class DaemonMetrics {
   private final Total linksLate;
   private final Total spansReplaced;
   private final Total replacedSpanLinks;
+  private final Total applicationRootLinks;
+  private final Total lateVerdicts;
   private final Total apiSpans;
   private final Total apiSpansCut;
-  private final Total apiSpansWithoutContext;
   private final Total spansUnlinked;
   private final AtomicLong linksPending = new AtomicLong();
   private final List<KernelReading<?>> kernelReadings = new ArrayList<>();
@@ -54,11 +55,13 @@ final class DaemonMetrics {
     spansReplaced =
         new Total(registry, "braid.spans.replaced", "braid's server spans not exported: the application's own server span (OpenTelemetry SDK) replaced them");
     replacedSpanLinks = new Total(registry, "braid.links.replaced", "channel links lost with braid's spans that the application's spans replaced");
+    lateVerdicts = new Total(registry, "braid.spans.replaced.late",
+        "braid's server spans exported although the application's own replaced them: its span ended more than two drain cycles after braid's");
+    applicationRootLinks = new Total(
+        registry, "braid.links.application", "links from braid's spans to root spans of the application's (OpenTelemetry SDK) that started inside them");
     apiSpans = new Total(registry, "braid.auto_sdk.spans", "--auto-sdk: spans exported for programs that use the OpenTelemetry API alone");
     apiSpansCut =
         new Total(registry, "braid.auto_sdk.spans.cut", "--auto-sdk: spans exported with IDs, parent, times and name only: their JSON was over 16 KiB, or unreadable");
-    apiSpansWithoutContext =
-        new Total(registry, "braid.auto_sdk.spans.unknown", "--auto-sdk: spans not exported: they started before braid gave them a context");
     gauge("braid.links.pending", linksPending, "spans with channel links waiting for their end, or for a receiver");
   }
 
@@ -91,10 +94,14 @@ final class DaemonMetrics {
     kernelCounter("braid.select.unpaired", tracer, t -> t.stats().selectTooBig(), "buffered select operations not paired: more cases than the probes search");
     kernelCounter("braid.app_spans.unfollowed", tracer, t -> t.stats().appSpansFull(), "application spans not followed: braid's maps were full");
     kernelCounter(
-        "braid.auto_sdk.spans.missed", tracer, t -> t.stats().autoSdkMissed(), "--auto-sdk: spans that stayed no-ops: their program made them before braid turned its SDK on");
-    kernelCounter("braid.auto_sdk.processes", tracer, t -> t.stats().autoSdkProcesses(), "--auto-sdk: processes braid became the OpenTelemetry SDK of");
+        "braid.auto_sdk.spans.missed", tracer, t -> t.stats().autoSdk().missed(), "--auto-sdk: spans that stayed no-ops: their program made them before braid turned its SDK on");
     kernelCounter(
-        "braid.auto_sdk.failures", tracer, t -> t.stats().autoSdkFailed(), "--auto-sdk: processes whose switch to braid's SDK could not be turned on (logged)");
+        "braid.auto_sdk.spans.unknown", tracer, t -> t.stats().autoSdk().unknown(), "--auto-sdk: spans not exported: they started before braid gave them a context");
+    kernelCounter(
+        "braid.auto_sdk.spans.lost", tracer, t -> t.stats().autoSdk().lost(), "--auto-sdk: spans not exported: another thread's probe held the CPU's scratch buffer");
+    kernelCounter("braid.auto_sdk.processes", tracer, t -> t.stats().autoSdk().processes(), "--auto-sdk: processes braid became the OpenTelemetry SDK of");
+    kernelCounter(
+        "braid.auto_sdk.failures", tracer, t -> t.stats().autoSdk().failed(), "--auto-sdk: processes whose switch to braid's SDK could not be turned on (logged)");
     KernelReading<Tracer> entries = reading(tracer, t -> t.tracesContextMap().keys().size());
     Gauge.builder("braid.traces_ctx.entries", entries, KernelReading::value)
         .description("entries in the pinned traces_ctx_v1 map (all writers')")
@@ -150,9 +157,10 @@ final class DaemonMetrics {
     linksLate.set(c.lateLinks());
     spansReplaced.set(c.replacedSpans());
     replacedSpanLinks.set(c.replacedSpanLinks());
+    applicationRootLinks.set(c.applicationRootLinks());
+    lateVerdicts.set(c.lateVerdicts());
     apiSpans.set(c.apiSpans());
     apiSpansCut.set(c.apiSpansCut());
-    apiSpansWithoutContext.set(c.apiSpansWithoutContext());
     spansUnlinked.set(c.spansReleasedUnlinked());
     linksPending.set(c.pendingLinkSpans());
   }

@@ -133,6 +133,27 @@ class CorrelatorTest {
     assertThat(correlator.flush(3_000, true).spans()).extracting(CompletedSpan::context).containsExactly(CTX);
   }
 
+  /**
+   * --auto-sdk: a span of a program that uses the API alone goes out as the program set it, with
+   * braid's IDs, and the samples that waited for it with it.
+   */
+  @Test
+  void anApiSpanGoesOutWithTheSamplesThatWaitedForIt() {
+    TraceContext api = new TraceContext(CTX.traceId(), "a1b2c3d4e5f60718");
+    byte[] json = "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"compute\"}]}]}]}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    correlator.onSample(sample(1_500, Optional.of(api)), List.of());
+    correlator.onSpanEvent(new SpanEvent.ApiSpan(PID, 7, 33, 2_000, api, CTX.spanId(), 1_000, json.length, json));
+    assertThat(correlator.completedSpans()).isEqualTo(1);
+    Batch b = correlator.flush(3_000, false);
+    assertThat(b.applicationSpans()).singleElement().satisfies(r -> {
+      io.opentelemetry.proto.trace.v1.Span s = r.getScopeSpans(0).getSpans(0);
+      assertThat(s.getName()).isEqualTo("compute");
+      assertThat(java.util.HexFormat.of().formatHex(s.getParentSpanId().toByteArray())).isEqualTo(CTX.spanId());
+    });
+    assertThat(b.samples()).singleElement().satisfies(s -> assertThat(s.context()).contains(api));
+    assertThat(correlator.apiSpans()).isEqualTo(1);
+  }
+
   @Test
   void aHandlerThatWritesNothingAnswers200() {
     correlator.onSpanEvent(started(1_000, CTX, ""));

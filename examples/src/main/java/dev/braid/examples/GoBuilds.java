@@ -82,6 +82,14 @@ public final class GoBuilds {
    * versions}, and the grpc release of the gRPC examples.
    */
   public static Path otelBinary(String program, GoRelease release, GoBuild build, OtelVersions versions) {
+    return otelBinary(program, release, build, versions, grpcVersionFor(release));
+  }
+
+  /**
+   * As {@link #otelBinary(String, GoRelease, GoBuild, OtelVersions)}, with at least {@code grpc}
+   * (newer grpc releases require newer OpenTelemetry APIs: an old SDK needs an old grpc).
+   */
+  public static Path otelBinary(String program, GoRelease release, GoBuild build, OtelVersions versions, String grpc) {
     List<String> requires = new ArrayList<>();
     for (String module : List.of("go.opentelemetry.io/otel", "go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/trace")) {
       requires.add(module + " " + versions.sdk());
@@ -89,8 +97,9 @@ public final class GoBuilds {
     for (String module : List.of("net/http/otelhttp", "google.golang.org/grpc/otelgrpc")) {
       requires.add("go.opentelemetry.io/contrib/instrumentation/" + module + " " + versions.contrib());
     }
-    requires.add("google.golang.org/grpc " + grpcVersionFor(release));
-    return moduleBinary("otel", program, release, build, versions.sdk(), "the OpenTelemetry SDK " + versions.sdk(), requires);
+    requires.add("google.golang.org/grpc " + grpc);
+    String version = grpc.equals(grpcVersionFor(release)) ? versions.sdk() : versions.sdk() + "-grpc" + grpc;
+    return moduleBinary("otel", program, release, build, version, "the OpenTelemetry SDK " + versions.sdk(), requires);
   }
 
   /** The SDK and contrib releases examples/otel is built against with {@code release} (examples/otel-versions.txt). */

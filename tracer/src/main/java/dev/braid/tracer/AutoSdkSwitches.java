@@ -5,50 +5,83 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * --auto-sdk: turns on, in a process, the OpenTelemetry Go API's switch to
  * go.opentelemetry.io/auto/sdk (the bool that otel/internal/global's autoInstEnabled points to),
- * by writing {@code true} through /proc/PID/mem, as a debugger would. Kernels locked down for
- * integrity refuse bpf_probe_write_user, not this. Used by the draining thread only.
+ * by writing {@code true} through /proc/PID/mem, as a debugger would (kernels locked down for
+ * integrity refuse bpf_probe_write_user, not this); and off again when braid stops, so that a
+ * process braid no longer serves does not go on serializing spans nobody reads. Used by the
+ * draining thread, and by close.
  */
 final class AutoSdkSwitches {
   private static final System.Logger LOG = System.getLogger(AutoSdkSwitches.class.getName());
-  private final Set<Integer> on = new HashSet<>();
+  private final Map<Integer, Switch> on = new HashMap<>();
   private long turnedOn;
   private long failed;
 
-  /** Turns on the switch at {@code address} in process {@code pid}, once per process. */
-  void turnOn(int pid, long address) {
-    if (!on.add(pid)) {
+  /** A switch braid turned on: the process (its binary, for a pid used again) and the address. */
+  private record Switch(FileIdentity binary, long address) {}
+
+  /**
+   * Turns on the switch at {@code address} in process {@code pid}, once per process, if the
+   * process still runs {@code binary} (it is not another that got its pid meanwhile).
+   */
+  synchronized void turnOn(int pid, FileIdentity binary, long address) {
+    if (on.containsKey(pid) || !FileIdentity.ofProcess(pid).equals(Optional.of(binary))) {
       return;
     }
-    try (FileChannel mem = FileChannel.open(Path.of("/proc", Integer.toString(pid), "mem"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      if (mem.write(ByteBuffer.wrap(new byte[] {1}), address) != 1) {
-        throw new IOException("nothing was written");
-      }
+    try {
+      write(pid, address, (byte) 1);
+      on.put(pid, new Switch(binary, address));
       turnedOn++;
       LOG.log(System.Logger.Level.INFO, "--auto-sdk: braid is now the OpenTelemetry SDK of process " + pid);
     } catch (IOException | RuntimeException e) {
       failed++;
+      on.put(pid, new Switch(binary, 0)); // tried: not again for this process
       LOG.log(System.Logger.Level.WARNING, "--auto-sdk: cannot turn on go.opentelemetry.io/auto/sdk in process " + pid + " (writing /proc/" + pid
           + "/mem at 0x" + Long.toHexString(address) + ": " + e.getMessage() + "); its OpenTelemetry API spans stay no-ops."
           + " braid needs root (CAP_SYS_PTRACE) for this, and a process it may trace (ptrace_scope, Yama)");
     }
   }
 
+  /** Turns every switch braid turned on off again, in the processes that still run their binary. */
+  synchronized void turnAllOff() {
+    on.forEach((pid, s) -> {
+      if (s.address() == 0 || !FileIdentity.ofProcess(pid).equals(Optional.of(s.binary()))) {
+        return;
+      }
+      try {
+        write(pid, s.address(), (byte) 0);
+      } catch (IOException | RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "--auto-sdk: cannot turn go.opentelemetry.io/auto/sdk off again in process " + pid + ": " + e.getMessage()
+            + "; its OpenTelemetry API spans go on being serialized, for no one");
+      }
+    });
+    on.clear();
+  }
+
   /** A process exited: its pid may come back as another process. */
-  void forget(int pid) {
+  synchronized void forget(int pid) {
     on.remove(pid);
   }
 
-  long turnedOn() {
+  synchronized long turnedOn() {
     return turnedOn;
   }
 
-  long failed() {
+  synchronized long failed() {
     return failed;
+  }
+
+  private static void write(int pid, long address, byte value) throws IOException {
+    try (FileChannel mem = FileChannel.open(Path.of("/proc", Integer.toString(pid), "mem"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      if (mem.write(ByteBuffer.wrap(new byte[] {value}), address) != 1) {
+        throw new IOException("nothing was written");
+      }
+    }
   }
 }

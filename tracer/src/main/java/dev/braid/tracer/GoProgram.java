@@ -153,6 +153,10 @@ public record GoProgram(
   }
 
   static GoProgram inspect(Path path, OffsetTable table, OffsetTable grpcTable) {
+    return inspect(path, table, grpcTable, OffsetTable.bundled(OffsetTable.Scheme.OTEL_SDK));
+  }
+
+  static GoProgram inspect(Path path, OffsetTable table, OffsetTable grpcTable, OffsetTable sdkTable) {
     if (!Files.exists(path)) {
       throw new UnsupportedBinaryException(path, "no such file");
     }
@@ -167,7 +171,7 @@ public record GoProgram(
     }
     FileIdentity identity = FileIdentity.of(real).orElseThrow(() -> new UnsupportedBinaryException(path, "cannot stat the file"));
     try (ElfFile elf = ElfFile.open(real)) {
-      return new Planner(real, elf, table, grpcTable).plan(identity);
+      return new Planner(real, elf, table, grpcTable, sdkTable).plan(identity);
     } catch (ElfException e) {
       throw new UnsupportedBinaryException(path, "not an ELF executable braid can read: " + e.getMessage(), e);
     }
@@ -179,10 +183,12 @@ public record GoProgram(
     private final ElfFile elf;
     private final OffsetTable table;
     private final OffsetTable grpcTable;
+    private final OffsetTable sdkTable;
     private final List<String> warnings = new ArrayList<>();
     private Pclntab pclntab;
 
-    Planner(Path path, ElfFile elf, OffsetTable table, OffsetTable grpcTable) {
+    Planner(Path path, ElfFile elf, OffsetTable table, OffsetTable grpcTable, OffsetTable sdkTable) {
+      this.sdkTable = sdkTable;
       this.path = path;
       this.elf = elf;
       this.table = table;
@@ -409,21 +415,23 @@ public record GoProgram(
                               + " without DWARF (-ldflags=-s -w), and braid's offset table covers "
                               + table.newestOf(version).map(v -> version.release() + " only up to " + v).orElse("no " + version.release())
                               + ": runtime.g's layout is unknown, so goroutines cannot be followed. Build without -w, or update braid"));
-      if (deps.containsKey(OffsetResolver.OTEL_SDK_MODULE)) {
-        warnings.add("built without DWARF with " + OffsetResolver.OTEL_SDK_MODULE + " " + deps.get(OffsetResolver.OTEL_SDK_MODULE)
-            + ": braid has no offset table for the SDK yet, so the application's spans are not followed (samples name braid's spans). Build without -w");
-      }
-      String grpc = deps.get(OffsetResolver.GRPC_MODULE);
-      if (grpc == null) {
+      go = withModule(go, deps, OffsetResolver.GRPC_MODULE, grpcTable, "gRPC spans are off");
+      return withModule(go, deps, OffsetResolver.OTEL_SDK_MODULE, sdkTable, "the application's spans are not followed (samples name braid's spans)");
+    }
+
+    /** The offsets of {@code go} and, if the binary links {@code module}, those of the module's version in {@code moduleTable}. */
+    private OffsetSource.Table withModule(OffsetSource.Table go, Map<String, String> deps, String module, OffsetTable moduleTable, String otherwise) {
+      String version = deps.get(module);
+      if (version == null) {
         return go;
       }
-      Optional<OffsetSource.Table> grpcColumn = OffsetTable.Scheme.GRPC.parse(grpc).flatMap(grpcTable::forVersion);
-      if (grpcColumn.isEmpty()) {
-        warnings.add("built without DWARF with " + OffsetResolver.GRPC_MODULE + " " + grpc + ", and braid's grpc offset table covers "
-            + grpcTable.span() + ": gRPC spans are off. Build without -w, or update braid");
+      Optional<OffsetSource.Table> column = moduleTable.scheme().parse(version).flatMap(moduleTable::forVersion);
+      if (column.isEmpty()) {
+        warnings.add("built without DWARF with " + module + " " + version + ", and braid's offset table for it covers " + moduleTable.span() + ": "
+            + otherwise + ". Build without -w, or update braid");
         return go;
       }
-      return go.with(grpcColumn.get());
+      return go.with(column.get());
     }
 
     /** Adds a feature's sites, all or none; a feature that cannot be placed is off, with a warning. */

@@ -94,7 +94,7 @@ final class OffsetResolver {
       warnings.add("its DWARF does not describe the transport.Stream of " + GRPC_MODULE + " " + deps.get(GRPC_MODULE) + ": gRPC spans are off");
     }
     features |= sdkSpans(fields, source, deps, warnings);
-    features |= autoSdk(deps);
+    features |= autoSdk(deps, warnings);
     if (!known(fields, GoField.HCHAN_DATAQSIZ, GoField.HCHAN_BUF, GoField.HCHAN_ELEMSIZE, GoField.HCHAN_SENDX, GoField.HCHAN_RECVX,
         GoField.SUDOG_G, GoField.SUDOG_IS_SELECT, GoField.SCASE_C, GoField.SCASE_SIZE)) {
       warnings.add(source.describe() + " does not describe runtime.hchan, runtime.sudog and runtime.scase: channel links are off");
@@ -173,9 +173,19 @@ final class OffsetResolver {
    * --auto-sdk can serve the binary: it links go.opentelemetry.io/auto/sdk (the API's global
    * tracer does since otel v1.34). Its probes read their arguments' registers only: no offsets.
    */
-  private static int autoSdk(Map<String, String> deps) {
-    return deps.containsKey(AUTO_SDK_MODULE) ? GoOffsets.FEAT_AUTO_SDK : 0;
+  private static int autoSdk(Map<String, String> deps, List<String> warnings) {
+    if (deps.containsKey(AUTO_SDK_MODULE)) {
+      return GoOffsets.FEAT_AUTO_SDK;
+    }
+    if (deps.containsKey(OTEL_API_MODULE) && !deps.containsKey(OTEL_SDK_MODULE)) {
+      warnings.add("it uses " + OTEL_API_MODULE + " " + deps.get(OTEL_API_MODULE) + " without an SDK, older than v1.34, which brought "
+          + AUTO_SDK_MODULE + ": --auto-sdk cannot record its spans");
+    }
+    return 0;
   }
+
+  /** The OpenTelemetry Go API. */
+  static final String OTEL_API_MODULE = "go.opentelemetry.io/otel";
 
   private static boolean known(Map<GoField, Integer> fields, GoField... needed) {
     for (GoField f : needed) {

@@ -30,7 +30,9 @@ public final class OffsetTable {
     /** Go releases, {@code go1.26.0-go1.26.6}: a range lies within one release. */
     GO("go", "go-offsets.tsv"),
     /** google.golang.org/grpc releases, {@code v1.69.0-v1.76.0}: a range may span minor releases. */
-    GRPC("v", "grpc-offsets.tsv");
+    GRPC("v", "grpc-offsets.tsv"),
+    /** go.opentelemetry.io/otel/sdk releases (with the API of theirs), as grpc's. */
+    OTEL_SDK("v", "otel-sdk-offsets.tsv");
 
     private final String prefix;
     private final String resource;
@@ -38,6 +40,15 @@ public final class OffsetTable {
     Scheme(String prefix, String resource) {
       this.prefix = prefix;
       this.resource = resource;
+    }
+
+    /** Whether the table of this scheme has the field: its layout follows these versions. */
+    public boolean covers(GoField f) {
+      return switch (this) {
+        case GO -> !f.ofModule();
+        case GRPC -> f.ofModule() && !f.ofOtel();
+        case OTEL_SDK -> f.ofOtel();
+      };
     }
 
     /** The version as this scheme writes it: {@code go1.26.8}, {@code v1.85.0}. */
@@ -50,7 +61,7 @@ public final class OffsetTable {
      * pseudo-version, a fork that replaces the module) is none: its layout is not the release's.
      */
     public Optional<GoVersion> parse(String text) {
-      if (this == GRPC && !text.matches("v\\d+\\.\\d+\\.\\d+")) {
+      if (this != GO && !text.matches("v\\d+\\.\\d+\\.\\d+")) {
         return Optional.empty();
       }
       return text.startsWith(prefix) ? GoVersion.parse("go" + text.substring(prefix.length())) : Optional.empty();
@@ -111,6 +122,11 @@ public final class OffsetTable {
     }
   }
 
+  /** Whose versions the table's ranges are. */
+  public Scheme scheme() {
+    return scheme;
+  }
+
   /** The ranges the table covers, in order. */
   public List<PatchRange> ranges() {
     return List.copyOf(columns.keySet());
@@ -121,7 +137,12 @@ public final class OffsetTable {
     for (Map.Entry<PatchRange, Map<GoField, Integer>> c : columns.entrySet()) {
       if (c.getKey().contains(version)) {
         String name = c.getKey().label(scheme);
-        return Optional.of(new OffsetSource.Table(scheme == Scheme.GO ? name : "grpc " + name, c.getValue()));
+        String of = switch (scheme) {
+          case GO -> "";
+          case GRPC -> "grpc ";
+          case OTEL_SDK -> "the OpenTelemetry SDK ";
+        };
+        return Optional.of(new OffsetSource.Table(of + name, c.getValue()));
       }
     }
     return Optional.empty();
@@ -205,7 +226,7 @@ public final class OffsetTable {
     }
     sb.append('\n');
     for (GoField f : GoField.values()) {
-      if (scheme == Scheme.GO ? f.ofModule() : !f.ofModule() || f.ofOtel()) {
+      if (!scheme.covers(f)) {
         continue;
       }
       sb.append(f.qualifiedName());

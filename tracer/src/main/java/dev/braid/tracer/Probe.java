@@ -74,8 +74,10 @@ enum Probe {
   AUTO_SDK_SWITCH(Site.ENTRY, "go.opentelemetry.io/otel/internal/global.(*tracer).newSpan", null, "auto_sdk_switch", Feature.AUTO_SDK),
   /** --auto-sdk: go.opentelemetry.io/auto/sdk starts a span; braid gives it a context. */
   AUTO_SPAN_START(Site.ENTRY, "go.opentelemetry.io/auto/sdk.(*tracer).start", null, "auto_span_start", Feature.AUTO_SDK),
+  /** --auto-sdk: a span of go.opentelemetry.io/auto/sdk ends (before it takes its end time). */
+  AUTO_SPAN_END(Site.ENTRY, "go.opentelemetry.io/auto/sdk.(*span).End", null, "auto_span_end", Feature.AUTO_SDK),
   /** --auto-sdk: go.opentelemetry.io/auto/sdk ended a span and hands it over, as OTLP/JSON. */
-  AUTO_SPAN_END(Site.ENTRY, "go.opentelemetry.io/auto/sdk.(*span).ended", null, "auto_span_end", Feature.AUTO_SDK),
+  AUTO_SPAN_ENDED(Site.ENTRY, "go.opentelemetry.io/auto/sdk.(*span).ended", null, "auto_span_ended", Feature.AUTO_SDK),
   /** net/http.(*Transport).roundTrip: a client request starts. */
   HTTP_CLIENT_START(Site.ENTRY, "net/http.(*Transport).roundTrip", null, "http_client_start", Feature.HTTP_CLIENT),
   /** Right after (*Client).do's CALL of (*Client).send returns: the response (or error) is there. */

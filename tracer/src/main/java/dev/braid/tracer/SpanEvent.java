@@ -4,7 +4,7 @@ import dev.braid.bpf.TraceContext;
 import java.util.Optional;
 
 /** What the tracer's probes report, decoded. Times are CLOCK_MONOTONIC nanoseconds. */
-public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, SpanEvent.HandOff, SpanEvent.ApplicationServerSpan, SpanEvent.ApiSpan, SpanEvent.AutoSdkSwitch {
+public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, SpanEvent.HandOff, SpanEvent.ApplicationServerSpan, SpanEvent.ApplicationRootSpan, SpanEvent.ApiSpan, SpanEvent.AutoSdkSwitch {
   int pid();
 
   long monotonicNanos();
@@ -89,11 +89,19 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
   record Party(long goid, Optional<TraceContext> context, boolean select) {}
 
   /**
+   * The application started a root span of its own (a manual span with no parent: a trace of its
+   * own) inside braid's span {@code covered}: braid's span links to it.
+   */
+  record ApplicationRootSpan(int pid, int tid, long goid, long monotonicNanos, TraceContext span, TraceContext covered) implements SpanEvent {}
+
+  /**
    * --auto-sdk: in process {@code pid}, the OpenTelemetry API's global tracer made a no-op span: its
    * switch to go.opentelemetry.io/auto/sdk, the bool at {@code flagAddress}, is off. The tracer
    * turns it on; listeners never see this event.
+   *
+   * @param binaryId the probed binary's id (the pid must still run it)
    */
-  record AutoSdkSwitch(int pid, int tid, long monotonicNanos, long flagAddress) implements SpanEvent {}
+  record AutoSdkSwitch(int pid, int tid, int binaryId, long monotonicNanos, long flagAddress) implements SpanEvent {}
 
   /**
    * --auto-sdk: a span that a program using the OpenTelemetry API alone ended, which braid made

@@ -23,6 +23,8 @@ final class SpanEventDecoder {
   static final int EVENT_APP_SERVER_SPAN = 4;
   static final int EVENT_API_SPAN = 5;
   static final int EVENT_AUTO_SDK_SWITCH = 6;
+  /** Laid out as APP_SERVER_SPAN. */
+  static final int EVENT_APP_ROOT_SPAN = 7;
   /** API_SPAN_JSON_MAX of tracer.h. */
   static final int API_SPAN_JSON_MAX = 16384;
   static final int SPAN_KIND_SERVER = 2;
@@ -234,6 +236,10 @@ final class SpanEventDecoder {
         requireSize(r, APP_SERVER_SPAN);
         yield new SpanEvent.ApplicationServerSpan(pid, tid, goid, time, TraceContext.read(r, APP_SPAN), TraceContext.read(r, APP_COVERED));
       }
+      case EVENT_APP_ROOT_SPAN -> {
+        requireSize(r, APP_SERVER_SPAN);
+        yield new SpanEvent.ApplicationRootSpan(pid, tid, goid, time, TraceContext.read(r, APP_SPAN), TraceContext.read(r, APP_COVERED));
+      }
       case EVENT_API_SPAN -> {
         if (r.byteSize() < API_JSON) {
           throw new IllegalArgumentException("api_span_event of " + r.byteSize() + " bytes, want at least " + API_JSON);
@@ -242,13 +248,17 @@ final class SpanEventDecoder {
         if (length < 0 || length > API_SPAN_JSON_MAX || r.byteSize() < API_JSON + length) {
           throw new IllegalArgumentException("api_span_event of " + r.byteSize() + " bytes says it holds " + length + " bytes of JSON");
         }
+        TraceContext span = TraceContext.read(r, API_SPAN_CONTEXT);
+        if (!span.isValid()) {
+          throw new IllegalArgumentException("api_span_event without the span's context");
+        }
         long parent = r.get(JAVA_LONG_UNALIGNED, API_PARENT);
         yield new SpanEvent.ApiSpan(
             pid,
             tid,
             goid,
             time,
-            TraceContext.read(r, API_SPAN_CONTEXT),
+            span,
             parent == 0 ? "" : HEX.formatHex(r.asSlice(API_PARENT, 8).toArray(JAVA_BYTE)),
             r.get(JAVA_LONG, API_START),
             Integer.toUnsignedLong(r.get(JAVA_INT, API_JSON_SIZE)),
@@ -256,7 +266,7 @@ final class SpanEventDecoder {
       }
       case EVENT_AUTO_SDK_SWITCH -> {
         requireSize(r, AUTO_SDK_SWITCH);
-        yield new SpanEvent.AutoSdkSwitch(pid, tid, time, r.get(JAVA_LONG, AUTO_SDK_FLAG));
+        yield new SpanEvent.AutoSdkSwitch(pid, tid, binaryId, time, r.get(JAVA_LONG, AUTO_SDK_FLAG));
       }
       default -> throw new IllegalArgumentException("unknown tracer event kind " + kind);
     };

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -68,7 +69,7 @@ public final class Tracer implements AutoCloseable {
               SpanEvent e = SpanEventDecoder.decode(record, strings);
               seenPids.add(e.pid());
               if (e instanceof SpanEvent.AutoSdkSwitch s) {
-                autoSdkSwitches.turnOn(s.pid(), s.flagAddress());
+                binaryOf(s.binaryId()).ifPresent(binary -> autoSdkSwitches.turnOn(s.pid(), binary, s.flagAddress()));
               } else {
                 listener.accept(e);
               }
@@ -95,7 +96,8 @@ public final class Tracer implements AutoCloseable {
    *     {@link #goroutinesMap()} itself
    * @param channelLinks probe channel operations and report hand-offs between spanned goroutines
    * @param autoSdk be the SDK of programs that use the OpenTelemetry API alone: loads
-   *     auto_sdk.bpf.o, which writes span contexts into them (go.opentelemetry.io/auto/sdk)
+   *     auto_sdk.bpf.o, and turns on each program's switch to go.opentelemetry.io/auto/sdk (one
+   *     byte written into it, turned off again at close)
    */
   public record Options(boolean propagate, boolean sampleTimeContext, boolean channelLinks, boolean autoSdk) {}
 
@@ -151,6 +153,11 @@ public final class Tracer implements AutoCloseable {
     }
   }
 
+  /** The binary probed under {@code id}, if any. */
+  private synchronized Optional<FileIdentity> binaryOf(int id) {
+    return binaryIds.entrySet().stream().filter(e -> e.getValue() == id).map(Map.Entry::getKey).findFirst();
+  }
+
   public boolean propagates() {
     return propagation != null;
   }
@@ -199,8 +206,8 @@ public final class Tracer implements AutoCloseable {
     if (!autoSdkFor) {
       offsets = offsets.withFeatures(offsets.features() & ~GoOffsets.FEAT_AUTO_SDK);
       if (autoSdk != null && known == null) {
-        LOG.log(System.Logger.Level.WARNING, program.path() + ": --auto-sdk does nothing for it: it does not link go.opentelemetry.io/auto/sdk"
-            + " (the OpenTelemetry Go API's global tracer does since v1.34), or braid cannot place its probes there (see the warnings above)");
+        // Most binaries of a host use no OpenTelemetry at all; one with an API too old was warned of (OffsetResolver).
+        LOG.log(System.Logger.Level.DEBUG, () -> program.path() + ": --auto-sdk does nothing for it: it does not link go.opentelemetry.io/auto/sdk");
       }
     }
     Probe.Feature skipped = sampleTime ? Probe.Feature.CONTEXT : Probe.Feature.SAMPLE_CONTEXT;
@@ -309,8 +316,8 @@ public final class Tracer implements AutoCloseable {
     requireOpen();
     BpfMap s = object.map("tracer_stats");
     return new Stats(
-        s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6), s.sumPerCpu(7), s.sumPerCpu(8), s.sumPerCpu(9),
-        autoSdkSwitches.turnedOn(), autoSdkSwitches.failed());
+        s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6), s.sumPerCpu(7), s.sumPerCpu(8),
+        new AutoSdkStats(s.sumPerCpu(9), s.sumPerCpu(10), s.sumPerCpu(11), autoSdkSwitches.turnedOn(), autoSdkSwitches.failed()));
   }
 
   /**
@@ -326,10 +333,7 @@ public final class Tracer implements AutoCloseable {
    * @param headersTooMany requests whose header map was too big to search whole for traceparent
    * @param selectTooBig buffered select operations not paired: more cases than the probes search
    * @param appSpansFull application spans not followed: no room in app_spans or goroutines
-   * @param autoSdkMissed --auto-sdk: spans that stayed the API's no-ops: their program made them
-   *     before braid turned its SDK on
-   * @param autoSdkProcesses --auto-sdk: processes braid became the SDK of
-   * @param autoSdkFailed --auto-sdk: processes whose switch braid could not turn on (logged)
+   * @param autoSdk what --auto-sdk did
    */
   public record Stats(
       long ringBufferFull,
@@ -341,12 +345,22 @@ public final class Tracer implements AutoCloseable {
       long headersTooMany,
       long selectTooBig,
       long appSpansFull,
-      long autoSdkMissed,
-      long autoSdkProcesses,
-      long autoSdkFailed) {
+      AutoSdkStats autoSdk) {
     /** No tracer, nothing counted. */
-    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, new AutoSdkStats(0, 0, 0, 0, 0));
   }
+
+  /**
+   * Counters of --auto-sdk (auto_sdk.bpf.c, and the switches turned on).
+   *
+   * @param missed spans that stayed the API's no-ops: their program made them before braid turned
+   *     its SDK on
+   * @param unknown spans that ended without a context from braid: they started before it
+   * @param lost spans not exported: another thread's probe held the CPU's scratch buffer
+   * @param processes processes braid became the SDK of
+   * @param failed processes whose switch braid could not turn on (logged)
+   */
+  public record AutoSdkStats(long missed, long unknown, long lost, long processes, long failed) {}
 
   /** traces_ctx_v1 as this tracer shares it (for tests and the reader in standalone mode). */
   public BpfMap tracesContextMap() {
@@ -386,6 +400,7 @@ public final class Tracer implements AutoCloseable {
       try {
         detach();
       } finally {
+        autoSdkSwitches.turnAllOff();
         removeOwnEntries();
       }
     } finally {

@@ -20,6 +20,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,7 +114,7 @@ class GoProgramTest {
   @Test
   void autoSdksProbesNeedNoDwarf() throws IOException {
     List<Probe> autoSdk = java.util.Arrays.stream(Probe.values()).filter(p -> p.feature == Probe.Feature.AUTO_SDK).toList();
-    assertThat(autoSdk).hasSize(3);
+    assertThat(autoSdk).hasSize(4);
     probesSitWhereObjdumpShowsTheirInstructions(Examples.binary("otelapi"), autoSdk);
     GoRelease go = GoBuilds.covered().getLast();
     GoProgram stripped = GoProgram.inspect(GoBuilds.otelBinary("otelapi", go, GoBuild.STRIPPED_PIE_PURE, GoBuilds.otelVersionsFor(go)));
@@ -142,12 +143,36 @@ class GoProgramTest {
     assertThat(GoProgram.inspect(SHOP).offsets().has(GoOffsets.FEAT_SDK_SPANS)).as("a program without the SDK").isFalse();
   }
 
-  /** A stripped program with the SDK keeps braid's spans, and is told that the application's are not followed. */
+  /**
+   * A stripped program with the SDK: the SDK's offsets come from otel-sdk-offsets.tsv, and equal
+   * those in the DWARF of the same program built with DWARF.
+   */
+  @ParameterizedTest(name = "{0} with the OpenTelemetry SDK {1}")
+  @MethodSource("otelReleases")
+  void aStrippedProgramWithTheSdkTakesItsOffsetsFromTheTable(GoRelease go, GoBuilds.OtelVersions sdk) {
+    GoProgram stripped = GoProgram.inspect(GoBuilds.otelBinary("otelshop", go, GoBuild.STRIPPED_PIE_PURE, sdk));
+    GoProgram withDwarf = GoProgram.inspect(GoBuilds.otelBinary("otelshop", go, GoBuild.DEFAULT, sdk));
+    assertThat(stripped.offsetSource()).contains("the OpenTelemetry SDK");
+    assertThat(stripped.offsets().has(GoOffsets.FEAT_SDK_SPANS)).isTrue();
+    assertThat(stripped.sites(Probe.SDK_SPAN_START)).hasSize(1);
+    for (GoField f : java.util.Arrays.stream(GoField.values()).filter(GoField::ofOtel).toList()) {
+      assertThat(stripped.offsets().offset(f)).as(f.qualifiedName()).isEqualTo(withDwarf.offsets().offset(f));
+    }
+  }
+
+  /** The oldest and the newest SDK of the matrix (the table itself was read from every SDK release's DWARF). */
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> otelReleases() {
+    return java.util.stream.Stream.of(GoBuilds.covered().getFirst(), GoBuilds.covered().getLast())
+        .map(r -> org.junit.jupiter.params.provider.Arguments.of(r, GoBuilds.otelVersionsFor(r)));
+  }
+
+  /** A stripped program with an SDK the table does not cover keeps braid's spans, and is told why. */
   @Test
-  void aStrippedProgramWithTheSdkIsToldItsSpansAreNotFollowed() {
+  void aStrippedProgramWithAnSdkTheTableLacksIsToldItsSpansAreNotFollowed() {
     GoRelease go = GoBuilds.covered().getLast();
     GoBuilds.OtelVersions sdk = GoBuilds.otelVersionsFor(go);
-    GoProgram p = GoProgram.inspect(GoBuilds.otelBinary("otelshop", go, GoBuild.STRIPPED_PIE_PURE, sdk));
+    GoProgram p = GoProgram.inspect(GoBuilds.otelBinary("otelshop", go, GoBuild.STRIPPED_PIE_PURE, sdk), OffsetTable.bundled(),
+        OffsetTable.bundled(OffsetTable.Scheme.GRPC), OffsetTable.parse(OffsetTable.Scheme.OTEL_SDK, ""));
     assertThat(p.offsets().has(GoOffsets.FEAT_SDK_SPANS)).isFalse();
     assertThat(p.sites(Probe.SDK_SPAN_START)).isEmpty();
     assertThat(p.offsets().has(GoOffsets.FEAT_HTTP_SERVER)).isTrue();

@@ -39,7 +39,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--auto-sdk",
       description = "be the OpenTelemetry SDK of Go programs that use the OpenTelemetry API without one: braid exports their spans and links"
-          + " samples to them (see README: it writes span contexts into those programs)")
+          + " samples to them (see README: it turns on a switch in those programs, one byte written into each)")
   boolean autoSdk;
 
   @Option(

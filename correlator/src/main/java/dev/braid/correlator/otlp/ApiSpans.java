@@ -71,8 +71,33 @@ public final class ApiSpans {
     return out;
   }
 
-  /** The program's view of its span has no IDs: braid gave the span its own, and its parent. */
+  /** The same span (one of {@link #of}'s) under another parent: {@code parentSpanId} in hex, empty for none. */
+  public static ResourceSpans withParent(ResourceSpans spans, String parentSpanId) {
+    ResourceSpans.Builder r = spans.toBuilder();
+    Span.Builder s = r.getScopeSpansBuilder(0).getSpansBuilder(0);
+    if (parentSpanId.isEmpty()) {
+      s.clearParentSpanId();
+    } else {
+      s.setParentSpanId(ByteString.copyFrom(HexFormat.of().parseHex(parentSpanId)));
+    }
+    return r.build();
+  }
+
+  /** Whether it is a SERVER span (otelhttp's or otelgrpc's, when they run on the API alone). */
+  public static boolean isServer(ResourceSpans spans) {
+    return spans.getScopeSpansCount() > 0 && spans.getScopeSpans(0).getSpansCount() > 0
+        && spans.getScopeSpans(0).getSpans(0).getKind() == Span.SpanKind.SPAN_KIND_SERVER;
+  }
+
+  /**
+   * The program's view of its span has no IDs: braid gave the span its own, and its parent. Links
+   * it made to its own spans have none either: they point nowhere, and are dropped (counted).
+   */
   private static void identify(Span.Builder s, Ended span) {
+    List<Span.Link> kept = s.getLinksList().stream().filter(l -> !l.getSpanId().isEmpty()).toList();
+    if (kept.size() < s.getLinksCount()) {
+      s.setDroppedLinksCount(s.getDroppedLinksCount() + s.getLinksCount() - kept.size()).clearLinks().addAllLinks(kept);
+    }
     s.setTraceId(ByteString.copyFrom(ByteBuffer.allocate(16).putLong(span.span().traceHigh()).putLong(span.span().traceLow()).array()))
         .setSpanId(ByteString.copyFrom(ByteBuffer.allocate(8).putLong(span.span().span()).array()))
         .setFlags(1);

@@ -12,6 +12,7 @@ import dev.braid.examples.Examples;
 import dev.braid.examples.GoBuild;
 import dev.braid.examples.GoBuilds;
 import dev.braid.examples.GoRelease;
+import dev.braid.tracer.GoProgram;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.nio.file.Path;
@@ -69,6 +70,41 @@ class AutoSdkTest {
   }
 
   /**
+   * otelhttp on the API alone: its SERVER span is braid's child too, so it replaces braid's span
+   * for the request, taking its parent (the sent one): one server span per request, and the
+   * samples of braid's span, in net/http before otelhttp began, name it.
+   */
+  @Test
+  void otelhttpsServerSpanOnTheApiAloneReplacesBraids(@TempDir Path dir) {
+    TracedRun run =
+        TracedRun.run(
+            List.of(TracedRun.Service.shop(Examples.binary("otelapi"), "-otelhttp", "-spans", dir.resolve("ended.jsonl").toString())),
+            new TracedRun.Load("shop", "/compute?ms=2,/plain?ms=2", Duration.ofSeconds(2), 2)
+                .until(Goal.samplesIn("main.apiCompute", 20).and(Goal.samplesIn("main.apiPlain", 20))),
+            c -> c.withAutoSdk(true));
+    Map<String, Span> exported = run.applicationSpans().stream().collect(Collectors.toMap(s -> hex(s.getSpanId().toByteArray()), Function.identity()));
+    Map<String, List<String>> serversByTrace = new java.util.HashMap<>();
+    exported.values().stream().filter(s -> s.getKind() == Span.SpanKind.SPAN_KIND_SERVER)
+        .forEach(s -> serversByTrace.computeIfAbsent(hex(s.getTraceId().toByteArray()), t -> new java.util.ArrayList<>()).add(hex(s.getParentSpanId().toByteArray())));
+    run.spans().stream().filter(s -> s.kind() == SpanKind.SERVER)
+        .forEach(s -> serversByTrace.computeIfAbsent(s.context().traceId(), t -> new java.util.ArrayList<>()).add(s.parentSpanId()));
+    for (JsonNode sent : run.sent()) {
+      assertThat(serversByTrace.get(sent.get("trace_id").asText())).as("the parents of the server spans of trace %s", sent.get("trace_id").asText())
+          .containsExactly(sent.get("parent_span_id").asText());
+    }
+    long applicationServers = exported.values().stream().filter(s -> s.getKind() == Span.SpanKind.SPAN_KIND_SERVER).count();
+    Figures.atLeast("requests whose server span is otelhttp's", applicationServers, run.sent().size() / 2);
+    assertThat(run.metrics().get("braid.spans.replaced").counter().count()).isEqualTo(applicationServers);
+    // Every sample with a context names a span that was exported (net/http's, before otelhttp began, names otelhttp's).
+    Map<String, CompletedSpan> braids = run.spans().stream().collect(Collectors.toMap(s -> s.context().spanId(), Function.identity()));
+    assertThat(run.samples()).filteredOn(s -> s.context().isPresent())
+        .allSatisfy(s -> assertThat(braids.containsKey(s.context().get().spanId()) || exported.containsKey(s.context().get().spanId()))
+            .as("the span of a sample (stack %s) was exported", Attribution.stack(s)).isTrue());
+    assertThat(run.samplesIn("main.apiCompute")).filteredOn(s -> exported.containsKey(s.context().orElseThrow().spanId()))
+        .allSatisfy(s -> assertThat(exported.get(s.context().orElseThrow().spanId()).getName()).isEqualTo("compute"));
+  }
+
+  /**
    * Every Go release braid covers, each with the newest OpenTelemetry API it builds
    * (examples/otel-versions.txt): from v1.34 on, the API's global tracer links
    * go.opentelemetry.io/auto/sdk; before, --auto-sdk leaves the program alone.
@@ -84,6 +120,7 @@ class AutoSdkTest {
       assertThat(JsonLines.read(dir.resolve("ended.jsonl"))).isNotEmpty();
       assertThat(run.applicationSpans()).isEmpty();
       Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+      assertThat(GoProgram.inspect(otelapi).warnings()).anyMatch(w -> w.contains("--auto-sdk cannot record its spans"));
     }
   }
 
@@ -114,7 +151,9 @@ class AutoSdkTest {
     // Every span the program ended was exported once, by braid, in the trace of the request it served;
     // those it made before braid turned its SDK on stayed no-ops, and are counted.
     List<JsonNode> recorded = ended.stream().filter(e -> e.get("recording").asBoolean()).toList();
-    assertThat(run.metrics().get("braid.auto_sdk.spans.missed").functionCounter().count()).isEqualTo(ended.size() - recorded.size());
+    // (a probe that fires twice, the function restarting after growing its stack, counts twice)
+    assertThat(run.metrics().get("braid.auto_sdk.spans.missed").functionCounter().count()).isBetween(
+        (double) ended.size() - recorded.size(), 2.0 * (ended.size() - recorded.size()));
     Figures.atMost("spans made before braid turned the program's SDK on", ended.size() - recorded.size(), ended.size() / 2);
     Map<String, List<String>> endedByTrace =
         recorded.stream().collect(Collectors.groupingBy(e -> e.get("request_trace_id").asText(), Collectors.mapping(e -> e.get("name").asText(), Collectors.toList())));

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
+import dev.braid.correlator.CompletedSpan;
 import dev.braid.correlator.DaemonConfig;
 import dev.braid.correlator.ProfiledSample;
+import dev.braid.correlator.SpanLink;
 import dev.braid.examples.Examples;
 import dev.braid.examples.GoBuild;
 import dev.braid.examples.GoBuilds;
@@ -71,6 +73,13 @@ class OtelSdkTest {
     samplesNameTheApplicationsSpans(Examples.binary("otelshop"), true, dir);
   }
 
+  /** A stripped build (-s -w, PIE, no cgo): the SDK's offsets come from braid's table. */
+  @Test
+  void aStrippedServiceIsFollowedThroughTheSdksOffsetTable(@TempDir Path dir) {
+    GoRelease newest = GoBuilds.covered().getLast();
+    samplesNameTheApplicationsSpans(GoBuilds.otelBinary("otelshop", newest, GoBuild.STRIPPED_PIE_PURE, GoBuilds.otelVersionsFor(newest)), false, dir);
+  }
+
   /**
    * Every Go release braid covers, each with the newest SDK it builds (examples/otel-versions.txt:
    * v1.29 to v1.47), over HTTP (otelhttp) and gRPC (otelgrpc).
@@ -97,6 +106,43 @@ class OtelSdkTest {
             c -> c.withMode(DaemonConfig.Mode.WRITER));
     Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
     assertThat(run.metrics().get("braid.spans.replaced").counter().count()).isZero();
+  }
+
+  /**
+   * A service whose handlers are not wrapped by otelhttp: its manual spans have no parent, each a
+   * trace of its own. Their samples name them; braid's server span, around them, links to each.
+   */
+  @Test
+  void braidsServerSpanLinksToTheRootSpansTheApplicationStartsInsideIt(@TempDir Path dir) {
+    Path exported = dir.resolve("spans.jsonl");
+    TracedRun run =
+        TracedRun.run(
+            List.of(TracedRun.Service.shop(Examples.binary("otelshop"), "-otelhttp=false", "-spans", exported.toString())),
+            new TracedRun.Load("shop", "/compute?ms=2,/plain?ms=1", Duration.ofSeconds(2), 2)
+                .until(Goal.samplesIn("main.priceCompute", 20).and(Goal.samplesIn("main.plainBurn", 20))),
+            UnaryOperator.identity());
+    Map<String, JsonNode> applications = JsonLines.read(exported).stream().collect(Collectors.toMap(s -> s.get("span_id").asText(), Function.identity()));
+    assertThat(applications.values()).allSatisfy(s -> {
+      assertThat(s.get("name").asText()).isEqualTo("compute");
+      assertThat(s.get("parent_span_id").asText()).as("a root span").isEmpty();
+    });
+    Attribution.everyRequestIsOneServerSpanOfItsTrace(run);
+    for (CompletedSpan server : run.spans()) {
+      List<SpanLink> toApplication = server.links().stream().filter(l -> l.type() == SpanLink.Type.APPLICATION_SPAN).toList();
+      if (server.path().equals("/plain")) {
+        assertThat(toApplication).isEmpty();
+        continue;
+      }
+      assertThat(toApplication).as("links of braid's span of %s to the application's spans", server.context()).singleElement().satisfies(l -> {
+        JsonNode compute = applications.get(l.to().spanId());
+        assertThat(compute).as("the span braid's links to is one the application exported").isNotNull();
+        assertThat(compute.get("trace_id").asText()).isEqualTo(l.to().traceId()).isNotEqualTo(server.context().traceId());
+      });
+    }
+    assertThat(run.metrics().get("braid.links.application").counter().count()).isEqualTo(applications.size());
+    assertThat(run.samplesIn("main.priceCompute")).allSatisfy(s -> assertThat(applications).containsKey(s.context().orElseThrow().spanId()));
+    assertThat(run.samplesIn("main.plainBurn")).allSatisfy(s -> assertThat(s.context().orElseThrow().traceId())
+        .isIn(run.sent().stream().map(r -> r.get("trace_id").asText()).toList()));
   }
 
   static Stream<Arguments> releases() {

@@ -8,6 +8,7 @@ import dev.braid.bpf.TraceContext;
 import dev.braid.correlator.ProcessInfo;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.Span;
+import io.opentelemetry.proto.trace.v1.Status;
 import dev.braid.correlator.Batch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,15 +25,19 @@ class ApiSpansTest {
   private static final ProcessInfo PROCESS = new ProcessInfo(4242, "/srv/shop", "shop", "host");
   private static final TraceContext SPAN = new TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8");
   /**
-   * One span as auto/sdk v1.2 marshals it (internal/telemetry): the program's view has no IDs,
-   * 64-bit times are numbers, an int attribute a string, the kind a number.
+   * One span as go.opentelemetry.io/auto/sdk v1.2.1 serialized it (captured from its ended hook):
+   * the program's view has no IDs, an int attribute is a string, times and the kind are numbers,
+   * a link to one of the program's own spans has no IDs either.
    */
   private static final String JSON =
-      "{\"resourceSpans\":[{\"resource\":{},\"scopeSpans\":[{\"scope\":{\"name\":\"braid.dev/examples/otel/otelapi\"},\"spans\":[{"
-          + "\"flags\":1,\"name\":\"compute \\\"quoted\\\"\",\"kind\":2,\"attributes\":[{\"key\":\"work.ms\",\"value\":{\"intValue\":\"3\"}},"
-          + "{\"key\":\"tag\",\"value\":{\"stringValue\":\"a\"}}],\"events\":[{\"timeUnixNano\":1796572117523460000,\"name\":\"priced\"}],"
-          + "\"links\":[{\"traceId\":\"0af7651916cd43dd8448eb211c80319c\",\"spanId\":\"b7ad6b7169203331\"}],\"status\":{\"code\":2,\"message\":\"no\"},"
-          + "\"startTimeUnixNano\":1796572117523457186,\"endTimeUnixNano\":1796572117526457186}]}]}]}";
+      "{\"resourceSpans\":[{\"resource\":{},\"scopeSpans\":[{\"scope\":{\"name\":\"braid.dev/examples/otel/otelapi\",\"v"
+          + "ersion\":\"1.0\"},\"spans\":[{\"traceId\":\"\",\"spanId\":\"\",\"name\":\"compute \\\"quoted\\\"\",\"kind\":2,\"attributes\":"
+          + "[{\"key\":\"work.ms\",\"value\":{\"intValue\":\"3\"}},{\"key\":\"tag\",\"value\":{\"stringValue\":\"a\"}}],\"events\":[{\"n"
+          + "ame\":\"priced\",\"timeUnixNano\":1796573427432811555},{\"name\":\"exception\",\"attributes\":[{\"key\":\"exceptio"
+          + "n.type\",\"value\":{\"stringValue\":\"*errors.errorString\"}},{\"key\":\"exception.message\",\"value\":{\"stringVa"
+          + "lue\":\"boom\"}}],\"timeUnixNano\":1796573427432812406}],\"links\":[{\"traceId\":\"0af700000000000000000000000"
+          + "00000\",\"spanId\":\"b7ad000000000000\"},{\"traceId\":\"\",\"spanId\":\"\"}],\"status\":{\"message\":\"no\",\"code\":2},\""
+          + "startTimeUnixNano\":1796573427432810233,\"endTimeUnixNano\":1796573427432814590}]}]}]}";
 
   private static ApiSpans.Ended ended(byte[] json, long size) {
     return new ApiSpans.Ended(SPAN, "00f067aa0ba902b7", 1_000, 5_000, size, json);
@@ -45,6 +50,7 @@ class ApiSpansTest {
     assertThat(out).singleElement().satisfies(r -> {
       assertThat(r.getResource().getAttributesList()).anySatisfy(a -> assertThat(a.getKey()).isEqualTo("service.name"));
       assertThat(r.getScopeSpans(0).getScope().getName()).isEqualTo("braid.dev/examples/otel/otelapi");
+      assertThat(r.getScopeSpans(0).getScope().getVersion()).isEqualTo("1.0");
     });
     Span s = out.getFirst().getScopeSpans(0).getSpans(0);
     assertThat(HexFormat.of().formatHex(s.getTraceId().toByteArray())).isEqualTo(SPAN.traceId());
@@ -52,12 +58,14 @@ class ApiSpansTest {
     assertThat(HexFormat.of().formatHex(s.getParentSpanId().toByteArray())).isEqualTo("00f067aa0ba902b7");
     assertThat(s.getName()).isEqualTo("compute \"quoted\"");
     assertThat(s.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_SERVER);
-    assertThat(s.getStartTimeUnixNano()).isEqualTo(1796572117523457186L);
-    assertThat(s.getEndTimeUnixNano()).isEqualTo(1796572117526457186L);
+    assertThat(s.getStartTimeUnixNano()).isEqualTo(1796573427432810233L);
+    assertThat(s.getEndTimeUnixNano()).isEqualTo(1796573427432814590L);
     assertThat(s.getAttributesList()).extracting(a -> a.getKey() + "=" + (a.getValue().hasIntValue() ? a.getValue().getIntValue() : a.getValue().getStringValue()))
         .containsExactly("work.ms=3", "tag=a");
-    assertThat(s.getEventsList()).extracting(Span.Event::getName).containsExactly("priced");
-    assertThat(HexFormat.of().formatHex(s.getLinks(0).getSpanId().toByteArray())).isEqualTo("b7ad6b7169203331");
+    assertThat(s.getEventsList()).extracting(Span.Event::getName).containsExactly("priced", "exception");
+    assertThat(s.getLinksList()).singleElement().satisfies(l -> assertThat(HexFormat.of().formatHex(l.getSpanId().toByteArray())).isEqualTo("b7ad000000000000"));
+    assertThat(s.getDroppedLinksCount()).as("the link to one of the program's own spans, which has no IDs").isEqualTo(1);
+    assertThat(s.getStatus().getCode()).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR);
     assertThat(s.getStatus().getMessage()).isEqualTo("no");
   }
 
@@ -87,7 +95,7 @@ class ApiSpansTest {
     }
     assertThat(Files.readAllLines(dir.resolve("traces.jsonl"))).singleElement().satisfies(line -> assertThat(line)
         .contains("\"traceId\":\"" + SPAN.traceId() + "\"", "\"spanId\":\"" + SPAN.spanId() + "\"", "\"parentSpanId\":\"00f067aa0ba902b7\"",
-            "\"name\":\"compute \\\"quoted\\\"\"", "\"spanId\":\"b7ad6b7169203331\""));
+            "\"name\":\"compute \\\"quoted\\\"\"", "\"spanId\":\"b7ad000000000000\""));
   }
 
   @Test
