@@ -143,7 +143,7 @@ printf 'daemon:  %.1f%% of a CPU, RSS %.0f MiB (medians; braid run %s)\n' "$(med
 if [[ -s $WORK/progs.json ]] && command -v python3 >/dev/null; then
   python3 - "$WORK/progs-before.json" "$WORK/progs.json" "$b" "$SECONDS_PER_ROUND" <<'PY'
 import json, sys
-names = ("go_", "http_", "grpc_", "sdk_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
+names = ("go_", "http_", "grpc_", "sdk_", "auto_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
 before = {p["id"]: p for p in json.load(open(sys.argv[1]))}
 after = [p for p in json.load(open(sys.argv[2])) if p.get("name", "").startswith(names)]
 requests = float(sys.argv[3]) * float(sys.argv[4])
