@@ -84,9 +84,11 @@ int auto_sdk_switch(struct pt_regs *ctx)
 		return 0;
 	__u64 flag = GO_PARAM4(ctx);
 	__u8 on = 0;
-	if (!flag || bpf_probe_read_user(&on, sizeof(on), (void *)flag) || on)
+	if (!flag || bpf_probe_read_user(&on, sizeof(on), (void *)flag))
 		return 0;
-	count(STAT_AUTO_SDK_MISSED); /* this span stays a no-op */
+	if (!on)
+		count(STAT_AUTO_SDK_MISSED); /* this span stays a no-op */
+	/* Once per process, even when on (a braid killed earlier left it so): user space learns where it is, to turn it off at the end. */
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (bpf_map_update_elem(&auto_sdk_asked, &tgid, &flag, BPF_NOEXIST))
 		return 0; /* asked already */
@@ -175,7 +177,8 @@ int auto_span_ended(struct pt_regs *ctx)
 	struct auto_span_key key = {.tgid = r.key.tgid, .span = GO_PARAM1(ctx)};
 	struct auto_span *known = bpf_map_lookup_elem(&auto_spans, &key);
 	if (!known) {
-		count(STAT_AUTO_SDK_UNKNOWN); /* it started before braid gave it a context */
+		/* it started before braid gave it a context, the LRU forgot it, or the probe fired again after the stack grew */
+		count(STAT_AUTO_SDK_UNKNOWN);
 		return 0;
 	}
 	auto_span_ends(&r, known); /* in case End's probe missed it */

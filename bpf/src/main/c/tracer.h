@@ -247,7 +247,7 @@ struct handoff_event {
 #define STAT_SELECT_TOO_BIG 7 /* a buffered send of a select of more than SELECT_CASES_MAX sends: maybe not paired */
 #define STAT_APP_SPANS_FULL 8 /* an application span could not be followed: app_spans or goroutines full */
 #define STAT_AUTO_SDK_MISSED 9 /* --auto-sdk: spans that stayed no-ops: the program made them before braid turned its SDK on */
-#define STAT_AUTO_SDK_UNKNOWN 10 /* --auto-sdk: spans that ended without a context from braid (they started before it) */
+#define STAT_AUTO_SDK_UNKNOWN 10 /* --auto-sdk: span ends without a context from braid (started before it, or forgotten) */
 #define STAT_AUTO_SDK_LOST 11 /* --auto-sdk: spans not exported: another thread's used the CPU's scratch buffer */
 #define STAT_COUNT 12
 

@@ -119,10 +119,8 @@ public final class Correlator {
       }
       case SpanEvent.HandOff h -> onHandOff(h);
       case SpanEvent.ApiSpan a -> onApiSpan(a);
-      case SpanEvent.ApplicationRootSpan a -> {
-        applicationRootLinks++;
-        addLink(new SpanKey(a.pid(), a.covered().span()), SpanLink.toApplicationSpan(a.span()));
-      }
+      // Counted as it goes out: braid's span may be replaced (otelhttp's own root span, for a request without traceparent).
+      case SpanEvent.ApplicationRootSpan a -> addLink(new SpanKey(a.pid(), a.covered().span()), SpanLink.toApplicationSpan(a.span()));
       case SpanEvent.AutoSdkSwitch s -> {} // the tracer's own business
       case SpanEvent.ApplicationServerSpan a -> {
         SpanKey covered = new SpanKey(a.pid(), a.covered().span());
@@ -190,14 +188,17 @@ public final class Correlator {
       replace(braids, held, a.span());
       return ApiSpans.withParent(server, held.parentSpanId());
     }
-    return server; // inside a span of the program's own, or braid's went out already
+    if (recentlyEnded(braids) != null) {
+      lateVerdicts++; // braid's span went out already: the request has two server spans
+    }
+    return server; // or inside a span of the program's own
   }
 
   /** A span that HandOffLinks held for a receiver goes out, unless the application's span replaced it. */
   private void released(CompletedSpan s) {
     SpanKey key = new SpanKey(s.process().pid(), s.context().span());
     if (replacedHeld.remove(key)) {
-      replacedSpanLinks += s.links().size();
+      replacedSpanLinks += channelLinks(s);
     } else {
       completed.put(key, s);
     }
@@ -384,6 +385,7 @@ public final class Correlator {
       }
     }
     long windowEnd = clock.toEpochNanos(nowMonotonic);
+    completed.values().forEach(this::countApplicationLinks);
     Batch batch = new Batch(windowStart, windowEnd, new ArrayList<>(completed.values()), applicationSpans, ready, last);
     completed.clear();
     applicationSpans.clear();
@@ -402,10 +404,24 @@ public final class Correlator {
       first.add(it.next());
       it.remove();
     }
+    first.forEach(this::countApplicationLinks);
     List<ResourceSpans> firstOfApplications = applicationSpans.subList(0, Math.min(max - first.size(), applicationSpans.size()));
     Batch batch = new Batch(windowStart, clock.toEpochNanos(nowMonotonic), first, firstOfApplications, List.of(), false);
     firstOfApplications.clear();
     return batch;
+  }
+
+  /** The channel links of a span (its links to the application's root spans are not "lost" with it: the application exports those). */
+  private static long channelLinks(CompletedSpan s) {
+    return s.links().stream().filter(l -> l.type() == SpanLink.Type.GO_CHANNEL).count();
+  }
+
+  private void countApplicationLinks(CompletedSpan s) {
+    for (SpanLink l : s.links()) {
+      if (l.type() == SpanLink.Type.APPLICATION_SPAN) {
+        applicationRootLinks++;
+      }
+    }
   }
 
   private boolean awaiting(SpanKey key) {
@@ -461,7 +477,7 @@ public final class Correlator {
     return c != null ? c : replacedBefore.get(key);
   }
 
-  /** Links from braid's spans to root spans of the application's that started inside them. */
+  /** Links from braid's spans to root spans of the application's that started inside them, handed out. */
   public long applicationRootLinks() {
     return applicationRootLinks;
   }
@@ -563,7 +579,7 @@ public final class Correlator {
     replacedSpans++;
     CompletedSpan linked = links.ended(key, braids);
     if (linked != null) {
-      replacedSpanLinks += linked.links().size();
+      replacedSpanLinks += channelLinks(linked);
     } else if (links.holds(key)) {
       replacedHeld.add(key);
     }

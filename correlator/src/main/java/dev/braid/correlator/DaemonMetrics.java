@@ -96,7 +96,8 @@ final class DaemonMetrics {
     kernelCounter(
         "braid.auto_sdk.spans.missed", tracer, t -> t.stats().autoSdk().missed(), "--auto-sdk: spans that stayed no-ops: their program made them before braid turned its SDK on");
     kernelCounter(
-        "braid.auto_sdk.spans.unknown", tracer, t -> t.stats().autoSdk().unknown(), "--auto-sdk: spans not exported: they started before braid gave them a context");
+        "braid.auto_sdk.spans.unknown", tracer, t -> t.stats().autoSdk().unknown(),
+        "--auto-sdk: span ends without a context from braid, not exported: the span started before braid, or braid's map of open spans forgot it");
     kernelCounter(
         "braid.auto_sdk.spans.lost", tracer, t -> t.stats().autoSdk().lost(), "--auto-sdk: spans not exported: another thread's probe held the CPU's scratch buffer");
     kernelCounter("braid.auto_sdk.processes", tracer, t -> t.stats().autoSdk().processes(), "--auto-sdk: processes braid became the OpenTelemetry SDK of");

@@ -154,6 +154,87 @@ class CorrelatorTest {
     assertThat(correlator.apiSpans()).isEqualTo(1);
   }
 
+  private static SpanEvent.ApiSpan apiSpan(long t, TraceContext span, String parent, String kind) {
+    byte[] json = ("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"GET\",\"kind\":" + kind + "}]}]}]}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return new SpanEvent.ApiSpan(PID, 7, 33, t, span, parent, t - 500, json.length, json);
+  }
+
+  private static String parentOf(io.opentelemetry.proto.trace.v1.ResourceSpans r) {
+    return java.util.HexFormat.of().formatHex(r.getScopeSpans(0).getSpans(0).getParentSpanId().toByteArray());
+  }
+
+  /**
+   * otelhttp on the API alone (--auto-sdk): its SERVER span, a child of braid's, replaces braid's
+   * and takes its parent, whether braid's span is still open (HTTP) or ended first (gRPC); one
+   * that comes after braid's span went out is counted.
+   */
+  @Test
+  void anApiServerSpanReplacesBraidsAndTakesItsParent() {
+    TraceContext api = new TraceContext(CTX.traceId(), "a1b2c3d4e5f60718");
+    correlator.onSpanEvent(started(1_000, CTX, "00f067aa0ba902b7"));
+    correlator.onSpanEvent(apiSpan(2_000, api, CTX.spanId(), "2"));
+    correlator.onSpanEvent(ended(3_000, CTX, 200));
+    Batch b = correlator.flush(4_000, false);
+    assertThat(b.spans()).isEmpty();
+    assertThat(b.applicationSpans()).singleElement().satisfies(r -> assertThat(parentOf(r)).isEqualTo("00f067aa0ba902b7"));
+
+    TraceContext grpc = new TraceContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
+    TraceContext grpcApi = new TraceContext(grpc.traceId(), "c1b2c3d4e5f60719");
+    correlator.onSpanEvent(started(5_000, grpc, ""));
+    correlator.onSpanEvent(endedBeforeTheApplications(6_000, grpc));
+    correlator.onSpanEvent(apiSpan(7_000, grpcApi, grpc.spanId(), "2"));
+    b = correlator.flush(8_000, false);
+    assertThat(b.spans()).isEmpty();
+    assertThat(b.applicationSpans()).singleElement().satisfies(r -> assertThat(parentOf(r)).as("a root, as braid's was").isEmpty());
+    assertThat(correlator.replacedSpans()).isEqualTo(2);
+
+    TraceContext late = new TraceContext("1af7651916cd43dd8448eb211c80319c", "d7ad6b7169203331");
+    correlator.onSpanEvent(started(9_000, late, ""));
+    correlator.onSpanEvent(ended(10_000, late, 200));
+    correlator.onSpanEvent(apiSpan(11_000, new TraceContext(late.traceId(), "e1b2c3d4e5f60710"), late.spanId(), "2"));
+    assertThat(correlator.flush(12_000, false).spans()).hasSize(1);
+    assertThat(correlator.lateVerdicts()).isEqualTo(1);
+  }
+
+  /**
+   * A root span of the application's inside braid's span gives braid's a link to it; none, and no
+   * count, when braid's span is replaced (otelhttp's root span, for a request without traceparent).
+   */
+  @Test
+  void braidsSpanLinksToARootSpanOfTheApplicationsUnlessReplaced() {
+    TraceContext root = new TraceContext("0af7651916cd43dd8448eb211c80319c", "a1b2c3d4e5f60718");
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSpanEvent(new SpanEvent.ApplicationRootSpan(PID, 7, 33, 1_500, root, CTX));
+    correlator.onSpanEvent(ended(2_000, CTX, 200));
+    assertThat(correlator.flush(3_000, false).spans()).singleElement()
+        .satisfies(s -> assertThat(s.links()).singleElement().satisfies(l -> {
+          assertThat(l.type()).isEqualTo(SpanLink.Type.APPLICATION_SPAN);
+          assertThat(l.to()).isEqualTo(root);
+        }));
+    assertThat(correlator.applicationRootLinks()).isEqualTo(1);
+
+    TraceContext other = new TraceContext("1af7651916cd43dd8448eb211c80319c", "b1b2c3d4e5f60718");
+    correlator.onSpanEvent(started(4_000, other, ""));
+    correlator.onSpanEvent(new SpanEvent.ApplicationRootSpan(PID, 7, 33, 4_500, root, other));
+    correlator.onSpanEvent(new SpanEvent.ApplicationServerSpan(PID, 7, 33, 5_000, root, other));
+    correlator.onSpanEvent(ended(6_000, other, 200));
+    assertThat(correlator.flush(7_000, false).spans()).isEmpty();
+    assertThat(correlator.applicationRootLinks()).isEqualTo(1);
+    assertThat(correlator.replacedSpanLinks()).isZero();
+  }
+
+  /** A busy program's API spans go out in bounded early batches, as braid's do. */
+  @Test
+  void apiSpansGoOutInBoundedBatches() {
+    for (int i = 0; i < 5; i++) {
+      correlator.onSpanEvent(apiSpan(1_000 + i, new TraceContext(CTX.traceId(), String.format("%016x", i + 1)), "", "1"));
+    }
+    assertThat(correlator.completedSpans()).isEqualTo(5);
+    assertThat(correlator.flushSpans(2_000, 3).applicationSpans()).hasSize(3);
+    assertThat(correlator.completedSpans()).isEqualTo(2);
+  }
+
   @Test
   void aHandlerThatWritesNothingAnswers200() {
     correlator.onSpanEvent(started(1_000, CTX, ""));

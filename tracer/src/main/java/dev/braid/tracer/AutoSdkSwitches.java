@@ -28,11 +28,16 @@ final class AutoSdkSwitches {
 
   /**
    * Turns on the switch at {@code address} in process {@code pid}, once per process, if the
-   * process still runs {@code binary} (it is not another that got its pid meanwhile).
+   * process still runs {@code binary}. False when it does not (it exited, or exec'd another
+   * program): the probes may ask again.
    */
-  synchronized void turnOn(int pid, FileIdentity binary, long address) {
-    if (on.containsKey(pid) || !FileIdentity.ofProcess(pid).equals(Optional.of(binary))) {
-      return;
+  synchronized boolean turnOn(int pid, FileIdentity binary, long address) {
+    if (on.containsKey(pid)) {
+      return true;
+    }
+    if (!FileIdentity.ofProcess(pid).equals(Optional.of(binary))) {
+      LOG.log(System.Logger.Level.DEBUG, () -> "--auto-sdk: process " + pid + " no longer runs the binary that asked for its switch");
+      return false;
     }
     try {
       write(pid, address, (byte) 1);
@@ -46,6 +51,7 @@ final class AutoSdkSwitches {
           + "/mem at 0x" + Long.toHexString(address) + ": " + e.getMessage() + "); its OpenTelemetry API spans stay no-ops."
           + " braid needs root (CAP_SYS_PTRACE) for this, and a process it may trace (ptrace_scope, Yama)");
     }
+    return true;
   }
 
   /** Turns every switch braid turned on off again, in the processes that still run their binary. */
@@ -55,7 +61,10 @@ final class AutoSdkSwitches {
         return;
       }
       try {
-        write(pid, s.address(), (byte) 0);
+        // Only a switch that is on: a process that exec'd itself anew has other memory at the address.
+        if (read(pid, s.address()) == 1) {
+          write(pid, s.address(), (byte) 0);
+        }
       } catch (IOException | RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, "--auto-sdk: cannot turn go.opentelemetry.io/auto/sdk off again in process " + pid + ": " + e.getMessage()
             + "; its OpenTelemetry API spans go on being serialized, for no one");
@@ -75,6 +84,16 @@ final class AutoSdkSwitches {
 
   synchronized long failed() {
     return failed;
+  }
+
+  private static byte read(int pid, long address) throws IOException {
+    try (FileChannel mem = FileChannel.open(Path.of("/proc", Integer.toString(pid), "mem"), StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      if (mem.read(b, address) != 1) {
+        throw new IOException("nothing could be read");
+      }
+      return b.get(0);
+    }
   }
 
   private static void write(int pid, long address, byte value) throws IOException {

@@ -416,6 +416,14 @@ public record GoProgram(
                               + table.newestOf(version).map(v -> version.release() + " only up to " + v).orElse("no " + version.release())
                               + ": runtime.g's layout is unknown, so goroutines cannot be followed. Build without -w, or update braid"));
       go = withModule(go, deps, OffsetResolver.GRPC_MODULE, grpcTable, "gRPC spans are off");
+      // The SDK's table holds the SpanContext of go.opentelemetry.io/otel/trace, a module of its own: its version must be covered too.
+      String trace = deps.get(OffsetResolver.OTEL_TRACE_MODULE);
+      String sdk = deps.get(OffsetResolver.OTEL_SDK_MODULE);
+      if (trace != null && sdk != null && !trace.equals(sdk) && OffsetTable.Scheme.OTEL_SDK.parse(trace).flatMap(sdkTable::forVersion).isEmpty()) {
+        warnings.add("built without DWARF with " + OffsetResolver.OTEL_TRACE_MODULE + " " + trace + ", and braid's SDK offset table covers "
+            + sdkTable.span() + ": the application's spans are not followed (samples name braid's spans). Build without -w, or update braid");
+        return go;
+      }
       return withModule(go, deps, OffsetResolver.OTEL_SDK_MODULE, sdkTable, "the application's spans are not followed (samples name braid's spans)");
     }
 

@@ -177,15 +177,18 @@ final class OffsetResolver {
     if (deps.containsKey(AUTO_SDK_MODULE)) {
       return GoOffsets.FEAT_AUTO_SDK;
     }
-    if (deps.containsKey(OTEL_API_MODULE) && !deps.containsKey(OTEL_SDK_MODULE)) {
+    boolean beforeAutoSdk = OffsetTable.Scheme.OTEL_SDK.parse(deps.getOrDefault(OTEL_API_MODULE, ""))
+        .map(v -> v.compareTo(new GoVersion(1, 34, 0)) < 0).orElse(false);
+    if (beforeAutoSdk && !deps.containsKey(OTEL_SDK_MODULE)) {
       warnings.add("it uses " + OTEL_API_MODULE + " " + deps.get(OTEL_API_MODULE) + " without an SDK, older than v1.34, which brought "
           + AUTO_SDK_MODULE + ": --auto-sdk cannot record its spans");
     }
     return 0;
   }
 
-  /** The OpenTelemetry Go API. */
+  /** The OpenTelemetry Go API, and its module that holds SpanContext. */
   static final String OTEL_API_MODULE = "go.opentelemetry.io/otel";
+  static final String OTEL_TRACE_MODULE = "go.opentelemetry.io/otel/trace";
 
   private static boolean known(Map<GoField, Integer> fields, GoField... needed) {
     for (GoField f : needed) {

@@ -69,7 +69,10 @@ public final class Tracer implements AutoCloseable {
               SpanEvent e = SpanEventDecoder.decode(record, strings);
               seenPids.add(e.pid());
               if (e instanceof SpanEvent.AutoSdkSwitch s) {
-                binaryOf(s.binaryId()).ifPresent(binary -> autoSdkSwitches.turnOn(s.pid(), binary, s.flagAddress()));
+                boolean handled = binaryOf(s.binaryId()).map(binary -> autoSdkSwitches.turnOn(s.pid(), binary, s.flagAddress())).orElse(false);
+                if (!handled && autoSdk != null) {
+                  autoSdk.map("auto_sdk_asked").delete(LittleEndian.u32(s.pid())); // the probes ask again
+                }
               } else {
                 listener.accept(e);
               }
