@@ -7,10 +7,13 @@
 #ifndef BRAID_APP_SPAN_LIFE_H
 #define BRAID_APP_SPAN_LIFE_H
 
-/* A sampled application span `now` starts on the running goroutine: it becomes the goroutine's context. 0 when it did not. */
-static __always_inline int app_span_starts(const struct running *r, const struct trace_context *now)
+/*
+ * A sampled application span `now` starts on the running goroutine, whose
+ * state the caller looked up (g, NULL when it has none): it becomes the
+ * goroutine's context. 0 when it did not.
+ */
+static __always_inline int app_span_starts(const struct running *r, struct goroutine *g, const struct trace_context *now)
 {
-	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r->key);
 	if (g && g->has_ctx && g->ctx_app && same_span_id(g->ctx.span_id, now->span_id))
 		return 0; /* the probe fired again: the function restarted at its entry after growing its stack */
 	struct app_span span = {.goid = r->key.goid, .start_ns = bpf_ktime_get_ns()};

@@ -134,7 +134,7 @@ int auto_span_start(struct pt_regs *ctx)
 		count(STAT_APP_SPANS_FULL);
 		return 0;
 	}
-	app_span_starts(&r, &span.ctx);
+	app_span_starts(&r, g, &span.ctx);
 	return 0;
 }
 

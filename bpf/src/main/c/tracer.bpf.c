@@ -690,7 +690,7 @@ int sdk_span_start(struct pt_regs *ctx)
 	int inside = g && g->has_ctx && !g->ctx_app;
 	if (inside)
 		braids = g->ctx;
-	if (!app_span_starts(&r, &now) || !inside)
+	if (!app_span_starts(&r, g, &now) || !inside)
 		return 0;
 	__u64 parent_trace[2] = {};
 	if (bpf_probe_read_user(parent_trace, sizeof(parent_trace), (void *)(PT_REGS_SP(ctx) + 8)) || parent_trace[0] || parent_trace[1])

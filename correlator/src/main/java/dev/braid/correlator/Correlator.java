@@ -122,18 +122,7 @@ public final class Correlator {
       // Counted as it goes out: braid's span may be replaced (otelhttp's own root span, for a request without traceparent).
       case SpanEvent.ApplicationRootSpan a -> addLink(new SpanKey(a.pid(), a.covered().span()), SpanLink.toApplicationSpan(a.span()));
       case SpanEvent.AutoSdkSwitch s -> {} // the tracer's own business
-      case SpanEvent.ApplicationServerSpan a -> {
-        SpanKey covered = new SpanKey(a.pid(), a.covered().span());
-        SpanEvent.Started braids = open.get(covered);
-        CompletedSpan ended = awaitingNow.containsKey(covered) ? awaitingNow.remove(covered) : awaitingBefore.remove(covered);
-        if (braids != null && braids.kind() == SpanEvent.SpanKind.SERVER) {
-          replacedBy.put(covered, a.span());
-        } else if (ended != null) {
-          replace(covered, ended, a.span());
-        } else if (braids == null) {
-          lateVerdicts++; // braid's span went out already: the request has two server spans
-        }
-      }
+      case SpanEvent.ApplicationServerSpan a -> giveWay(new SpanKey(a.pid(), a.covered().span()), a.span());
     }
   }
 
@@ -163,7 +152,12 @@ public final class Correlator {
       spans = List.of(ApiSpans.cut(ended, process));
     }
     if (spans.size() == 1 && ApiSpans.isServer(spans.getFirst()) && !a.parentSpanId().isEmpty()) {
-      spans = List.of(replacingBraids(a, spans.getFirst()));
+      // otelhttp or otelgrpc on the API alone: braid made their SERVER span a child of its own for
+      // the request, which it replaces, taking its parent (the incoming one).
+      ResourceSpans server = spans.getFirst();
+      spans = giveWay(new SpanKey(a.pid(), Long.parseUnsignedLong(a.parentSpanId(), 16)), a.span())
+          .map(parent -> List.of(ApiSpans.withParent(server, parent)))
+          .orElse(spans);
     }
     applicationSpans.addAll(spans);
     List<Waiting> samples = waiting.remove(new SpanKey(a.pid(), a.span().span()));
@@ -173,25 +167,26 @@ public final class Correlator {
   }
 
   /**
-   * otelhttp or otelgrpc on the API alone: their SERVER span, which braid made a child of its own
-   * server span for the request, replaces braid's, and takes its parent (the incoming one).
+   * The application's SERVER span {@code application} for a request whose span braid made too
+   * ({@code braids}: open, or ended and held for this verdict) replaces braid's. Braid's parent
+   * span id (hex, empty for a root) when it did; empty when {@code braids} is no server span
+   * braid still holds (counted when it went out already: the request has two server spans).
    */
-  private ResourceSpans replacingBraids(SpanEvent.ApiSpan a, ResourceSpans server) {
-    SpanKey braids = new SpanKey(a.pid(), Long.parseUnsignedLong(a.parentSpanId(), 16));
+  private Optional<String> giveWay(SpanKey braids, TraceContext application) {
     SpanEvent.Started started = open.get(braids);
-    CompletedSpan held = awaitingNow.containsKey(braids) ? awaitingNow.remove(braids) : awaitingBefore.remove(braids);
     if (started != null && started.kind() == SpanEvent.SpanKind.SERVER) {
-      replacedBy.put(braids, a.span());
-      return ApiSpans.withParent(server, started.parentSpanId());
+      replacedBy.put(braids, application);
+      return Optional.of(started.parentSpanId());
     }
+    CompletedSpan held = awaitingNow.containsKey(braids) ? awaitingNow.remove(braids) : awaitingBefore.remove(braids);
     if (held != null) {
-      replace(braids, held, a.span());
-      return ApiSpans.withParent(server, held.parentSpanId());
+      replace(braids, held, application);
+      return Optional.of(held.parentSpanId());
     }
     if (recentlyEnded(braids) != null) {
-      lateVerdicts++; // braid's span went out already: the request has two server spans
+      lateVerdicts++;
     }
-    return server; // or inside a span of the program's own
+    return Optional.empty();
   }
 
   /** A span that HandOffLinks held for a receiver goes out, unless the application's span replaced it. */

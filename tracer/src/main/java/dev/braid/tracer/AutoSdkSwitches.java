@@ -87,7 +87,7 @@ final class AutoSdkSwitches {
   }
 
   private static byte read(int pid, long address) throws IOException {
-    try (FileChannel mem = FileChannel.open(Path.of("/proc", Integer.toString(pid), "mem"), StandardOpenOption.READ)) {
+    try (FileChannel mem = memory(pid, StandardOpenOption.READ)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       if (mem.read(b, address) != 1) {
         throw new IOException("nothing could be read");
@@ -97,10 +97,14 @@ final class AutoSdkSwitches {
   }
 
   private static void write(int pid, long address, byte value) throws IOException {
-    try (FileChannel mem = FileChannel.open(Path.of("/proc", Integer.toString(pid), "mem"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel mem = memory(pid, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       if (mem.write(ByteBuffer.wrap(new byte[] {value}), address) != 1) {
         throw new IOException("nothing was written");
       }
     }
+  }
+
+  private static FileChannel memory(int pid, StandardOpenOption... how) throws IOException {
+    return FileChannel.open(Path.of("/proc", Integer.toString(pid), "mem"), how);
   }
 }

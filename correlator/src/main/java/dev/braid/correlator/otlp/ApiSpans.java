@@ -12,7 +12,6 @@ import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.opentelemetry.proto.trace.v1.TracesData;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -74,12 +73,7 @@ public final class ApiSpans {
   /** The same span (one of {@link #of}'s) under another parent: {@code parentSpanId} in hex, empty for none. */
   public static ResourceSpans withParent(ResourceSpans spans, String parentSpanId) {
     ResourceSpans.Builder r = spans.toBuilder();
-    Span.Builder s = r.getScopeSpansBuilder(0).getSpansBuilder(0);
-    if (parentSpanId.isEmpty()) {
-      s.clearParentSpanId();
-    } else {
-      s.setParentSpanId(ByteString.copyFrom(HexFormat.of().parseHex(parentSpanId)));
-    }
+    setParent(r.getScopeSpansBuilder(0).getSpansBuilder(0), parentSpanId);
     return r.build();
   }
 
@@ -98,13 +92,15 @@ public final class ApiSpans {
     if (kept.size() < s.getLinksCount()) {
       s.setDroppedLinksCount(s.getDroppedLinksCount() + s.getLinksCount() - kept.size()).clearLinks().addAllLinks(kept);
     }
-    s.setTraceId(ByteString.copyFrom(ByteBuffer.allocate(16).putLong(span.span().traceHigh()).putLong(span.span().traceLow()).array()))
-        .setSpanId(ByteString.copyFrom(ByteBuffer.allocate(8).putLong(span.span().span()).array()))
-        .setFlags(1);
-    if (span.parentSpanId().isEmpty()) {
+    s.setTraceId(SpansEncoder.traceId(span.span())).setSpanId(SpansEncoder.spanId(span.span())).setFlags(1);
+    setParent(s, span.parentSpanId());
+  }
+
+  private static void setParent(Span.Builder s, String parentSpanId) {
+    if (parentSpanId.isEmpty()) {
       s.clearParentSpanId();
     } else {
-      s.setParentSpanId(ByteString.copyFrom(HexFormat.of().parseHex(span.parentSpanId())));
+      s.setParentSpanId(ByteString.copyFrom(HexFormat.of().parseHex(parentSpanId)));
     }
   }
 

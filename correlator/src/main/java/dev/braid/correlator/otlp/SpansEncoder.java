@@ -76,11 +76,11 @@ public final class SpansEncoder {
     return b.build();
   }
 
-  private static ByteString traceId(TraceContext c) {
+  static ByteString traceId(TraceContext c) {
     return ByteString.copyFrom(ByteBuffer.allocate(16).putLong(c.traceHigh()).putLong(c.traceLow()).array());
   }
 
-  private static ByteString spanId(TraceContext c) {
+  static ByteString spanId(TraceContext c) {
     return ByteString.copyFrom(ByteBuffer.allocate(8).putLong(c.span()).array());
   }
 
