@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
  * @param executable trace only the processes of this Go binary
  * @param pids trace only these processes (empty: all that match)
  * @param exclude leave alone the processes whose executable path or name matches
+ * @param minProcessAge trace a process only once it has run this long (zero: at once); its probes
+ *     are then its own, detached when it exits
  * @param outputDir where traces.jsonl, profiles.jsonl and pprof/ go
  * @param sampleHz CPU samples per second per CPU
  * @param pinRoot the bpffs directory under which otel/traces_ctx_v1 is pinned
@@ -33,6 +35,7 @@ public record DaemonConfig(
     Optional<Path> executable,
     Set<Integer> pids,
     Optional<Pattern> exclude,
+    Duration minProcessAge,
     Path outputDir,
     long sampleHz,
     Path pinRoot,
@@ -114,7 +117,18 @@ public record DaemonConfig(
     if (executable.isPresent() && exclude.isPresent()) {
       throw new IllegalArgumentException("--exclude narrows the whole host's processes, but --exe traces only " + executable.get() + ": drop one of them");
     }
+    if (minProcessAge.isNegative()) {
+      throw new IllegalArgumentException("--min-process-age cannot be negative");
+    }
+    if (mode == Mode.READER && !minProcessAge.isZero()) {
+      throw new IllegalArgumentException("--min-process-age delays braid's tracer, which reader mode does not run");
+    }
     pids = Set.copyOf(pids);
+  }
+
+  /** Whether each process gets probes of its own (--pid, --min-process-age), not one set for all of a binary's. */
+  boolean probesPerProcess() {
+    return !pids.isEmpty() || !minProcessAge.isZero();
   }
 
   /** The processes of one executable, with defaults for the rest. */
@@ -136,6 +150,7 @@ public record DaemonConfig(
     b.executable = executable;
     b.pids = pids;
     b.exclude = exclude;
+    b.minProcessAge = minProcessAge;
     b.sampleHz = sampleHz;
     b.flushInterval = flushInterval;
     b.serviceName = serviceName;
@@ -204,6 +219,7 @@ public record DaemonConfig(
     private Optional<Path> executable = Optional.empty();
     private Set<Integer> pids = Set.of();
     private Optional<Pattern> exclude = Optional.empty();
+    private Duration minProcessAge = Duration.ZERO;
     private long sampleHz = DEFAULT_SAMPLE_HZ;
     private Duration flushInterval = DEFAULT_FLUSH_INTERVAL;
     private Optional<String> serviceName = Optional.empty();
@@ -232,6 +248,11 @@ public record DaemonConfig(
 
     public Builder exclude(Optional<Pattern> v) {
       exclude = v;
+      return this;
+    }
+
+    public Builder minProcessAge(Duration v) {
+      minProcessAge = v;
       return this;
     }
 
@@ -287,7 +308,7 @@ public record DaemonConfig(
 
     public DaemonConfig build() {
       return new DaemonConfig(
-          executable, pids, exclude, outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate, channelLinks, autoSdk, mode, contextSource, otlp,
+          executable, pids, exclude, minProcessAge, outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate, channelLinks, autoSdk, mode, contextSource, otlp,
           metricsAddress);
     }
   }

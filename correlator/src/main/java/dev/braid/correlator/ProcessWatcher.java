@@ -73,8 +73,8 @@ final class ProcessWatcher {
         }
         Optional<GoProgram> program = programOf(pid);
         if (program.isPresent()) {
-          if (!config.pids().isEmpty() && !instrumentPid(program.get(), pid)) {
-            continue;
+          if (config.probesPerProcess() && (tooYoung(pid) || !instrumentPid(program.get(), pid))) {
+            continue; // a young one is looked at again on the next walk
           }
           running.put(pid, program.get());
           seen.add(pid);
@@ -92,7 +92,16 @@ final class ProcessWatcher {
     }
   }
 
-  /** Probes one process (--pid); one that exits meanwhile or cannot be probed is skipped, not retried. */
+  /** Whether the process has run for less than --min-process-age. */
+  private boolean tooYoung(int pid) {
+    if (config.minProcessAge().isZero()) {
+      return false;
+    }
+    Optional<java.time.Instant> started = ProcessHandle.of(pid).flatMap(p -> p.info().startInstant());
+    return started.isEmpty() || started.get().plus(config.minProcessAge()).isAfter(java.time.Instant.now());
+  }
+
+  /** Probes one process (--pid, --min-process-age); one that exits meanwhile or cannot be probed is skipped, not retried. */
   private boolean instrumentPid(GoProgram program, int pid) {
     try {
       tracer.instrument(program, pid);
@@ -177,7 +186,7 @@ final class ProcessWatcher {
   }
 
   private void attach(GoProgram program) {
-    if (config.pids().isEmpty()) {
+    if (!config.probesPerProcess()) {
       tracer.instrument(program, BpfProgram.ALL_PROCESSES);
     }
     programs.put(program.identity(), program);

@@ -50,6 +50,7 @@ public final class Tracer implements AutoCloseable {
   private final List<BpfLink> links = new ArrayList<>();
   private final Map<FileIdentity, Integer> binaryIds = new HashMap<>();
   private final Set<String> attachedTo = new HashSet<>(); // identity@pid
+  private final Map<Integer, List<BpfLink>> linksOfPid = new HashMap<>(); // probes of one process, detached when it is forgotten
   private final Set<Integer> seenPids = new HashSet<>();
   private BpfObject propagation;
   /** auto_sdk.bpf.o, with --auto-sdk. */
@@ -243,6 +244,9 @@ public final class Tracer implements AutoCloseable {
       throw e;
     }
     links.addAll(attached);
+    if (pid != BpfProgram.ALL_PROCESSES) {
+      linksOfPid.computeIfAbsent(pid, p -> new ArrayList<>()).addAll(attached);
+    }
     binaryIds.put(program.identity(), id);
     attachedTo.add(program.identity() + "@" + pid);
     LOG.log(System.Logger.Level.DEBUG, () -> "probed " + program.path() + " (" + program.goVersion() + "): " + attached.size() + " probes");
@@ -297,6 +301,12 @@ public final class Tracer implements AutoCloseable {
     }
     autoSdkSwitches.forget(pid);
     seenPids.remove(pid);
+    List<BpfLink> probes = linksOfPid.remove(pid);
+    if (probes != null) { // probed for it alone (--pid, --min-process-age): its probes go with it
+      links.removeAll(probes);
+      probes.forEach(BpfLink::close);
+      attachedTo.removeIf(target -> target.endsWith("@" + pid));
+    }
   }
 
   /** Entries the maps hold for a process (tests check that an exited process leaves none). */

@@ -33,6 +33,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--exclude", paramLabel = "REGEX", description = "leave alone processes whose executable path or name matches")
   Pattern exclude;
 
+  @Option(names = "--min-process-age", paramLabel = "D", converter = Durations.class, defaultValue = "0s",
+      description = "trace a process only once it has run this long (5s): short-lived ones (builds, CLIs) are left alone; each gets probes of its own")
+  Duration minProcessAge;
+
   @Option(names = "--propagate", description = "add a traceparent header to outgoing HTTP/1.1 requests of client spans (see README: it changes the bytes sent)")
   boolean propagate;
 
@@ -122,6 +126,7 @@ final class RunCommand implements Callable<Integer> {
                     .executable(Optional.ofNullable(exe))
                     .pids(pids)
                     .exclude(Optional.ofNullable(exclude))
+                    .minProcessAge(minProcessAge)
                     .sampleHz(sampleHz)
                     .flushInterval(flushInterval)
                     .serviceName(Optional.ofNullable(System.getenv("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank()))
