@@ -31,7 +31,16 @@ public final class SystemCheck {
   /** One check's outcome; {@code fix} says what to do when it failed. */
   public record Check(String name, boolean ok, String detail, String fix) {
     public String render() {
-      String line = (ok ? "ok    " : "FAIL  ") + name + ": " + detail;
+      return render(ok ? "ok    " : "FAIL  ");
+    }
+
+    /** For what a peer needs, not braid: a failure is a warning. */
+    public String renderForPeer() {
+      return render(ok ? "ok    " : "warn  ");
+    }
+
+    private String render(String mark) {
+      String line = mark + name + ": " + detail;
       return ok || fix.isEmpty() ? line : line + "\n      fix: " + fix;
     }
   }
@@ -56,6 +65,40 @@ public final class SystemCheck {
     checks.add(jdk());
     checks.add(go());
     return checks;
+  }
+
+  /**
+   * What the peers braid runs beside need and braid does not: opentelemetry-ebpf-profiler (as the
+   * reader of braid's map) and OBI find tracepoints through tracefs and raise RLIMIT_MEMLOCK.
+   */
+  public static List<Check> peerChecks() {
+    return List.of(tracefs(), memlock());
+  }
+
+  static Check tracefs() {
+    Path tracing = Path.of("/sys/kernel/tracing");
+    String type = fileSystemType(tracing);
+    boolean ok = "tracefs".equals(type) && Files.isDirectory(tracing.resolve("events"));
+    return new Check("tracefs", ok, ok ? tracing + " is mounted" : tracing + " is not a tracefs mount",
+        "mount -t tracefs tracefs " + tracing + " (opentelemetry-ebpf-profiler reads tracepoint ids there; braid does not need it)");
+  }
+
+  static Check memlock() {
+    try {
+      return memlock(Files.readString(Path.of("/proc/self/limits")));
+    } catch (IOException e) {
+      return memlock("");
+    }
+  }
+
+  /** From {@code /proc/PID/limits}: ok when the hard limit is unlimited, which a peer can raise its soft one to. */
+  static Check memlock(String limits) {
+    String limit = limits.lines().filter(l -> l.startsWith("Max locked memory")).findFirst().orElse("");
+    String[] f = limit.substring(Math.min(limit.length(), "Max locked memory".length())).strip().split("\\s+");
+    boolean ok = f.length >= 2 && "unlimited".equals(f[1]);
+    return new Check("memlock", ok, f.length >= 2 ? "RLIMIT_MEMLOCK soft " + f[0] + ", hard " + f[1] + " bytes" : "RLIMIT_MEMLOCK unknown",
+        "ulimit -l unlimited in the shell that starts a peer that raises it (opentelemetry-ebpf-profiler, OBI), LimitMEMLOCK=infinity in"
+            + " its systemd unit, or --ulimit memlock=-1 for its container; braid's maps are charged to its cgroup instead");
   }
 
   /** The failed checks' text, or empty when all passed. */
@@ -236,13 +279,21 @@ public final class SystemCheck {
 
   /** {@code java SystemCheck.java [pin-root]}: prints every check; exits 0 only when all pass. */
   public static void main(String[] args) {
-    Path pinRoot = Path.of(args.length > 0 ? args[0] : "/sys/fs/bpf");
+    System.exit(printReport(Path.of(args.length > 0 ? args[0] : "/sys/fs/bpf")) ? 0 : 2);
+  }
+
+  /** Prints every check, what peers need, and the verdict; whether braid can run here. */
+  public static boolean printReport(Path pinRoot) {
     List<Check> checks = allChecks(pinRoot);
     for (Check c : checks) {
       System.out.println(c.render());
     }
+    System.out.println("for peers beside braid (opentelemetry-ebpf-profiler as its reader, OBI), not for braid itself:");
+    for (Check c : peerChecks()) {
+      System.out.println(c.renderForPeer());
+    }
     boolean ok = failures(checks).isEmpty();
     System.out.println(ok ? "braid can run here." : "braid cannot run here until the checks above that FAIL are fixed.");
-    System.exit(ok ? 0 : 2);
+    return ok;
   }
 }

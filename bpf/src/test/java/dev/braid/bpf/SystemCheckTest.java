@@ -51,4 +51,15 @@ class SystemCheckTest {
     assertThat(SystemCheck.failures(java.util.List.of(new SystemCheck.Check("b", false, "broken", "mend it"))))
         .contains("FAIL  b: broken\n      fix: mend it");
   }
+
+  /** A peer that raises RLIMIT_MEMLOCK (opentelemetry-ebpf-profiler) can only where the hard limit allows it: a warning, not a failure. */
+  @Test
+  void aMemlockLimitBelowUnlimitedIsAWarningForPeers() {
+    String header = "Limit                     Soft Limit           Hard Limit           Units     \n";
+    SystemCheck.Check capped = SystemCheck.memlock(header + "Max locked memory         8388608              8388608              bytes     \n");
+    assertThat(capped.ok()).isFalse();
+    assertThat(capped.renderForPeer()).startsWith("warn  memlock: RLIMIT_MEMLOCK soft 8388608, hard 8388608 bytes").contains("ulimit -l unlimited");
+    assertThat(SystemCheck.memlock(header + "Max locked memory         65536                unlimited            bytes     \n").ok()).isTrue();
+    assertThat(SystemCheck.memlock("").detail()).isEqualTo("RLIMIT_MEMLOCK unknown");
+  }
 }

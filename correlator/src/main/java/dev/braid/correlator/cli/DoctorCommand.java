@@ -2,7 +2,6 @@ package dev.braid.correlator.cli;
 
 import dev.braid.bpf.SystemCheck;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,10 +13,6 @@ final class DoctorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    List<SystemCheck.Check> checks = SystemCheck.allChecks(pinPath);
-    checks.forEach(c -> System.out.println(c.render()));
-    boolean ok = SystemCheck.failures(checks).isEmpty();
-    System.out.println(ok ? "braid can run here." : "braid cannot run here until the checks above that FAIL are fixed.");
-    return ok ? 0 : BraidCli.EXIT_USAGE;
+    return SystemCheck.printReport(pinPath) ? 0 : BraidCli.EXIT_USAGE;
   }
 }
