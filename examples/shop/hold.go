@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"runtime"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -36,6 +38,11 @@ func (h *holds) hold(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("key")
 	c := h.channel(key)
 	fmt.Fprintf(w, "held %d\n", holdBurn(c, time.Minute))
+	h.forget(key, c)
+}
+
+// forget drops the release channel c of key once its hold is over.
+func (h *holds) forget(key string, c chan struct{}) {
 	h.mu.Lock()
 	if h.released[key] == c { // a later hold of the same key has a channel of its own
 		delete(h.released, key)
@@ -68,4 +75,44 @@ func holdBurn(released <-chan struct{}, most time.Duration) uint64 {
 		}
 	}
 	return x
+}
+
+// burnOnAThreadThatExits locks its goroutine to its thread, never to unlock:
+// the runtime ends the thread when the goroutine returns. Go never ends the
+// main thread, though; on it, the goroutine stays locked there, so the
+// goroutine it starts (which inherits its span) gets another thread.
+func burnOnAThreadThatExits(tids chan<- int, released <-chan struct{}) {
+	runtime.LockOSThread()
+	if syscall.Gettid() == syscall.Getpid() {
+		on := make(chan struct{})
+		go func() {
+			defer close(on)
+			burnOnAThreadThatExits(tids, released)
+		}()
+		<-on
+		runtime.UnlockOSThread()
+		return
+	}
+	tids <- syscall.Gettid()
+	holdBurn(released, time.Minute)
+}
+
+// threadExit is a request during which a thread exits: a goroutine started
+// inside it (which inherits its span) locks its thread, says which thread that
+// is, and burns until /release?key= of its key; it then returns still locked,
+// so the runtime ends the thread. The request goes on for ms more.
+func (h *holds) threadExit(w http.ResponseWriter, r *http.Request) {
+	key := r.URL.Query().Get("key")
+	c := h.channel(key)
+	defer h.forget(key, c)
+	tids := make(chan int)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		burnOnAThreadThatExits(tids, c)
+	}()
+	fmt.Fprintf(w, "tid %d\n", <-tids)
+	w.(http.Flusher).Flush()
+	<-done
+	fmt.Fprintf(w, "after %d\n", spawnedBurn(burnDuration(r)))
 }

@@ -141,6 +141,7 @@ func main() {
 	holds := newHolds()
 	mux.HandleFunc("/hold", holds.hold)
 	mux.HandleFunc("/release", holds.release)
+	mux.HandleFunc("/thread-exit", holds.threadExit)
 
 	mux.HandleFunc("/dispatch", paths.dispatch)
 	mux.HandleFunc("/receive", paths.receive)

@@ -20,11 +20,13 @@ import picocli.CommandLine.Option;
     name = "conformance",
     description = {
       "Judges a writer of traces_ctx_v1 against spec/traces_ctx_v1.md. It runs the example Go service 'shop' under the"
-          + " writer (--writer-cmd; {exe}, {pin-path} and {otlp-endpoint} are replaced), checks the pin while requests run and"
+          + " writer (--writer-cmd; {exe}, {pin-path}, {otlp-endpoint} and {otlp-grpc-endpoint} are replaced), checks the pin while requests run and"
           + " end and a process dies, audits every entry at 10 kHz against the spans the writer exports to the suite's"
-          + " OTLP/HTTP receiver, starts a second writer, meets the writer with a foreign pin, and stops it; then it starts"
+          + " OTLP receiver (OTLP/HTTP protobuf or JSON, OTLP/gRPC), starts a second writer, meets the writer with a foreign pin, and stops it; then it starts"
           + " the writer for the gRPC service 'grpcshop' and audits its calls the same way.",
-      "Prints a report (text, and JSON with --json); exit 0 when all pass. --running-writer judges a writer already running;"
+      "Every check is of the contract level (what OTEP 4855 requires) or of braid's stricter profile; a writer is conformant"
+          + " when every contract check passes. Prints a report (text, and JSON with --json); exit 0 when conformant"
+          + " (with --require-profile: and every profile check passed), 1 when not. --running-writer judges a writer already running;"
           + " --reference-writer is a writer instead, with known contexts on known threads, for judging readers.",
       ""
     })final class ConformanceCommand implements Callable<Integer> {
@@ -42,7 +44,8 @@ import picocli.CommandLine.Option;
         names = "--running-writer",
         description = {
           "judge a writer that is already running: it must trace --exe (a copy of examples' shop where it looks), pin under",
-          "--pin-path (default /sys/fs/bpf) and export spans over OTLP/HTTP to --otlp-listen; checks that start or stop writers are not run"
+          "--pin-path (default /sys/fs/bpf) and export spans to --otlp-listen (OTLP/HTTP) or --otlp-grpc-listen (OTLP/gRPC);"
+              + " checks that start or stop writers are not run"
         })
     boolean runningWriter;
 
@@ -58,6 +61,13 @@ import picocli.CommandLine.Option;
   @Option(names = "--otlp-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:4318",
       description = "with --running-writer: where the suite's OTLP/HTTP receiver listens for the writer's spans (default: ${DEFAULT-VALUE})")
   String otlpListen;
+
+  @Option(names = "--require-profile", description = "exit 1 unless braid's profile passes too, not only the contract")
+  boolean requireProfile;
+
+  @Option(names = "--otlp-grpc-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:4317",
+      description = "with --running-writer: where the suite's OTLP/gRPC receiver listens (default: ${DEFAULT-VALUE})")
+  String otlpGrpcListen;
 
   @Option(names = "--duration", paramLabel = "D", converter = Durations.class, description = "with --reference-writer: stop after this long (default: until stopped)")
   Duration duration;
@@ -81,7 +91,7 @@ import picocli.CommandLine.Option;
     if (json != null) {
       Files.writeString(json, report.json() + "\n");
     }
-    return report.passed() ? 0 : 1;
+    return report.conformant() && (report.profilePassed() || !requireProfile) ? 0 : 1;
   }
 
   private Report judgeStartedWriter() throws Exception {
@@ -113,7 +123,7 @@ import picocli.CommandLine.Option;
     if (!Files.exists(TracesContextMap.pinPath(root))) {
       throw new UsageException("nothing is pinned at " + TracesContextMap.pinPath(root) + ": start the writer first, or give its --pin-path");
     }
-    return ConformanceSuite.forRunningWriter(exe, root, HostPort.listenAddress(otlpListen)).withProgress(ConformanceCommand::progress).run();
+    return ConformanceSuite.forRunningWriter(exe, root, HostPort.listenAddress(otlpListen), HostPort.listenAddress(otlpGrpcListen)).withProgress(ConformanceCommand::progress).run();
   }
 
   private static void progress(String step) {

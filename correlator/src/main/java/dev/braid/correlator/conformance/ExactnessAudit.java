@@ -23,10 +23,13 @@ import java.util.function.LongFunction;
 
 /**
  * Judges each audited sample's entry against the truth: the requests the service ran, on which
- * goroutine and when (shop's {@code -truth} log), and the server span the writer exported for
- * each. A sample of a goroutine inside a handler must show that request's span; any other sample
- * must show nothing, or, on the same goroutine, the request's span around its handler (the writer
- * opens it before the handler runs and ends it after). Not judged: runtime code on the system or
+ * goroutine and when (shop's {@code -truth} log), and the spans the writer exported in each
+ * request's trace (the suite sent each request a trace id of its own). A sample of a goroutine
+ * inside a handler must show a span of that request's trace whose interval covers the sample
+ * (the server span, or one nested in it: whichever the writer stamps; how often it is the
+ * innermost such span is counted); any other sample must show nothing, or, on the same goroutine,
+ * a span of its request around its handler (the writer opens it before the handler runs and ends
+ * it after). Not judged: runtime code on the system or
  * signal stack (or on the signal path into it), which runs for a goroutine but is not its code, and {@code runtime.execute} before it sets
  * {@code m.curg}, where a writer may already show the goroutine it is switching in (3.2): the first
  * may not show a span that has ended, the second only a request's span that still lasts. Nor are
@@ -56,6 +59,8 @@ final class ExactnessAudit {
   /** Samples of one kind: right, wrong, stale (an ended span) and missing (no entry). */
   static final class Tally {
     long right;
+    /** Of the right ones: the span shown is the innermost exported span of the request that lasts then. */
+    long innermost;
     long wrong;
     long stale;
     long missing;
@@ -69,6 +74,7 @@ final class ExactnessAudit {
     Map<String, Long> counts() {
       Map<String, Long> counts = new java.util.LinkedHashMap<>();
       counts.put("right", right);
+      counts.put("innermost", innermost);
       counts.put("wrong", wrong);
       counts.put("stale", stale);
       counts.put("missing", missing);
@@ -87,12 +93,12 @@ final class ExactnessAudit {
 
     @Override
     public String toString() {
-      return right + " right, " + wrong + " wrong, " + stale + " stale, " + missing + " missing" + (examples.isEmpty() ? "" : "; e.g. " + String.join("; ", examples));
+      return right + " right" + (innermost == right ? "" : " (" + innermost + " the innermost span)") + ", " + wrong + " wrong, " + stale + " stale, " + missing + " missing" + (examples.isEmpty() ? "" : "; e.g. " + String.join("; ", examples));
     }
   }
 
   private final Map<Long, NavigableMap<Long, Request>> requestsByGoroutine = new HashMap<>();
-  private final Map<String, RequestSpan> spansByTrace = new HashMap<>();
+  private final Map<String, List<RequestSpan>> spansByTrace = new HashMap<>();
   private final Map<TraceContext, RequestSpan> spansByContext = new HashMap<>();
   private final Set<String> unexportedTraces = new HashSet<>();
   final Tally inRequests = new Tally();
@@ -105,31 +111,27 @@ final class ExactnessAudit {
 
   private final LongFunction<Optional<GoFunction>> code;
 
-  /**
-   * @param parentSpanId the span id of the traceparent the suite sent: the writer's server span
-   *     for the request is its child
-   * @param code the Go function at a sampled instruction pointer
-   */
-  ExactnessAudit(List<Request> requests, List<ExportedSpan> exported, String parentSpanId, MonotonicClock clock, LongFunction<Optional<GoFunction>> code) {
+  /** @param code the Go function at a sampled instruction pointer */
+  ExactnessAudit(List<Request> requests, List<ExportedSpan> exported, MonotonicClock clock, LongFunction<Optional<GoFunction>> code) {
     this.code = code;
-    Map<String, ExportedSpan> serverSpans = new HashMap<>();
+    Map<String, List<ExportedSpan>> byTrace = new HashMap<>();
     for (ExportedSpan s : exported) {
-      if (s.kind() == SpanKind.SPAN_KIND_SERVER && s.parentSpanId().equals(parentSpanId)) {
-        serverSpans.putIfAbsent(s.traceId(), s);
-      }
+      byTrace.computeIfAbsent(s.traceId(), t -> new ArrayList<>()).add(s);
     }
     for (Request r : requests) {
       requestsByGoroutine.computeIfAbsent(r.goid(), g -> new TreeMap<>()).put(r.startNanos(), r);
-      ExportedSpan s = serverSpans.get(r.traceId());
-      if (s == null) {
+      List<ExportedSpan> ofTrace = byTrace.getOrDefault(r.traceId(), List.of());
+      if (ofTrace.isEmpty()) {
         requestsUnexported++;
         unexportedTraces.add(r.traceId());
         continue;
       }
-      RequestSpan span = new RequestSpan(r, new TraceContext(s.traceId(), s.spanId()),
-          clock.toMonotonicNanos(s.startEpochNanos()), clock.toMonotonicNanos(s.endEpochNanos()));
-      spansByTrace.put(r.traceId(), span);
-      spansByContext.put(span.context(), span);
+      for (ExportedSpan s : ofTrace) {
+        RequestSpan span = new RequestSpan(r, new TraceContext(s.traceId(), s.spanId()),
+            clock.toMonotonicNanos(s.startEpochNanos()), clock.toMonotonicNanos(s.endEpochNanos()));
+        spansByTrace.computeIfAbsent(r.traceId(), t -> new ArrayList<>()).add(span);
+        spansByContext.putIfAbsent(span.context(), span);
+      }
     }
   }
 
@@ -168,14 +170,26 @@ final class ExactnessAudit {
   }
 
   private void judgeInRequest(Sample s, Request r) {
-    RequestSpan expected = spansByTrace.get(r.traceId());
-    if (expected == null) {
+    List<RequestSpan> ofRequest = spansByTrace.get(r.traceId());
+    if (ofRequest == null) {
       samplesOfUnexported++;
-    } else if (s.entry().isEmpty()) {
+      return;
+    }
+    if (s.entry().isEmpty()) {
       inRequests.missing++;
       inRequests.bad(s, "no entry in request " + r.traceId(), function(s));
-    } else if (s.entry().get().equals(expected.context())) {
+      return;
+    }
+    RequestSpan shown = spansByContext.get(s.entry().get());
+    long t = s.monotonicNanos();
+    if (shown != null && shown.request() == r && shown.lasts(t)) {
       inRequests.right++;
+      // The innermost: of the request's spans that last at t, the one that started last.
+      RequestSpan innermost = ofRequest.stream().filter(span -> span.lasts(t))
+          .max(java.util.Comparator.comparingLong(RequestSpan::startNanos).thenComparing(RequestSpan::endNanos, java.util.Comparator.reverseOrder())).orElseThrow();
+      if (innermost.startNanos() == shown.startNanos() && innermost.endNanos() == shown.endNanos()) {
+        inRequests.innermost++;
+      }
     } else {
       misjudged(inRequests, s, "request " + r.traceId());
     }
@@ -184,6 +198,7 @@ final class ExactnessAudit {
   private void judgeElsewhere(Sample s) {
     if (s.entry().isEmpty()) {
       elsewhere.right++;
+      elsewhere.innermost++; // nothing more inner to show
       return;
     }
     if (unexportedTraces.contains(s.entry().get().traceId())) {
@@ -198,6 +213,7 @@ final class ExactnessAudit {
     }
     if (live && s.running() == Running.GOROUTINE && span.request().goid() == s.goid()) {
       elsewhere.right++; // its own span, around the handler
+      elsewhere.innermost++;
     } else {
       misjudged(elsewhere, s, s.running() == Running.SCHEDULER ? "the scheduler" : "no request");
     }

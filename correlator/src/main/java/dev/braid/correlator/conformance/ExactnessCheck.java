@@ -36,6 +36,8 @@ final class ExactnessCheck {
   static final long MIN_SAMPLES = 1000;
   /** The load goes on past {@link #LOAD} until this many samples came (about a third of them inside handlers). */
   static final long ENOUGH_SAMPLES = 10 * MIN_SAMPLES;
+  /** Above this share of requests with no exported span, the audit is inconclusive. */
+  static final double MOST_UNJUDGED = 0.05;
   static final String IN_REQUESTS = "every sample inside a handler shows its request's exported span";
   static final String ELSEWHERE = "any other sample shows no span, or its goroutine's own around the handler";
 
@@ -60,29 +62,32 @@ final class ExactnessCheck {
       }
       List<ContextAuditor.Sample> samples = new ArrayList<>();
       long lost;
+      long auditStart = System.nanoTime(); // CLOCK_MONOTONIC, the truth log's clock
       try (ContextAuditor auditor = ContextAuditor.start(pinRoot, HZ, samples::add)) {
         auditor.audit(service.pid(), GoroutineLocators.of(GoProgram.inspect(workload.service())));
         load(service, auditor::drain, () -> samples.size() >= ENOUGH_SAMPLES);
         auditor.drain();
         lost = auditor.lost();
       }
-      List<ExactnessAudit.Request> requests = ExactnessAudit.readTruth(truth);
+      // The audit's requests: those the suite sent until the writer showed one ended before it sampled.
+      List<ExactnessAudit.Request> requests = ExactnessAudit.readTruth(truth).stream().filter(r -> r.endNanos() >= auditStart).toList();
       progress.accept("waiting for the writer to export the spans of " + requests.size() + " requests");
       java.util.Set<String> traces = new java.util.HashSet<>(requests.stream().map(ExactnessAudit.Request::traceId).toList());
-      PinProbe.poll(EXPORT_WAIT, () -> exportedServerSpans(receiver, traces) >= traces.size());
-      ExactnessAudit audit = new ExactnessAudit(requests, receiver.spans(), PinProbe.PARENT_ID, MonotonicClock.measure(),
-          ProcessCode.of(workload.service(), service.pid())::functionAt);
+      long waited = exportWait(receiver, traces);
+      ExactnessAudit audit = new ExactnessAudit(requests, receiver.spans(), MonotonicClock.measure(), ProcessCode.of(workload.service(), service.pid())::functionAt);
       samples.forEach(audit::judge);
-      String how = samples.size() + " samples at " + HZ + " Hz of " + requests.size() + " requests"
-          + (lost > 0 ? ", " + lost + " lost" : "") + (audit.requestsUnexported > 0 ? "; " + audit.requestsUnexported
-              + " requests without an exported server span (" + audit.samplesOfUnexported + " samples not judged)" + refused(receiver) : "");
+      boolean unsure = audit.requestsUnexported > MOST_UNJUDGED * requests.size();
+      String how = samples.size() + " samples at " + HZ + " Hz of " + requests.size() + " requests" + (lost > 0 ? ", " + lost + " lost" : "")
+          + "; " + audit.requestsUnexported + " requests not judged (no span of theirs came within " + waited / 1000 + " s of the load's end)"
+          + (unsure ? " (over " + Math.round(MOST_UNJUDGED * 100) + "%: inconclusive)" : "") + " (" + audit.samplesOfUnexported + " samples)" + refused(receiver);
+      Map<String, Long> unjudged = Map.of("requests", (long) requests.size(), "requests_unjudged", audit.requestsUnexported);
       return List.of(
-          CheckResult.of("3.1", IN_REQUESTS + workload.label(), audit.inRequests.exact() && audit.inRequests.judged() >= MIN_SAMPLES,
-              tooFew(audit.inRequests) + "inside handlers: " + audit.inRequests + "; " + how).withCounts(audit.inRequests.counts()),
-          CheckResult.of("3.3", ELSEWHERE + workload.label(), audit.elsewhere.exact() && audit.elsewhere.judged() >= MIN_SAMPLES,
+          verdict(CheckResult.of("3.1", IN_REQUESTS + workload.label(), audit.inRequests.exact() && audit.inRequests.judged() >= MIN_SAMPLES,
+              tooFew(audit.inRequests) + "inside handlers: " + audit.inRequests + "; " + how).withCounts(merged(audit.inRequests.counts(), unjudged)), audit.inRequests, unsure),
+          verdict(CheckResult.of("3.3", ELSEWHERE + workload.label(), audit.elsewhere.exact() && audit.elsewhere.judged() >= MIN_SAMPLES,
               tooFew(audit.elsewhere) + "elsewhere: " + audit.elsewhere + "; not judged: runtime code on the system or signal stack " + audit.onSystemStack
                   + ", runtime.execute switching a goroutine in " + audit.switchingIn
-                  + (audit.unknownThread > 0 ? ", thread unreadable: " + audit.unknownThread : "")).withCounts(elsewhereCounts(audit)));
+                  + (audit.unknownThread > 0 ? ", thread unreadable: " + audit.unknownThread : "")).withCounts(merged(elsewhereCounts(audit), unjudged)), audit.elsewhere, unsure));
     } finally {
       Files.deleteIfExists(truth);
     }
@@ -100,9 +105,40 @@ final class ExactnessCheck {
     return counts;
   }
 
-  /** How many of the audited requests' server spans have come (the receiver also has those of other checks). */
-  private static long exportedServerSpans(OtlpReceiver receiver, java.util.Set<String> traces) {
-    return receiver.spans().stream().filter(s -> s.parentSpanId().equals(PinProbe.PARENT_ID) && traces.contains(s.traceId())).map(OtlpReceiver.ExportedSpan::traceId).distinct().count();
+  /**
+   * Waits until every audited request has a span exported (at most {@link #EXPORT_WAIT}), and
+   * then until no more of theirs come for a second (a writer may export a request's spans in
+   * several batches); how long it waited, in ms.
+   */
+  private static long exportWait(OtlpReceiver receiver, java.util.Set<String> traces) throws InterruptedException {
+    long start = System.nanoTime();
+    PinProbe.poll(EXPORT_WAIT, () -> receiver.spans().stream().map(OtlpReceiver.ExportedSpan::traceId).filter(traces::contains).distinct().count() >= traces.size());
+    long limit = start + EXPORT_WAIT.toNanos() + 1_000_000_000L;
+    long count = spansOf(receiver, traces);
+    for (long stableSince = System.nanoTime(); System.nanoTime() - stableSince < 1_000_000_000L && System.nanoTime() < limit; ) {
+      Thread.sleep(100);
+      long now = spansOf(receiver, traces);
+      if (now != count) {
+        count = now;
+        stableSince = System.nanoTime();
+      }
+    }
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  private static long spansOf(OtlpReceiver receiver, java.util.Set<String> traces) {
+    return receiver.spans().stream().filter(s -> traces.contains(s.traceId())).count();
+  }
+
+  /** A check with too many requests unjudged is inconclusive, unless what was judged already failed it. */
+  private static CheckResult verdict(CheckResult check, ExactnessAudit.Tally tally, boolean unsure) {
+    return unsure && tally.wrong + tally.stale + tally.missing == 0 ? check.inconclusive() : check;
+  }
+
+  private static Map<String, Long> merged(Map<String, Long> a, Map<String, Long> b) {
+    Map<String, Long> all = new java.util.LinkedHashMap<>(a);
+    all.putAll(b);
+    return all;
   }
 
   private static String refused(OtlpReceiver receiver) {

@@ -38,28 +38,63 @@ final class PinProbe {
   /** A thread's entry as the pin holds it. */
   record Entry(long key, TraceContext context) {}
 
-  /** A request whose entry the pin showed while it ran. */
-  record Seen(String trace, Entry entry, CompletableFuture<HttpResponse<String>> response) {}
+  /** A request whose entry the pin showed while it ran, {@code after} the suite began to ask. */
+  record Seen(String trace, Entry entry, CompletableFuture<HttpResponse<String>> response, Duration after) {
+    /** "covered after 1.2 s", for figures: a writer may attach to a new process late (3, 7: the suite waits). */
+    String covered() {
+      return String.format("covered after %.1f s", after.toMillis() / 1000.0);
+    }
+  }
 
   /**
    * Sends 400 ms requests until the pin shows one's trace id (until the writer is ready, requests
    * come and go unseen); empty when none did within {@link #READY} or the writer died.
    */
   Optional<Seen> firstRequestSeen(BpfMap map, ExampleService service, Writer writer) throws InterruptedException {
-    long deadline = System.nanoTime() + READY.toNanos();
+    long start = System.nanoTime();
+    long deadline = start + READY.toNanos();
     while (System.nanoTime() < deadline && writer.alive()) {
       String trace = newTraceId();
       CompletableFuture<HttpResponse<String>> response = slowRequest(service, trace, 400);
       while (!response.isDone() && System.nanoTime() < deadline) {
-        for (Entry e : entriesOf(map, service.pid())) {
-          if (e.context().traceId().equals(trace)) {
-            return Optional.of(new Seen(trace, e, response));
-          }
+        Optional<Entry> e = entryOf(map, service.pid(), trace);
+        if (e.isPresent()) {
+          return Optional.of(new Seen(trace, e.get(), response, Duration.ofNanos(System.nanoTime() - start)));
         }
         Thread.sleep(5);
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Holds requests ({@link #hold}) until the pin shows one's trace id while it burns, each for
+   * up to 2 s before it is released and another is sent; empty when none was seen within {@link
+   * #READY} or the writer died. The one seen burns until {@link #release}.
+   */
+  Optional<Seen> holdUntilSeen(BpfMap map, ExampleService service, Writer writer) throws InterruptedException {
+    long start = System.nanoTime();
+    long deadline = start + READY.toNanos();
+    while (System.nanoTime() < deadline && writer.alive()) {
+      String trace = newTraceId();
+      CompletableFuture<HttpResponse<String>> response = hold(service, trace);
+      long giveUp = Math.min(deadline, System.nanoTime() + 2_000_000_000L);
+      while (!response.isDone() && System.nanoTime() < giveUp) {
+        Optional<Entry> e = entryOf(map, service.pid(), trace);
+        if (e.isPresent()) {
+          return Optional.of(new Seen(trace, e.get(), response, Duration.ofNanos(System.nanoTime() - start)));
+        }
+        Thread.sleep(5);
+      }
+      release(service, trace);
+      answered(response);
+    }
+    return Optional.empty();
+  }
+
+  /** The entry of a thread of {@code pid} that shows trace {@code trace}, now. */
+  static Optional<Entry> entryOf(BpfMap map, int pid, String trace) {
+    return entriesOf(map, pid).stream().filter(e -> e.context().traceId().equals(trace)).findFirst();
   }
 
   /** A request of trace {@code trace} that burns CPU until {@link #release} of the same trace (the shop's /hold). */

@@ -4,26 +4,40 @@ import java.util.List;
 
 /**
  * The suite's verdict on one writer: every check, as text for people and JSON for tools, and the
- * checks it could not run (on a writer it did not start).
+ * checks it could not run (on a writer it did not start). A writer is conformant when every check
+ * of the contract level passes; braid's profile is reported beside it.
  */
 public record Report(String writer, List<CheckResult> checks, List<String> notRun) {
-  private static final String FIGURE_INDENT = " ".repeat(13);
+  private static final String FIGURE_INDENT = " ".repeat(22);
 
   public Report {
     checks = List.copyOf(checks);
     notRun = List.copyOf(notRun);
   }
 
-  public boolean passed() {
-    return checks.stream().allMatch(CheckResult::passed);
+  /** Conformant: every check of the contract level (what OTEP 4855 requires) passed. */
+  public boolean conformant() {
+    return allPassed(CheckResult.Level.CONTRACT);
   }
 
-  /** One line a check: pass/FAIL, clause, check, figure (on lines of its own when long); then the verdict. */
+  /** Every check of braid's stricter profile passed too. */
+  public boolean profilePassed() {
+    return allPassed(CheckResult.Level.PROFILE);
+  }
+
+  private boolean allPassed(CheckResult.Level level) {
+    return checks.stream().filter(c -> c.level() == level).allMatch(CheckResult::passed);
+  }
+
+  /**
+   * One line a check: pass/FAIL/INCONCLUSIVE, level, clause, check, figure (on lines of its own
+   * when long); then the verdict of each level.
+   */
   public String text() {
     StringBuilder b = new StringBuilder("traces_ctx_v1 conformance of: ").append(writer).append('\n');
     for (CheckResult c : checks) {
-      String head = String.format("  %-4s %-5s %-52s", c.passed() ? "pass" : "FAIL", c.clause(), c.check());
-      if (head.length() + c.figure().length() < 120 && !c.figure().contains("\n")) {
+      String head = String.format("  %-4s %-8s %-5s %-52s", mark(c), c.level().label(), c.clause(), c.check());
+      if (head.length() + c.figure().length() < 130 && !c.figure().contains("\n")) {
         b.append(head).append(' ').append(c.figure()).append('\n');
       } else {
         b.append(head.stripTrailing()).append('\n');
@@ -31,18 +45,42 @@ public record Report(String writer, List<CheckResult> checks, List<String> notRu
       }
     }
     notRun.forEach(n -> b.append("  not run: ").append(n).append('\n'));
-    long failed = checks.stream().filter(c -> !c.passed()).count();
-    b.append(failed == 0 ? "all " + checks.size() + " checks passed" : failed + " of " + checks.size() + " checks failed").append('\n');
+    b.append("contract (OTEP 4855): ").append(tally(CheckResult.Level.CONTRACT)).append(conformant() ? ": conformant" : ": NOT conformant").append('\n');
+    b.append("braid profile:        ").append(tally(CheckResult.Level.PROFILE)).append('\n');
     return b.toString();
   }
 
-  /** {@code {"writer":..,"passed":..,"checks":[{"clause":..,"check":..,"passed":..,"figure":..[,"counts":{..}]}],"not_run":[..]}} */
+  private static String mark(CheckResult c) {
+    return switch (c.verdict()) {
+      case PASSED -> "pass";
+      case FAILED -> "FAIL";
+      case INCONCLUSIVE -> "????";
+    };
+  }
+
+  /** "12 of 14 checks passed (1 failed, 1 inconclusive)". */
+  private String tally(CheckResult.Level level) {
+    List<CheckResult> of = checks.stream().filter(c -> c.level() == level).toList();
+    long passed = of.stream().filter(CheckResult::passed).count();
+    long inconclusive = of.stream().filter(c -> c.verdict() == CheckResult.Verdict.INCONCLUSIVE).count();
+    long failed = of.size() - passed - inconclusive;
+    String rest = failed + inconclusive == 0 ? "" : " (" + (failed > 0 ? failed + " failed" : "") + (failed > 0 && inconclusive > 0 ? ", " : "")
+        + (inconclusive > 0 ? inconclusive + " inconclusive" : "") + ")";
+    return passed + " of " + of.size() + " checks passed" + rest;
+  }
+
+  /**
+   * {@code {"writer":..,"conformant":..,"profile_passed":..,"checks":[{"clause":..,"level":"contract"|"profile","check":..,
+   * "passed":..,"verdict":"passed"|"failed"|"inconclusive","figure":..[,"counts":{..}]}],"not_run":[..]}}
+   */
   public String json() {
-    StringBuilder b = new StringBuilder("{\"writer\":").append(quote(writer)).append(",\"passed\":").append(passed()).append(",\"checks\":[");
+    StringBuilder b = new StringBuilder("{\"writer\":").append(quote(writer)).append(",\"conformant\":").append(conformant())
+        .append(",\"profile_passed\":").append(profilePassed()).append(",\"checks\":[");
     for (int i = 0; i < checks.size(); i++) {
       CheckResult c = checks.get(i);
-      b.append(i == 0 ? "" : ",").append("{\"clause\":").append(quote(c.clause())).append(",\"check\":").append(quote(c.check()))
-          .append(",\"passed\":").append(c.passed()).append(",\"figure\":").append(quote(c.figure()));
+      b.append(i == 0 ? "" : ",").append("{\"clause\":").append(quote(c.clause())).append(",\"level\":").append(quote(c.level().label()))
+          .append(",\"check\":").append(quote(c.check())).append(",\"passed\":").append(c.passed())
+          .append(",\"verdict\":").append(quote(c.verdict().name().toLowerCase(java.util.Locale.ROOT))).append(",\"figure\":").append(quote(c.figure()));
       if (!c.counts().isEmpty()) {
         b.append(",\"counts\":{");
         c.counts().forEach((name, n) -> b.append(b.charAt(b.length() - 1) == '{' ? "" : ",").append(quote(name)).append(':').append(n));

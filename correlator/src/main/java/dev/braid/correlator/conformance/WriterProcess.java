@@ -12,12 +12,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A writer the suite starts: {@code sh -c COMMAND}, where {@code {exe}}, {@code {pin-path}} and
- * {@code {otlp-endpoint}} stand for the workload's executable, the pin root under test and the
- * suite's OTLP/HTTP receiver (also in the environment as {@code BRAID_CONFORMANCE_EXE},
- * {@code BRAID_CONFORMANCE_PIN_PATH} and {@code OTEL_EXPORTER_OTLP_ENDPOINT}, with
- * {@code OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf}). Its output goes to a file, shown when it
- * fails. Stopped with SIGTERM on close.
+ * A writer the suite starts: {@code sh -c COMMAND}, where {@code {exe}}, {@code {pin-path}},
+ * {@code {otlp-endpoint}} and {@code {otlp-grpc-endpoint}} stand for the workload's executable,
+ * the pin root under test and the suite's OTLP/HTTP and OTLP/gRPC receivers (also in the
+ * environment as {@code BRAID_CONFORMANCE_EXE}, {@code BRAID_CONFORMANCE_PIN_PATH}, {@code
+ * OTEL_EXPORTER_OTLP_ENDPOINT}, with {@code OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf}, and {@code
+ * BRAID_CONFORMANCE_OTLP_GRPC_ENDPOINT}). Its output goes to a file, shown when it fails. Stopped
+ * with SIGTERM on close.
  */
 public final class WriterProcess implements Writer {
   private static final long STOP_SECONDS = 30;
@@ -29,8 +30,14 @@ public final class WriterProcess implements Writer {
     this.output = output;
   }
 
-  public static WriterProcess start(String command, Path exe, Path pinRoot, String otlpEndpoint) {
-    String expanded = command.replace("{exe}", exe.toString()).replace("{pin-path}", pinRoot.toString()).replace("{otlp-endpoint}", otlpEndpoint);
+  /** Exporting to {@code receiver}. */
+  public static WriterProcess start(String command, Path exe, Path pinRoot, OtlpReceiver receiver) {
+    return start(command, exe, pinRoot, receiver.endpoint(), receiver.grpcEndpoint());
+  }
+
+  public static WriterProcess start(String command, Path exe, Path pinRoot, String otlpEndpoint, String otlpGrpcEndpoint) {
+    String expanded = command.replace("{exe}", exe.toString()).replace("{pin-path}", pinRoot.toString()).replace("{otlp-endpoint}", otlpEndpoint)
+        .replace("{otlp-grpc-endpoint}", otlpGrpcEndpoint);
     try {
       Path output = Files.createTempFile("braid-conformance-writer", ".log");
       // A session of its own: what the writer starts stays in its process group, even if the shell exits first.
@@ -39,6 +46,7 @@ public final class WriterProcess implements Writer {
       pb.environment().put("BRAID_CONFORMANCE_PIN_PATH", pinRoot.toString());
       pb.environment().put("OTEL_EXPORTER_OTLP_ENDPOINT", otlpEndpoint);
       pb.environment().put("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+      pb.environment().put("BRAID_CONFORMANCE_OTLP_GRPC_ENDPOINT", otlpGrpcEndpoint);
       return new WriterProcess(pb.start(), output);
     } catch (IOException e) {
       throw new UncheckedIOException("starting the writer: " + expanded, e);

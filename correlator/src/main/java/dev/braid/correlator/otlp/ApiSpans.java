@@ -125,7 +125,7 @@ public final class ApiSpans {
   }
 
   /** OTLP/JSON's hex IDs as protobuf's JSON mapping has bytes: base64. */
-  static String base64Ids(String otlpJson) {
+  public static String base64Ids(String otlpJson) {
     Matcher m = HEX_ID.matcher(otlpJson);
     StringBuilder out = new StringBuilder(otlpJson.length());
     while (m.find()) {

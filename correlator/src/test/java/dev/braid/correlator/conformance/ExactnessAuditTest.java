@@ -31,7 +31,7 @@ class ExactnessAuditTest {
       List.of(new Request(7, FIRST.traceId(), 1 * MS, 2 * MS), new Request(8, SECOND.traceId(), 3 * MS, 4 * MS)),
       List.of(span(FIRST, 900_000, 2_100_000), span(SECOND, 2_900_000, 4_100_000),
           new ExportedSpan(FIRST.traceId(), "1111111111111111", FIRST.spanId(), SpanKind.SPAN_KIND_INTERNAL, 0, 0)),
-      PARENT, clock, pc -> Optional.of(EXECUTE).filter(f -> f.contains(pc)).or(() -> Optional.of(SIGTRAMP).filter(f -> f.contains(pc))));
+      clock, pc -> Optional.of(EXECUTE).filter(f -> f.contains(pc)).or(() -> Optional.of(SIGTRAMP).filter(f -> f.contains(pc))));
 
   private ExportedSpan span(TraceContext c, long startMono, long endMono) {
     return new ExportedSpan(c.traceId(), c.spanId(), PARENT, SpanKind.SPAN_KIND_SERVER, clock.toEpochNanos(startMono), clock.toEpochNanos(endMono));
@@ -83,9 +83,28 @@ class ExactnessAuditTest {
         .containsExactly(1L, 2L, 1L, 3L, 1L);
   }
 
+  /**
+   * A writer that stamps a span nested in its server span (OBI's "processing" span, or an
+   * application's own): any span of the request's trace is right while it lasts; the innermost
+   * one is counted.
+   */
+  @Test
+  void aNestedSpanOfTheRequestIsRightWhileItLasts() {
+    TraceContext nested = new TraceContext(FIRST.traceId(), "3333333333333333");
+    ExactnessAudit withNested = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), 1 * MS, 2 * MS)),
+        List.of(span(FIRST, 900_000, 2_100_000), new ExportedSpan(FIRST.traceId(), nested.spanId(), FIRST.spanId(), SpanKind.SPAN_KIND_INTERNAL,
+            clock.toEpochNanos(1_200_000), clock.toEpochNanos(1_500_000))), clock, pc -> Optional.empty());
+    withNested.judge(new Sample(1, 2, 1_300_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // right, innermost
+    withNested.judge(new Sample(1, 2, 1_400_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // right, not the innermost
+    withNested.judge(new Sample(1, 2, 1_900_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // ended 0.4 ms before: stale
+    withNested.judge(new Sample(1, 2, 2_050_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // after the handler, ended: stale
+    assertThat(List.of(withNested.inRequests.right, withNested.inRequests.innermost, withNested.inRequests.stale, withNested.elsewhere.stale))
+        .containsExactly(2L, 1L, 1L, 1L);
+  }
+
   @Test
   void requestsWithoutAnExportedSpanAreCountedNotJudged() {
-    ExactnessAudit unexported = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), MS, 2 * MS)), List.of(), PARENT, clock, pc -> Optional.empty());
+    ExactnessAudit unexported = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), MS, 2 * MS)), List.of(), clock, pc -> Optional.empty());
     unexported.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // inside its handler
     unexported.judge(new Sample(1, 2, 2_050_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // after it, showing its span
     assertThat(List.of(unexported.requestsUnexported, unexported.samplesOfUnexported, unexported.inRequests.judged(), unexported.elsewhere.judged()))

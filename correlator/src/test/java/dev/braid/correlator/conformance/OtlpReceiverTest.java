@@ -38,6 +38,11 @@ class OtlpReceiverTest {
     return http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
+  /** What the receiver keeps of {@link #export}'s span. */
+  private static OtlpReceiver.ExportedSpan serverSpan(String traceId, String spanId) {
+    return new OtlpReceiver.ExportedSpan(traceId, spanId, PinProbe.PARENT_ID, Span.SpanKind.SPAN_KIND_SERVER, 1_000, 2_000);
+  }
+
   @Test
   void keepsProtobufSpansPlainAndGzipped() throws Exception {
     ByteArrayOutputStream zipped = new ByteArrayOutputStream();
@@ -47,22 +52,43 @@ class OtlpReceiverTest {
     try (OtlpReceiver receiver = OtlpReceiver.start()) {
       assertThat(post(receiver, "application/x-protobuf", null, export("0af7651916cd43dd8448eb211c80319c", "00f067aa0ba902b7"))).isEqualTo(200);
       assertThat(post(receiver, "application/x-protobuf", "gzip", zipped.toByteArray())).isEqualTo(200);
-      assertThat(receiver.spans()).containsExactly(
-          new OtlpReceiver.ExportedSpan("0af7651916cd43dd8448eb211c80319c", "00f067aa0ba902b7", PinProbe.PARENT_ID, Span.SpanKind.SPAN_KIND_SERVER, 1_000, 2_000),
-          new OtlpReceiver.ExportedSpan("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8", PinProbe.PARENT_ID, Span.SpanKind.SPAN_KIND_SERVER, 1_000, 2_000));
+      assertThat(receiver.spans()).containsExactly(serverSpan("0af7651916cd43dd8448eb211c80319c", "00f067aa0ba902b7"),
+          serverSpan("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8"));
+      assertThat(receiver.refused()).isEmpty();
+    }
+  }
+
+  /** OTLP/JSON (hex IDs, enums by number) over HTTP, and OTLP/gRPC, as other writers' exporters send them. */
+  @Test
+  void keepsJsonAndGrpcSpans() throws Exception {
+    String json = """
+        {"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174",
+        "parentSpanId":"b7ad6b7169203331","kind":2,"startTimeUnixNano":"1000","endTimeUnixNano":"2000","name":"GET /"}]}]}]}""";
+    try (OtlpReceiver receiver = OtlpReceiver.start()) {
+      assertThat(post(receiver, "application/json", null, json.getBytes())).isEqualTo(200);
+      var channel = io.grpc.Grpc.newChannelBuilder(receiver.grpcEndpoint().substring("http://".length()), io.grpc.InsecureChannelCredentials.create()).build();
+      try {
+        io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc.newBlockingStub(channel)
+            .export(ExportTraceServiceRequest.parseFrom(export("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8")));
+      } finally {
+        channel.shutdownNow();
+      }
+      assertThat(receiver.spans()).containsExactly(serverSpan("5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174"),
+          serverSpan("4bf92f3577b34da6a3ce929d0e0e4736", "53995c3f42cd8ad8"));
       assertThat(receiver.refused()).isEmpty();
     }
   }
 
   @Test
-  void refusesJsonAndBrokenBodiesAndSaysWhy() throws Exception {
+  void refusesOtherTypesAndBrokenBodiesAndSaysWhy() throws Exception {
     try (OtlpReceiver receiver = OtlpReceiver.start()) {
-      assertThat(post(receiver, "application/json", null, "{}".getBytes())).isEqualTo(415);
+      assertThat(post(receiver, "text/plain", null, "{}".getBytes())).isEqualTo(415);
       assertThat(post(receiver, "application/x-protobuf", "gzip", new byte[] {1, 2, 3})).isEqualTo(400);
       assertThat(post(receiver, "application/x-protobuf", null, new byte[] {(byte) 0xff, (byte) 0xff})).isEqualTo(400);
+      assertThat(post(receiver, "application/json", null, "{\"resourceSpans\":7}".getBytes())).isEqualTo(400);
       assertThat(receiver.spans()).isEmpty();
-      assertThat(receiver.refused()).hasSize(3);
-      assertThat(receiver.refused().getFirst()).contains("application/json", "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
+      assertThat(receiver.refused()).hasSize(4);
+      assertThat(receiver.refused().getFirst()).contains("text/plain", "application/x-protobuf", "application/json");
     }
   }
 }

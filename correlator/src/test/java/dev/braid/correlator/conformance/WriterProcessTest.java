@@ -11,7 +11,7 @@ class WriterProcessTest {
   @Test
   void closeStopsWhatTheShellLeftBehind() throws Exception {
     long child;
-    try (WriterProcess writer = WriterProcess.start("sleep 300 & echo $!", Path.of("/bin/true"), Path.of("/tmp"), "none")) {
+    try (WriterProcess writer = WriterProcess.start("sleep 300 & echo $!", Path.of("/bin/true"), Path.of("/tmp"), "none", "none")) {
       assertThat(PinProbe.poll(java.time.Duration.ofSeconds(10), () -> !writer.alive() && !writer.tail().isBlank())).isTrue();
       child = Long.parseLong(writer.tail().strip());
       assertThat(ProcessHandle.of(child)).as("the shell exited, its child runs on").map(ProcessHandle::isAlive).contains(true);
