@@ -112,7 +112,7 @@ import picocli.CommandLine.Option;
   }
 
   private Report judgeRunningWriter() throws Exception {
-    Path shop = (examples != null ? examples : Examples.bin()).resolve("shop");
+    Path shop = examplesDir().resolve("shop");
     if (exe == null) {
       throw new UsageException("--running-writer needs --exe: copy " + shop + " to where the running writer looks, and name that copy");
     }
@@ -130,8 +130,13 @@ import picocli.CommandLine.Option;
     System.err.println("conformance: " + step + " ...");
   }
 
+  /** Absolute: a writer matches {exe} against the full path of what runs (OBI's target glob does). */
+  private Path examplesDir() {
+    return (examples != null ? examples : Examples.bin()).toAbsolutePath().normalize();
+  }
+
   private Path example(String name) {
-    Path p = (examples != null ? examples : Examples.bin()).resolve(name);
+    Path p = examplesDir().resolve(name);
     if (!Files.isExecutable(p)) {
       throw new UsageException(p + " is missing: build the examples first (./braid build)");
     }

@@ -38,9 +38,10 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
 
   /**
    * Sends slow requests until the pin shows one's trace id while it runs (until the writer is
-   * ready, requests come and go unseen); false when none did within {@link PinProbe#READY}.
+   * ready, requests come and go unseen); empty then, else why not, when none did within {@link
+   * PinProbe#READY}.
    */
-  boolean traced(BpfMap map, ExampleService service, Writer writer) throws InterruptedException;
+  Optional<String> untraced(BpfMap map, ExampleService service, Writer writer) throws InterruptedException;
 
   /** Starts the load; closing it stops it, and returns once every client has. */
   RunningLoad startLoad(ExampleService service);
@@ -61,10 +62,10 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
     }
 
     @Override
-    public boolean traced(BpfMap map, ExampleService service, Writer writer) throws InterruptedException {
+    public Optional<String> untraced(BpfMap map, ExampleService service, Writer writer) throws InterruptedException {
       Optional<PinProbe.Seen> seen = probe.firstRequestSeen(map, service, writer);
       seen.ifPresent(s -> PinProbe.answered(s.response()));
-      return seen.isPresent();
+      return seen.isPresent() ? Optional.empty() : Optional.of("no entry with a request's trace id");
     }
 
     @Override
@@ -108,8 +109,9 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
     }
 
     @Override
-    public boolean traced(BpfMap map, ExampleService service, Writer writer) throws InterruptedException {
+    public Optional<String> untraced(BpfMap map, ExampleService service, Writer writer) throws InterruptedException {
       long deadline = System.nanoTime() + PinProbe.READY.toNanos();
+      String why = "no entry while a call ran";
       try {
         Path record = Files.createTempFile("braid-conformance-rpc", ".jsonl");
         try {
@@ -124,11 +126,16 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
             if (!rpc.waitFor(PinProbe.REQUEST_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
               rpc.destroyForcibly();
             }
-            if (seen.isPresent() && seen.get().context().traceId().equals(sentTraceId(record))) {
-              return true;
+            String sent = sentTraceId(record);
+            if (seen.isPresent() && seen.get().context().traceId().equals(sent)) {
+              return Optional.empty();
+            }
+            if (seen.isPresent()) {
+              why = "entries while a call ran, but of another trace (" + seen.get().context().traceId() + ", not the call's " + sent
+                  + "): the writer did not continue the traceparent of the call's metadata";
             }
           }
-          return false;
+          return Optional.of(why);
         } finally {
           Files.deleteIfExists(record);
         }

@@ -108,21 +108,36 @@ final class ExactnessAudit {
   long unknownThread;
   long requestsUnexported;
   long samplesOfUnexported;
+  /** The requests that ran while the audit sampled (or after it began). */
+  long requestsInWindow;
+  /** Spans the writer exported in traces of no request: requests whose traceparent it did not continue. */
+  private final Set<TraceContext> foreignSpans = new HashSet<>();
+  /** Of those, the traces begun while the audit sampled. */
+  long foreignTraces;
 
   private final LongFunction<Optional<GoFunction>> code;
 
-  /** @param code the Go function at a sampled instruction pointer */
-  ExactnessAudit(List<Request> requests, List<ExportedSpan> exported, MonotonicClock clock, LongFunction<Optional<GoFunction>> code) {
+  /**
+   * @param requests every request of the service's truth log
+   * @param windowStart when the audit began to sample (CLOCK_MONOTONIC): requests that ended
+   *     before it, sent until the writer showed one, are neither judged nor counted as unexported
+   * @param code the Go function at a sampled instruction pointer
+   */
+  ExactnessAudit(List<Request> requests, long windowStart, List<ExportedSpan> exported, MonotonicClock clock, LongFunction<Optional<GoFunction>> code) {
     this.code = code;
     Map<String, List<ExportedSpan>> byTrace = new HashMap<>();
     for (ExportedSpan s : exported) {
       byTrace.computeIfAbsent(s.traceId(), t -> new ArrayList<>()).add(s);
     }
+    Set<String> requestTraces = new HashSet<>();
     for (Request r : requests) {
+      requestTraces.add(r.traceId());
       requestsByGoroutine.computeIfAbsent(r.goid(), g -> new TreeMap<>()).put(r.startNanos(), r);
+      boolean inWindow = r.endNanos() >= windowStart;
+      requestsInWindow += inWindow ? 1 : 0;
       List<ExportedSpan> ofTrace = byTrace.getOrDefault(r.traceId(), List.of());
       if (ofTrace.isEmpty()) {
-        requestsUnexported++;
+        requestsUnexported += inWindow ? 1 : 0;
         unexportedTraces.add(r.traceId());
         continue;
       }
@@ -133,6 +148,9 @@ final class ExactnessAudit {
         spansByContext.putIfAbsent(span.context(), span);
       }
     }
+    exported.stream().filter(e -> !requestTraces.contains(e.traceId())).forEach(e -> foreignSpans.add(new TraceContext(e.traceId(), e.spanId())));
+    foreignTraces = exported.stream().filter(e -> !requestTraces.contains(e.traceId()) && clock.toMonotonicNanos(e.startEpochNanos()) >= windowStart)
+        .map(ExportedSpan::traceId).distinct().count();
   }
 
   /** Reads shop's truth log: "goid trace-id start-ns end-ns" per line. */
@@ -227,7 +245,10 @@ final class ExactnessAudit {
       tally.bad(s, where + " showed request " + shown.request().traceId() + ", ended " + (s.monotonicNanos() - shown.endNanos()) / 1000 + " µs before", function(s));
     } else {
       tally.wrong++;
-      tally.bad(s, where + " showed " + s.entry().get() + (shown == null ? " (no span the writer exported)" : " (request " + shown.request().traceId() + ")"), function(s));
+      String what = shown != null ? " (request " + shown.request().traceId() + ")"
+          : foreignSpans.contains(s.entry().get()) ? " (exported in a trace no request had: a traceparent not continued?)"
+          : unexportedTraces.contains(s.entry().get().traceId()) ? " (another request's trace, of which no span came)" : " (no span the writer exported)";
+      tally.bad(s, where + " showed " + s.entry().get() + what, function(s));
     }
   }
 

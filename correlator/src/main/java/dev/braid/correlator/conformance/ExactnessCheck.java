@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -56,8 +57,9 @@ final class ExactnessCheck {
         + LOAD_LIMIT.toSeconds() + " s), every entry sampled at " + HZ + " Hz on each CPU");
     Path truth = Files.createTempFile("braid-conformance-truth", ".log");
     try (ExampleService service = workload.start(truth)) {
-      if (!workload.traced(map, service, writer)) {
-        return List.of(CheckResult.fail("3.1", IN_REQUESTS + workload.label(), "the writer showed no entry of a request to "
+      Optional<String> untraced = workload.untraced(map, service, writer);
+      if (untraced.isPresent()) {
+        return List.of(CheckResult.fail("3.1", IN_REQUESTS + workload.label(), "the writer showed " + untraced.get() + " of "
             + workload.service().getFileName() + " (pid " + service.pid() + ") within " + PinProbe.READY.toSeconds() + " s; it said:\n" + writer.tail()));
       }
       List<ContextAuditor.Sample> samples = new ArrayList<>();
@@ -69,18 +71,19 @@ final class ExactnessCheck {
         auditor.drain();
         lost = auditor.lost();
       }
-      // The audit's requests: those the suite sent until the writer showed one ended before it sampled.
-      List<ExactnessAudit.Request> requests = ExactnessAudit.readTruth(truth).stream().filter(r -> r.endNanos() >= auditStart).toList();
-      progress.accept("waiting for the writer to export the spans of " + requests.size() + " requests");
-      java.util.Set<String> traces = new java.util.HashSet<>(requests.stream().map(ExactnessAudit.Request::traceId).toList());
+      List<ExactnessAudit.Request> requests = ExactnessAudit.readTruth(truth);
+      // Those the suite sent until the writer showed one ended before the audit sampled: not waited for.
+      java.util.Set<String> traces = new java.util.HashSet<>(requests.stream().filter(r -> r.endNanos() >= auditStart).map(ExactnessAudit.Request::traceId).toList());
+      progress.accept("waiting for the writer to export the spans of " + traces.size() + " requests");
       long waited = exportWait(receiver, traces);
-      ExactnessAudit audit = new ExactnessAudit(requests, receiver.spans(), MonotonicClock.measure(), ProcessCode.of(workload.service(), service.pid())::functionAt);
+      ExactnessAudit audit = new ExactnessAudit(requests, auditStart, receiver.spans(), MonotonicClock.measure(), ProcessCode.of(workload.service(), service.pid())::functionAt);
       samples.forEach(audit::judge);
-      boolean unsure = audit.requestsUnexported > MOST_UNJUDGED * requests.size();
-      String how = samples.size() + " samples at " + HZ + " Hz of " + requests.size() + " requests" + (lost > 0 ? ", " + lost + " lost" : "")
+      boolean unsure = audit.requestsUnexported > MOST_UNJUDGED * audit.requestsInWindow;
+      String how = samples.size() + " samples at " + HZ + " Hz of " + audit.requestsInWindow + " requests" + (lost > 0 ? ", " + lost + " lost" : "")
           + "; " + audit.requestsUnexported + " requests not judged (no span of theirs came within " + waited / 1000 + " s of the load's end)"
-          + (unsure ? " (over " + Math.round(MOST_UNJUDGED * 100) + "%: inconclusive)" : "") + " (" + audit.samplesOfUnexported + " samples)" + refused(receiver);
-      Map<String, Long> unjudged = Map.of("requests", (long) requests.size(), "requests_unjudged", audit.requestsUnexported);
+          + (unsure ? " (over " + Math.round(MOST_UNJUDGED * 100) + "%: inconclusive)" : "") + " (" + audit.samplesOfUnexported + " samples)"
+          + (audit.foreignTraces > 0 ? "; meanwhile it exported " + audit.foreignTraces + " traces that no request had (traceparents not continued?)" : "") + refused(receiver);
+      Map<String, Long> unjudged = Map.of("requests", audit.requestsInWindow, "requests_unjudged", audit.requestsUnexported, "foreign_traces", audit.foreignTraces);
       return List.of(
           verdict(CheckResult.of("3.1", IN_REQUESTS + workload.label(), audit.inRequests.exact() && audit.inRequests.judged() >= MIN_SAMPLES,
               tooFew(audit.inRequests) + "inside handlers: " + audit.inRequests + "; " + how).withCounts(merged(audit.inRequests.counts(), unjudged)), audit.inRequests, unsure),

@@ -28,7 +28,7 @@ class ExactnessAuditTest {
   private final MonotonicClock clock = MonotonicClock.measure();
   // Handlers ran 1–2 ms on goroutine 7 and 3–4 ms on goroutine 8; the writer's spans reach 0.1 ms beyond.
   private final ExactnessAudit audit = new ExactnessAudit(
-      List.of(new Request(7, FIRST.traceId(), 1 * MS, 2 * MS), new Request(8, SECOND.traceId(), 3 * MS, 4 * MS)),
+      List.of(new Request(7, FIRST.traceId(), 1 * MS, 2 * MS), new Request(8, SECOND.traceId(), 3 * MS, 4 * MS)), 0,
       List.of(span(FIRST, 900_000, 2_100_000), span(SECOND, 2_900_000, 4_100_000),
           new ExportedSpan(FIRST.traceId(), "1111111111111111", FIRST.spanId(), SpanKind.SPAN_KIND_INTERNAL, 0, 0)),
       clock, pc -> Optional.of(EXECUTE).filter(f -> f.contains(pc)).or(() -> Optional.of(SIGTRAMP).filter(f -> f.contains(pc))));
@@ -91,7 +91,7 @@ class ExactnessAuditTest {
   @Test
   void aNestedSpanOfTheRequestIsRightWhileItLasts() {
     TraceContext nested = new TraceContext(FIRST.traceId(), "3333333333333333");
-    ExactnessAudit withNested = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), 1 * MS, 2 * MS)),
+    ExactnessAudit withNested = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), 1 * MS, 2 * MS)), 0,
         List.of(span(FIRST, 900_000, 2_100_000), new ExportedSpan(FIRST.traceId(), nested.spanId(), FIRST.spanId(), SpanKind.SPAN_KIND_INTERNAL,
             clock.toEpochNanos(1_200_000), clock.toEpochNanos(1_500_000))), clock, pc -> Optional.empty());
     withNested.judge(new Sample(1, 2, 1_300_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // right, innermost
@@ -104,10 +104,24 @@ class ExactnessAuditTest {
 
   @Test
   void requestsWithoutAnExportedSpanAreCountedNotJudged() {
-    ExactnessAudit unexported = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), MS, 2 * MS)), List.of(), clock, pc -> Optional.empty());
-    unexported.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // inside its handler
-    unexported.judge(new Sample(1, 2, 2_050_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // after it, showing its span
-    assertThat(List.of(unexported.requestsUnexported, unexported.samplesOfUnexported, unexported.inRequests.judged(), unexported.elsewhere.judged()))
-        .containsExactly(1L, 2L, 0L, 0L);
+    // The second request ended before the audit began to sample (at 2.5 ms): not counted.
+    ExactnessAudit unexported = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), 3 * MS, 4 * MS), new Request(8, SECOND.traceId(), MS, 2 * MS)),
+        2_500_000, List.of(), clock, pc -> Optional.empty());
+    unexported.judge(new Sample(1, 2, 3_500_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // inside its handler
+    unexported.judge(new Sample(1, 2, 4_050_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // after it, showing its span
+    assertThat(List.of(unexported.requestsInWindow, unexported.requestsUnexported, unexported.samplesOfUnexported, unexported.inRequests.judged(),
+        unexported.elsewhere.judged())).containsExactly(1L, 1L, 2L, 0L, 0L);
+  }
+
+  /** A writer that did not continue a request's traceparent exports its span in a trace of its own: a sample showing it says so. */
+  @Test
+  void aSpanInATraceOfNoRequestIsWrongAndSaysWhy() {
+    TraceContext foreign = new TraceContext("99999999999999999999999999999999", "8888888888888888");
+    ExactnessAudit lost = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), MS, 2 * MS)), 0,
+        List.of(span(FIRST, 900_000, 2_100_000), new ExportedSpan(foreign.traceId(), foreign.spanId(), "", SpanKind.SPAN_KIND_SERVER,
+            clock.toEpochNanos(900_000), clock.toEpochNanos(2_100_000))), clock, pc -> Optional.empty());
+    lost.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(foreign)));
+    assertThat(lost.inRequests.wrong).isEqualTo(1);
+    assertThat(lost.inRequests.examples).singleElement().asString().contains("a trace no request had");
   }
 }
