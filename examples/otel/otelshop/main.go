@@ -16,7 +16,8 @@
 // With -grpc it serves gRPC instead, with otelgrpc's spans (grpc.go). With -otelhttp=false its
 // handlers are not wrapped: its manual spans are roots, traces of their own.
 //
-// With -spans FILE the SDK's exporter writes every span it exports, one JSON
+// With -truth FILE it logs each request's goroutine and handler interval, as
+// shop does, for the conformance audit. With -spans FILE the SDK's exporter writes every span it exports, one JSON
 // object per line (names, IDs, parent, kind), the last ones when SIGTERM
 // stops it: the spans the application exports, against which braid's samples
 // are checked. With -spinners K, K
@@ -54,6 +55,7 @@ func main() {
 	spans := flag.String("spans", "", "write every span the SDK exports to this file, one JSON object per line")
 	serveGrpc := flag.Bool("grpc", false, "serve gRPC (braid.shop.Orders, with otelgrpc) instead of HTTP")
 	wrap := flag.Bool("otelhttp", true, "wrap the handlers with otelhttp (a SERVER span per request)")
+	truth := flag.String("truth", "", "log each request's goroutine and handler interval to this file (conformance audit)")
 	flag.Parse()
 
 	exporter := &fileExporter{out: io.Discard}
@@ -146,8 +148,15 @@ func main() {
 		log.Fatal(serveGRPC(ln))
 	}
 	var handler http.Handler = mux
+	if *truth != "" {
+		t, err := openTruthLog(*truth)
+		if err != nil {
+			log.Fatal(err)
+		}
+		handler = t.wrap(handler)
+	}
 	if *wrap {
-		handler = otelhttp.NewHandler(mux, "otelshop")
+		handler = otelhttp.NewHandler(handler, "otelshop")
 	}
 	srv := &http.Server{Handler: handler, ErrorLog: log.New(io.Discard, "", 0)}
 	log.Fatal(srv.Serve(ln))

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.LongFunction;
+import java.util.stream.LongStream;
 
 /**
  * Judges each audited sample's entry against the truth: the requests the service ran, on which
@@ -65,6 +66,8 @@ final class ExactnessAudit {
     long stale;
     long missing;
     final List<String> examples = new ArrayList<>();
+    /** Wrong samples by the Go function they were taken in. */
+    final Map<String, Long> wrongIn = new HashMap<>();
 
     long judged() {
       return right + wrong + stale + missing;
@@ -202,15 +205,20 @@ final class ExactnessAudit {
     long t = s.monotonicNanos();
     if (shown != null && shown.request() == r && shown.lasts(t)) {
       inRequests.right++;
-      // The innermost: of the request's spans that last at t, the one that started last.
-      RequestSpan innermost = ofRequest.stream().filter(span -> span.lasts(t))
-          .max(java.util.Comparator.comparingLong(RequestSpan::startNanos).thenComparing(RequestSpan::endNanos, java.util.Comparator.reverseOrder())).orElseThrow();
-      if (innermost.startNanos() == shown.startNanos() && innermost.endNanos() == shown.endNanos()) {
+      // Within the clock's slack of t, at the instant or either side of it: a span of a few µs
+      // would otherwise be innermost for every sample near it.
+      if (LongStream.of(t, t - CLOCK_SLACK_NANOS, t + CLOCK_SLACK_NANOS).anyMatch(when -> innermostAt(ofRequest, when).map(shown::equals).orElse(true))) {
         inRequests.innermost++;
       }
     } else {
       misjudged(inRequests, s, "request " + r.traceId());
     }
+  }
+
+  /** Of a request's spans whose exported interval holds {@code t}, the one that started last. */
+  private static Optional<RequestSpan> innermostAt(List<RequestSpan> ofRequest, long t) {
+    return ofRequest.stream().filter(span -> t >= span.startNanos() && t <= span.endNanos())
+        .max(java.util.Comparator.comparingLong(RequestSpan::startNanos).thenComparing(RequestSpan::endNanos, java.util.Comparator.reverseOrder()));
   }
 
   private void judgeElsewhere(Sample s) {
@@ -245,6 +253,7 @@ final class ExactnessAudit {
       tally.bad(s, where + " showed request " + shown.request().traceId() + ", ended " + (s.monotonicNanos() - shown.endNanos()) / 1000 + " µs before", function(s));
     } else {
       tally.wrong++;
+      tally.wrongIn.merge(function(s), 1L, Long::sum);
       String what = shown != null ? " (request " + shown.request().traceId() + ")"
           : foreignSpans.contains(s.entry().get()) ? " (exported in a trace no request had: a traceparent not continued?)"
           : unexportedTraces.contains(s.entry().get().traceId()) ? " (another request's trace, of which no span came)" : " (no span the writer exported)";

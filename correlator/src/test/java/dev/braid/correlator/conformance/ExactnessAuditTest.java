@@ -91,13 +91,14 @@ class ExactnessAuditTest {
   @Test
   void aNestedSpanOfTheRequestIsRightWhileItLasts() {
     TraceContext nested = new TraceContext(FIRST.traceId(), "3333333333333333");
-    ExactnessAudit withNested = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), 1 * MS, 2 * MS)), 0,
-        List.of(span(FIRST, 900_000, 2_100_000), new ExportedSpan(FIRST.traceId(), nested.spanId(), FIRST.spanId(), SpanKind.SPAN_KIND_INTERNAL,
-            clock.toEpochNanos(1_200_000), clock.toEpochNanos(1_500_000))), clock, pc -> Optional.empty());
-    withNested.judge(new Sample(1, 2, 1_300_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // right, innermost
-    withNested.judge(new Sample(1, 2, 1_400_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // right, not the innermost
-    withNested.judge(new Sample(1, 2, 1_900_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // ended 0.4 ms before: stale
-    withNested.judge(new Sample(1, 2, 2_050_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // after the handler, ended: stale
+    // The handler ran 1–3 ms, the server span 0.9–3.1 ms, the nested span 1.2–1.8 ms.
+    ExactnessAudit withNested = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), 1 * MS, 3 * MS)), 0,
+        List.of(span(FIRST, 900_000, 3_100_000), new ExportedSpan(FIRST.traceId(), nested.spanId(), FIRST.spanId(), SpanKind.SPAN_KIND_INTERNAL,
+            clock.toEpochNanos(1_200_000), clock.toEpochNanos(1_800_000))), clock, pc -> Optional.empty());
+    withNested.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // right, innermost
+    withNested.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // right, not the innermost (0.3 ms from its edges)
+    withNested.judge(new Sample(1, 2, 2_500_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // ended 0.7 ms before: stale
+    withNested.judge(new Sample(1, 2, 3_050_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // after the handler, ended: stale
     assertThat(List.of(withNested.inRequests.right, withNested.inRequests.innermost, withNested.inRequests.stale, withNested.elsewhere.stale))
         .containsExactly(2L, 1L, 1L, 1L);
   }
