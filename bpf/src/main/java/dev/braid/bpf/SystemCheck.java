@@ -22,6 +22,7 @@ public final class SystemCheck {
   static final int MIN_KERNEL_MINOR = 15; // bpf_get_attach_cookie() in uprobes
   static final int MIN_GO_MINOR = 21;
   static final int JDK = 25;
+  private static final int CAP_SYS_RESOURCE = 24;
   private static final int CAP_SYS_ADMIN = 21;
   private static final int CAP_PERFMON = 38;
   private static final int CAP_BPF = 39;
@@ -85,13 +86,20 @@ public final class SystemCheck {
 
   static Check memlock() {
     try {
+      long caps = effectiveCapabilities(Files.readString(Path.of("/proc/self/status")));
+      if (has(caps, CAP_SYS_RESOURCE)) {
+        return new Check("memlock", true, "RLIMIT_MEMLOCK can be raised (CAP_SYS_RESOURCE)", "");
+      }
       return memlock(Files.readString(Path.of("/proc/self/limits")));
     } catch (IOException e) {
       return memlock("");
     }
   }
 
-  /** From {@code /proc/PID/limits}: ok when the hard limit is unlimited, which a peer can raise its soft one to. */
+  /**
+   * From {@code /proc/PID/limits}: ok when the hard limit is unlimited, which a peer can raise its
+   * soft one to (with CAP_SYS_RESOURCE it can raise the hard one too, and the check passes).
+   */
   static Check memlock(String limits) {
     String limit = limits.lines().filter(l -> l.startsWith("Max locked memory")).findFirst().orElse("");
     String[] f = limit.substring(Math.min(limit.length(), "Max locked memory".length())).strip().split("\\s+");

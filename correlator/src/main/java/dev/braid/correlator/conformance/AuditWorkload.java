@@ -132,7 +132,7 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
             }
             if (seen.isPresent()) {
               why = "entries while a call ran, but of another trace (" + seen.get().context().traceId() + ", not the call's " + sent
-                  + "): the writer did not continue the traceparent of the call's metadata";
+                  + "): the writer did not continue the traceparent in the call's metadata";
             }
           }
           return Optional.of(why);

@@ -65,6 +65,11 @@ public record CheckResult(String clause, Level level, String check, Verdict verd
     return new CheckResult(clause, level, check, Verdict.INCONCLUSIVE, figure, counts);
   }
 
+  /** A contract check that could not be judged, and why. */
+  public static CheckResult inconclusive(String clause, String check, String why) {
+    return fail(clause, check, why).inconclusive();
+  }
+
   /** The same, with the figure's numbers by name. */
   public CheckResult withCounts(Map<String, Long> counts) {
     return new CheckResult(clause, level, check, verdict, figure, counts);

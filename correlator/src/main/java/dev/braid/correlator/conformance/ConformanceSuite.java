@@ -30,9 +30,11 @@ import java.util.function.Consumer;
  * Judges a writer of traces_ctx_v1 against spec/traces_ctx_v1.md with a ground-truth Go service
  * (examples/shop): the pin's shape, requests with known traceparents read back while they run and
  * after they end, an audit of every entry at a high rate ({@link ExactnessCheck}), a second writer
- * and a foreign pin ({@link CoexistenceChecks}), a process that dies mid-request and a writer that
- * stops; with {@link #withGrpc}, the audit again on a gRPC service. Every check names its clause. The writer is one the suite starts ({@link WriterProcess})
- * for the service's executable, exporting its spans to the suite's {@link OtlpReceiver}.
+ * and a foreign pin ({@link CoexistenceChecks}), a process that dies, a thread that exits and a
+ * writer that stops, each mid-request; with {@link #withGrpc}, the audit again on a gRPC service.
+ * Every check names its clause and its level (the OTEP's contract, or braid's stricter profile). The
+ * writer is one the suite starts ({@link WriterProcess}) for the service's executable, exporting its
+ * spans to the suite's {@link OtlpReceiver}; it is judged on each new process once it covers it.
  */
 public final class ConformanceSuite {
   /** 3.5, braid profile: entries of a process are gone this soon after it exits. */
@@ -64,7 +66,8 @@ public final class ConformanceSuite {
    *
    * @param workload the Go service to run under the writer (examples/shop)
    * @param pinRoot the bpffs directory the writer pins under
-   * @param writerCommand how to start the writer ({@code {exe}}, {@code {pin-path}}, {@code {otlp-endpoint}} are replaced)
+   * @param writerCommand how to start the writer ({@code {exe}}, {@code {pin-path}}, {@code {otlp-endpoint}}, {@code
+   *     {otlp-grpc-endpoint}} are replaced)
    */
   public ConformanceSuite(Path workload, Path pinRoot, String writerCommand) {
     this(workload, pinRoot, Optional.of(writerCommand), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
@@ -168,10 +171,10 @@ public final class ConformanceSuite {
     if (writer.startedBySuite()) {
       results.addAll(guarded("2.1", CoexistenceChecks.SECOND_WRITER, () -> coexistence.secondWriter(map, shop, writer, receiver)));
     }
-    results.addAll(processExitCleanup(map, writer));
+    results.addAll(guarded("3.5", KILLED, () -> processExitCleanup(map, writer)));
     results.addAll(guarded("3.5", THREAD_EXIT, () -> List.of(threadExit(map, shop))));
     if (writer instanceof WriterProcess started) {
-      stopChecks(map, shop, started);
+      results.addAll(guarded("3.5", STOPPED, () -> stopChecks(map, shop, started)));
       if (grpc.isPresent()) {
         results.addAll(guarded("3.1", ExactnessCheck.IN_REQUESTS + grpc.get().label(), () -> grpcAudit(map, receiver, grpc.get())));
       }
@@ -190,24 +193,20 @@ public final class ConformanceSuite {
    * 3.5, 2.4: a writer stopped (SIGTERM, then SIGKILL after 30 s) while a request runs leaves no
    * entry of the process once the request ends (it has no probe left to end it by), but the pin.
    */
-  private void stopChecks(BpfMap map, ExampleService shop, WriterProcess writer) throws InterruptedException {
-    String check = "a writer stopped mid-request leaves no entry once the request ended";
+  private List<CheckResult> stopChecks(BpfMap map, ExampleService shop, WriterProcess writer) throws InterruptedException {
+    String check = STOPPED;
     progress.accept("stopping the writer while a request runs");
     Optional<Seen> held = probe.holdUntilSeen(map, shop, writer);
     boolean inTime = writer.stop();
-    held.ifPresent(h -> {
-      try {
-        probe.release(shop, h.trace());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    if (held.isPresent()) {
+      probe.release(shop, held.get().trace());
+    }
     boolean answered = held.map(h -> PinProbe.answered(h.response())).orElse(false);
     long left = mostSeenWithin(WATCH, () -> entriesOf(map, shop.pid()).size());
     String how = inTime ? "stopped by SIGTERM" : "killed: still running 30 s after SIGTERM";
-    results.add(held.isEmpty() ? CheckResult.fail("3.5", check, "no entry of a held request was seen before the stop; " + how)
-        : CheckResult.of("3.5", check, left == 0 && answered, left + " entries left after the request " + (answered ? "ended" : "got no answer") + "; " + how));
-    results.add(CheckResult.of("2.4", "the pin outlives the writer", Files.exists(pin()), Files.exists(pin()) ? "still pinned" : "the pin is gone"));
+    return List.of(held.isEmpty() ? CheckResult.fail("3.5", check, "no entry of a held request was seen before the stop; " + how)
+            : CheckResult.of("3.5", check, left == 0 && answered, left + " entries left after the request " + (answered ? "ended" : "got no answer") + "; " + how),
+        CheckResult.of("2.4", "the pin outlives the writer", Files.exists(pin()), Files.exists(pin()) ? "still pinned" : "the pin is gone"));
   }
 
   /** A check that does more than read the pin: when it cannot run, it fails with the reason instead of ending the run. */
@@ -296,8 +295,8 @@ public final class ConformanceSuite {
    * for braid's profile.
    */
   private List<CheckResult> processExitCleanup(BpfMap map, Writer writer) throws InterruptedException {
-    String contract = "a killed process leaves no entry";
-    String profile = "a killed process leaves no entry within " + CLEANUP.toSeconds() + " s";
+    String contract = KILLED;
+    String profile = KILLED + " within " + CLEANUP.toSeconds() + " s";
     progress.accept("killing a process mid-request");
     try (ExampleService victim = ExampleService.start(workload, "-addr", "127.0.0.1:0")) {
       Optional<Seen> held = probe.holdUntilSeen(map, victim, writer);
@@ -321,7 +320,9 @@ public final class ConformanceSuite {
     }
   }
 
+  static final String KILLED = "a killed process leaves no entry";
   static final String THREAD_EXIT = "a thread that exits mid-request leaves no entry";
+  static final String STOPPED = "a writer stopped mid-request leaves no entry once the request ended";
 
   /**
    * 3.5: a thread that exits while its request goes on (a goroutine started in the request, its
@@ -345,11 +346,11 @@ public final class ConformanceSuite {
       long tid = key & 0xffffffffL;
       long left = mostSeenWithin(WATCH, () -> entriesOf(map, shop.pid()).stream().filter(e -> e.key() == key).count());
       if (Files.exists(Path.of("/proc", Integer.toString(shop.pid()), "task", Long.toString(tid)))) {
-        return CheckResult.fail("3.5", THREAD_EXIT, "thread " + tid + " did not exit: nothing to judge").inconclusive();
+        return CheckResult.inconclusive("3.5", THREAD_EXIT, "thread " + tid + " did not exit: nothing to judge");
       }
       CheckResult result = CheckResult.of("3.5", THREAD_EXIT, left == 0, left == 0 ? "thread " + tid + " exited, no entry of it left" : left + " entries left of thread " + tid + ", which exited");
       return shown || left > 0 ? result
-          : CheckResult.fail("3.5", THREAD_EXIT, "the writer never showed the request on the thread it started (3.7), so its exit tells nothing").inconclusive();
+          : CheckResult.inconclusive("3.5", THREAD_EXIT, "the writer never showed the request on the thread it started (3.7), so its exit tells nothing");
     } catch (java.util.concurrent.CompletionException e) {
       return CheckResult.fail("3.5", THREAD_EXIT, "shop's /thread-exit failed: " + e.getCause());
     }

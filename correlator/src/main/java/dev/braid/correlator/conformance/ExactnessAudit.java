@@ -59,6 +59,8 @@ final class ExactnessAudit {
 
   /** Samples of one kind: right, wrong, stale (an ended span) and missing (no entry). */
   static final class Tally {
+    /** Whether the innermost span is counted: inside handlers, where a request may have several spans at once. */
+    private final boolean countsInnermost;
     long right;
     /** Of the right ones: the span shown is the innermost exported span of the request that lasts then. */
     long innermost;
@@ -69,6 +71,10 @@ final class ExactnessAudit {
     /** Wrong samples by the Go function they were taken in. */
     final Map<String, Long> wrongIn = new HashMap<>();
 
+    Tally(boolean countsInnermost) {
+      this.countsInnermost = countsInnermost;
+    }
+
     long judged() {
       return right + wrong + stale + missing;
     }
@@ -77,7 +83,9 @@ final class ExactnessAudit {
     Map<String, Long> counts() {
       Map<String, Long> counts = new java.util.LinkedHashMap<>();
       counts.put("right", right);
-      counts.put("innermost", innermost);
+      if (countsInnermost) {
+        counts.put("innermost", innermost);
+      }
       counts.put("wrong", wrong);
       counts.put("stale", stale);
       counts.put("missing", missing);
@@ -96,7 +104,7 @@ final class ExactnessAudit {
 
     @Override
     public String toString() {
-      return right + " right" + (innermost == right ? "" : " (" + innermost + " the innermost span)") + ", " + wrong + " wrong, " + stale + " stale, " + missing + " missing" + (examples.isEmpty() ? "" : "; e.g. " + String.join("; ", examples));
+      return right + " right" + (!countsInnermost || innermost == right ? "" : " (" + innermost + " the innermost span)") + ", " + wrong + " wrong, " + stale + " stale, " + missing + " missing" + (examples.isEmpty() ? "" : "; e.g. " + String.join("; ", examples));
     }
   }
 
@@ -104,8 +112,8 @@ final class ExactnessAudit {
   private final Map<String, List<RequestSpan>> spansByTrace = new HashMap<>();
   private final Map<TraceContext, RequestSpan> spansByContext = new HashMap<>();
   private final Set<String> unexportedTraces = new HashSet<>();
-  final Tally inRequests = new Tally();
-  final Tally elsewhere = new Tally();
+  final Tally inRequests = new Tally(true);
+  final Tally elsewhere = new Tally(false);
   long onSystemStack;
   long switchingIn;
   long unknownThread;
@@ -224,7 +232,6 @@ final class ExactnessAudit {
   private void judgeElsewhere(Sample s) {
     if (s.entry().isEmpty()) {
       elsewhere.right++;
-      elsewhere.innermost++; // nothing more inner to show
       return;
     }
     if (unexportedTraces.contains(s.entry().get().traceId())) {
@@ -239,7 +246,6 @@ final class ExactnessAudit {
     }
     if (live && s.running() == Running.GOROUTINE && span.request().goid() == s.goid()) {
       elsewhere.right++; // its own span, around the handler
-      elsewhere.innermost++;
     } else {
       misjudged(elsewhere, s, s.running() == Running.SCHEDULER ? "the scheduler" : "no request");
     }

@@ -59,8 +59,8 @@ final class ExactnessCheck {
     try (ExampleService service = workload.start(truth)) {
       Optional<String> untraced = workload.untraced(map, service, writer);
       if (untraced.isPresent()) {
-        return List.of(CheckResult.fail("3.1", IN_REQUESTS + workload.label(), "the writer showed " + untraced.get() + " of "
-            + workload.service().getFileName() + " (pid " + service.pid() + ") within " + PinProbe.READY.toSeconds() + " s; it said:\n" + writer.tail()));
+        return List.of(CheckResult.fail("3.1", IN_REQUESTS + workload.label(), "within " + PinProbe.READY.toSeconds() + " s, " + workload.service().getFileName()
+            + " (pid " + service.pid() + ") showed " + untraced.get() + "; the writer said:\n" + writer.tail()));
       }
       List<ContextAuditor.Sample> samples = new ArrayList<>();
       long lost;

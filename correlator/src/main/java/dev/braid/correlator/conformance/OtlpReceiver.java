@@ -27,6 +27,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -159,11 +160,19 @@ public final class OtlpReceiver implements AutoCloseable {
     exchange.getResponseBody().write(body);
   }
 
+  /** Keeps the spans of one export (in one step: the list is copied on write); one with IDs of the wrong size is refused. */
   private void keep(ExportTraceServiceRequest request) {
     HexFormat hex = HexFormat.of();
-    request.getResourceSpansList().forEach(rs -> rs.getScopeSpansList().forEach(ss -> ss.getSpansList().forEach(s ->
-        spans.add(new ExportedSpan(hex.formatHex(s.getTraceId().toByteArray()), hex.formatHex(s.getSpanId().toByteArray()),
-            hex.formatHex(s.getParentSpanId().toByteArray()), s.getKind(), s.getStartTimeUnixNano(), s.getEndTimeUnixNano())))));
+    List<ExportedSpan> kept = new ArrayList<>();
+    request.getResourceSpansList().forEach(rs -> rs.getScopeSpansList().forEach(ss -> ss.getSpansList().forEach(s -> {
+      if (s.getTraceId().size() != 16 || s.getSpanId().size() != 8) {
+        refused.add("a span with a trace id of " + s.getTraceId().size() + " bytes and a span id of " + s.getSpanId().size() + " (want 16 and 8)");
+      } else {
+        kept.add(new ExportedSpan(hex.formatHex(s.getTraceId().toByteArray()), hex.formatHex(s.getSpanId().toByteArray()),
+            hex.formatHex(s.getParentSpanId().toByteArray()), s.getKind(), s.getStartTimeUnixNano(), s.getEndTimeUnixNano()));
+      }
+    })));
+    spans.addAll(kept);
   }
 
   /** An OTLP/gRPC export answered: all accepted. */

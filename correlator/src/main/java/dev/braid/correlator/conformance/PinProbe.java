@@ -29,6 +29,8 @@ final class PinProbe {
   static final Duration WATCH = Duration.ofMillis(300);
   /** No request of the suite's waits longer: a writer that stalls the service fails checks, not the run. */
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  /** A held request's answer is waited for this long: a writer may take 30 s to stop under it. */
+  static final Duration HOLD_TIMEOUT = Duration.ofSeconds(90);
   /** The span id of every traceparent the suite sends: the writer's server spans are its children. */
   static final String PARENT_ID = "b7ad6b7169203331";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -42,7 +44,7 @@ final class PinProbe {
   record Seen(String trace, Entry entry, CompletableFuture<HttpResponse<String>> response, Duration after) {
     /** "covered after 1.2 s", for figures: a writer may attach to a new process late (3, 7: the suite waits). */
     String covered() {
-      return String.format("covered after %.1f s", after.toMillis() / 1000.0);
+      return String.format(java.util.Locale.ROOT, "covered after %.1f s", after.toMillis() / 1000.0);
     }
   }
 
@@ -88,6 +90,7 @@ final class PinProbe {
       }
       release(service, trace);
       answered(response);
+      Thread.sleep(50); // a service that answers at once (no /hold) is not asked in a spin
     }
     return Optional.empty();
   }
@@ -97,9 +100,13 @@ final class PinProbe {
     return entriesOf(map, pid).stream().filter(e -> e.context().traceId().equals(trace)).findFirst();
   }
 
-  /** A request of trace {@code trace} that burns CPU until {@link #release} of the same trace (the shop's /hold). */
+  /**
+   * A request of trace {@code trace} that burns CPU until {@link #release} of the same trace (the
+   * shop's /hold), waited for longer than a writer may take to stop.
+   */
   CompletableFuture<HttpResponse<String>> hold(ExampleService service, String trace) {
-    return http.sendAsync(request(service, "/hold?key=" + trace, trace), HttpResponse.BodyHandlers.ofString());
+    HttpRequest held = HttpRequest.newBuilder(request(service, "/hold?key=" + trace, trace), (name, value) -> true).timeout(HOLD_TIMEOUT).build();
+    return http.sendAsync(held, HttpResponse.BodyHandlers.ofString());
   }
 
   /** Lets the hold of {@code trace} answer (its own request has no traceparent: a new trace). */

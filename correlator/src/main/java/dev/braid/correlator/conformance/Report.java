@@ -25,13 +25,15 @@ public record Report(String writer, List<CheckResult> checks, List<String> notRu
     return allPassed(CheckResult.Level.PROFILE);
   }
 
+  /** Every check of the level passed, and there was one: a run that ended early proves nothing of the rest. */
   private boolean allPassed(CheckResult.Level level) {
-    return checks.stream().filter(c -> c.level() == level).allMatch(CheckResult::passed);
+    List<CheckResult> of = checks.stream().filter(c -> c.level() == level).toList();
+    return !of.isEmpty() && of.stream().allMatch(CheckResult::passed);
   }
 
   /**
-   * One line a check: pass/FAIL/INCONCLUSIVE, level, clause, check, figure (on lines of its own
-   * when long); then the verdict of each level.
+   * One line a check: pass, FAIL or ???? (inconclusive), level, clause, check, figure (on lines of
+   * its own when long); then the verdict of each level.
    */
   public String text() {
     StringBuilder b = new StringBuilder("traces_ctx_v1 conformance of: ").append(writer).append('\n');

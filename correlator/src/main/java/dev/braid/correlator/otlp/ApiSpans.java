@@ -35,7 +35,7 @@ public final class ApiSpans {
   public static final String CUT_ATTRIBUTE = "braid.span.json_bytes_dropped";
 
   private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
-  private static final Pattern HEX_ID = Pattern.compile("\"(traceId|spanId|parentSpanId)\":\"([0-9a-fA-F]*)\"");
+  private static final Pattern HEX_ID = Pattern.compile("\"(traceId|spanId|parentSpanId)\"\\s*:\\s*\"([0-9a-fA-F]*)\"");
   private static final Pattern SCOPE_NAME = Pattern.compile("\"scope\":\\{\"name\":\"((?:[^\"\\\\]|\\\\.)*)\"");
   private static final Pattern SPAN_NAME = Pattern.compile("\"spans\":\\[\\{.*?\"name\":\"((?:[^\"\\\\]|\\\\.)*)\"");
   private static final Pattern SPAN_KIND = Pattern.compile("\"spans\":\\[\\{.*?\"kind\":(\\d)");

@@ -62,7 +62,7 @@ class OtlpReceiverTest {
   @Test
   void keepsJsonAndGrpcSpans() throws Exception {
     String json = """
-        {"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174",
+        {"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId": "5B8EFFF798038103D269B633813FC60C", "spanId" : "EEE19B7EC3C1B174",
         "parentSpanId":"b7ad6b7169203331","kind":2,"startTimeUnixNano":"1000","endTimeUnixNano":"2000","name":"GET /"}]}]}]}""";
     try (OtlpReceiver receiver = OtlpReceiver.start()) {
       assertThat(post(receiver, "application/json", null, json.getBytes())).isEqualTo(200);
@@ -86,8 +86,9 @@ class OtlpReceiverTest {
       assertThat(post(receiver, "application/x-protobuf", "gzip", new byte[] {1, 2, 3})).isEqualTo(400);
       assertThat(post(receiver, "application/x-protobuf", null, new byte[] {(byte) 0xff, (byte) 0xff})).isEqualTo(400);
       assertThat(post(receiver, "application/json", null, "{\"resourceSpans\":7}".getBytes())).isEqualTo(400);
+      assertThat(post(receiver, "application/x-protobuf", null, export("0af7651916cd43dd", "00f067aa0ba902b7"))).isEqualTo(200); // an 8-byte trace id
       assertThat(receiver.spans()).isEmpty();
-      assertThat(receiver.refused()).hasSize(4);
+      assertThat(receiver.refused()).hasSize(5).last().asString().contains("a trace id of 8 bytes");
       assertThat(receiver.refused().getFirst()).contains("text/plain", "application/x-protobuf", "application/json");
     }
   }
