@@ -51,10 +51,16 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
     void close() throws InterruptedException;
   }
 
-  /** examples/shop over HTTP/1.1: routes of CPU, a channel, a sleep, a raw syscall, a socket, a locked thread. */
-  record Http(Path service, PinProbe probe) implements AuditWorkload {
-    private static final List<String> ROUTES = List.of("/checkout?ms=3", "/search?ms=2", "/wait/chan?ms=1", "/wait/sleep?ms=1",
-        "/wait/syscall?ms=1", "/wait/socket?ms=1", "/locked?ms=2", "/hello", "/api/cart?items=60");
+  /**
+   * A service over HTTP/1.1 with a {@code -truth} log: its {@code routes} in turn, and {@code
+   * slowRoute}, one that runs a while, until the writer shows a request.
+   */
+  record Http(Path service, PinProbe probe, List<String> routes, String slowRoute) implements AuditWorkload {
+    /** examples/shop: routes of CPU, a channel, a sleep, a raw syscall, a socket, a locked thread. */
+    static Http shop(Path shop, PinProbe probe) {
+      return new Http(shop, probe, List.of("/checkout?ms=3", "/search?ms=2", "/wait/chan?ms=1", "/wait/sleep?ms=1",
+          "/wait/syscall?ms=1", "/wait/socket?ms=1", "/locked?ms=2", "/hello", "/api/cart?items=60"), "/checkout?ms=400");
+    }
 
     @Override
     public String label() {
@@ -63,7 +69,7 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
 
     @Override
     public Optional<String> untraced(BpfMap map, ExampleService service, Writer writer) throws InterruptedException {
-      Optional<PinProbe.Seen> seen = probe.firstRequestSeen(map, service, writer);
+      Optional<PinProbe.Seen> seen = probe.firstRequestSeen(map, service, writer, slowRoute);
       seen.ifPresent(s -> PinProbe.answered(s.response()));
       return seen.isPresent() ? Optional.empty() : Optional.of("no entry with a request's trace id");
     }
@@ -77,7 +83,7 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
         clients.add(Thread.ofPlatform().name("audit-client-" + c).start(() -> {
           for (int i = first; !over.get(); i++) {
             try {
-              probe.http().send(probe.request(service, ROUTES.get(i % ROUTES.size()), PinProbe.newTraceId()), HttpResponse.BodyHandlers.discarding());
+              probe.http().send(probe.request(service, routes.get(i % routes.size()), PinProbe.newTraceId()), HttpResponse.BodyHandlers.discarding());
             } catch (IOException e) {
               return; // the service died: the audit judges what it has
             } catch (InterruptedException e) {

@@ -167,7 +167,7 @@ public final class ConformanceSuite {
     PinProbe.answered(first.get().response());
     results.add(afterTheRequest(map, shop));
     results.addAll(guarded("3.1", ExactnessCheck.IN_REQUESTS,
-        () -> new ExactnessCheck(new AuditWorkload.Http(workload, probe), pinRoot, progress).run(map, writer, receiver)));
+        () -> new ExactnessCheck(AuditWorkload.Http.shop(workload, probe), pinRoot, progress).run(map, writer, receiver)));
     if (writer.startedBySuite()) {
       results.addAll(guarded("2.1", CoexistenceChecks.SECOND_WRITER, () -> coexistence.secondWriter(map, shop, writer, receiver)));
     }

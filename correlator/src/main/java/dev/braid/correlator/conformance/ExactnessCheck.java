@@ -152,7 +152,7 @@ final class ExactnessCheck {
    * Runs the workload's load for {@link #LOAD}, and on until {@code enough} holds (at most {@link
    * #LOAD_LIMIT}), draining the auditor meanwhile.
    */
-  private void load(ExampleService service, Runnable drain, BooleanSupplier enough) throws InterruptedException {
+  void load(ExampleService service, Runnable drain, BooleanSupplier enough) throws InterruptedException {
     long start = System.nanoTime();
     try (AuditWorkload.RunningLoad load = workload.startLoad(service)) {
       while (true) {

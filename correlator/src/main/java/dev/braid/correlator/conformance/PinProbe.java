@@ -53,17 +53,19 @@ final class PinProbe {
    * come and go unseen); empty when none did within {@link #READY} or the writer died.
    */
   Optional<Seen> firstRequestSeen(BpfMap map, ExampleService service, Writer writer) throws InterruptedException {
+    return firstRequestSeen(map, service, writer, "/checkout?ms=400");
+  }
+
+  /** The same with requests of {@code slowPath}, a route of the service that runs a while. */
+  Optional<Seen> firstRequestSeen(BpfMap map, ExampleService service, Writer writer, String slowPath) throws InterruptedException {
     long start = System.nanoTime();
     long deadline = start + READY.toNanos();
     while (System.nanoTime() < deadline && writer.alive()) {
       String trace = newTraceId();
-      CompletableFuture<HttpResponse<String>> response = slowRequest(service, trace, 400);
-      while (!response.isDone() && System.nanoTime() < deadline) {
-        Optional<Entry> e = entryOf(map, service.pid(), trace);
-        if (e.isPresent()) {
-          return Optional.of(new Seen(trace, e.get(), response, Duration.ofNanos(System.nanoTime() - start)));
-        }
-        Thread.sleep(5);
+      CompletableFuture<HttpResponse<String>> response = http.sendAsync(request(service, slowPath, trace), HttpResponse.BodyHandlers.ofString());
+      Optional<Seen> seen = seenWhileItRuns(map, service, trace, response, start, deadline);
+      if (seen.isPresent()) {
+        return seen;
       }
     }
     return Optional.empty();
@@ -80,17 +82,26 @@ final class PinProbe {
     while (System.nanoTime() < deadline && writer.alive()) {
       String trace = newTraceId();
       CompletableFuture<HttpResponse<String>> response = hold(service, trace);
-      long giveUp = Math.min(deadline, System.nanoTime() + 2_000_000_000L);
-      while (!response.isDone() && System.nanoTime() < giveUp) {
-        Optional<Entry> e = entryOf(map, service.pid(), trace);
-        if (e.isPresent()) {
-          return Optional.of(new Seen(trace, e.get(), response, Duration.ofNanos(System.nanoTime() - start)));
-        }
-        Thread.sleep(5);
+      Optional<Seen> seen = seenWhileItRuns(map, service, trace, response, start, Math.min(deadline, System.nanoTime() + 2_000_000_000L));
+      if (seen.isPresent()) {
+        return seen;
       }
       release(service, trace);
       answered(response);
       Thread.sleep(50); // a service that answers at once (no /hold) is not asked in a spin
+    }
+    return Optional.empty();
+  }
+
+  /** Polls the pin for trace {@code trace} while its request runs, until {@code giveUp} (System.nanoTime). */
+  private static Optional<Seen> seenWhileItRuns(BpfMap map, ExampleService service, String trace, CompletableFuture<HttpResponse<String>> response,
+      long start, long giveUp) throws InterruptedException {
+    while (!response.isDone() && System.nanoTime() < giveUp) {
+      Optional<Entry> e = entryOf(map, service.pid(), trace);
+      if (e.isPresent()) {
+        return Optional.of(new Seen(trace, e.get(), response, Duration.ofNanos(System.nanoTime() - start)));
+      }
+      Thread.sleep(5);
     }
     return Optional.empty();
   }

@@ -14,15 +14,12 @@ import dev.braid.examples.ExampleService;
 import dev.braid.examples.Examples;
 import dev.braid.tracer.GoProgram;
 import io.opentelemetry.proto.trace.v1.Span.SpanKind;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -63,14 +60,16 @@ class SdkServiceAuditTest {
         WriterProcess braid = WriterProcess.start(JAVA + " dev.braid.correlator.cli.BraidCli run --exe {exe} --pin-path {pin-path} --out " + dir.resolve("out")
             + " --flush-interval 1s --log-level warn", otelshop, pins.path(), receiver)) {
       assertThat(PinProbe.poll(PinProbe.READY, () -> Files.exists(TracesContextMap.pinPath(pins.path())))).as(braid.tail()).isTrue();
+      AuditWorkload.Http workload = new AuditWorkload.Http(otelshop, probe, ROUTES, "/compute?ms=400");
       try (BpfMap map = BpfMap.openPinned(TracesContextMap.pinPath(pins.path())).orElseThrow()) {
-        assertThat(traced(probe, map, service)).as("braid showed a request of otelshop; it said:\n%s", braid.tail()).isTrue();
+        assertThat(workload.untraced(map, service, braid)).as("braid showed a request of otelshop; it said:\n%s", braid.tail()).isEmpty();
       }
       ProcessCode code = ProcessCode.of(otelshop, service.pid());
       long windowStart = System.nanoTime();
       try (ContextAuditor auditor = ContextAuditor.start(pins.path(), ExactnessCheck.HZ, samples::add)) {
         auditor.audit(service.pid(), GoroutineLocators.of(GoProgram.inspect(otelshop)));
-        load(probe, service, auditor, samples);
+        new ExactnessCheck(workload, pins.path(), step -> {}).load(service, auditor::drain, () -> samples.size() >= ExactnessCheck.ENOUGH_SAMPLES);
+        auditor.drain();
       }
       service.process().destroy(); // SIGTERM: the SDK's batcher writes its last spans
       assertThat(service.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -91,50 +90,6 @@ class SdkServiceAuditTest {
     assertThat(audit.inRequests.wrong).as(figure).isLessThanOrEqualTo(audit.inRequests.judged() / 1000);
     // Every right sample shows the innermost of the application's spans that lasted then: its manual span, inside one.
     assertThat(audit.inRequests.innermost).as(figure).isEqualTo(audit.inRequests.right);
-  }
-
-  /** Sends 300 ms computations until the pin shows one's trace (braid attaches within a second or two). */
-  private static boolean traced(PinProbe probe, BpfMap map, ExampleService service) throws InterruptedException {
-    long deadline = System.nanoTime() + PinProbe.READY.toNanos();
-    while (System.nanoTime() < deadline) {
-      String trace = PinProbe.newTraceId();
-      CompletableFuture<HttpResponse<Void>> r = probe.http().sendAsync(probe.request(service, "/compute?ms=300", trace), HttpResponse.BodyHandlers.discarding());
-      if (PinProbe.poll(java.time.Duration.ofMillis(400), () -> PinProbe.entryOf(map, service.pid(), trace).isPresent())) {
-        r.join();
-        return true;
-      }
-      r.join();
-    }
-    return false;
-  }
-
-  /** Four clients over {@link #ROUTES} for five seconds, and on until enough samples came (at most a minute). */
-  private static void load(PinProbe probe, ExampleService service, ContextAuditor auditor, List<ContextAuditor.Sample> samples) throws InterruptedException {
-    AtomicBoolean over = new AtomicBoolean();
-    List<Thread> clients = new ArrayList<>();
-    for (int c = 0; c < AuditWorkload.CLIENTS; c++) {
-      int first = c;
-      clients.add(Thread.ofPlatform().start(() -> {
-        for (int i = first; !over.get(); i++) {
-          try {
-            probe.http().send(probe.request(service, ROUTES.get(i % ROUTES.size()), PinProbe.newTraceId()), HttpResponse.BodyHandlers.discarding());
-          } catch (Exception e) {
-            return;
-          }
-        }
-      }));
-    }
-    long start = System.nanoTime();
-    while (System.nanoTime() - start < ExactnessCheck.LOAD_LIMIT.toNanos()
-        && (System.nanoTime() - start < ExactnessCheck.LOAD.toNanos() || samples.size() < ExactnessCheck.ENOUGH_SAMPLES)) {
-      auditor.drain();
-      Thread.sleep(50);
-    }
-    over.set(true);
-    for (Thread t : clients) {
-      t.join();
-    }
-    auditor.drain();
   }
 
   /** otelshop's -spans file: what its SDK exported, one JSON object a span. */
