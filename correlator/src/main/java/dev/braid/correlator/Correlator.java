@@ -135,7 +135,8 @@ public final class Correlator {
         new ApiSpans.Ended(
             a.span(),
             a.parentSpanId(),
-            a.startMonotonicNanos() == 0 ? 0 : clock.toEpochNanos(a.startMonotonicNanos()),
+            // The span's length from the monotonic clock alone: the wall clock's offset may be measured again between its ends.
+            a.startMonotonicNanos() == 0 ? 0 : clock.toEpochNanos(a.monotonicNanos()) - (a.monotonicNanos() - a.startMonotonicNanos()),
             clock.toEpochNanos(a.monotonicNanos()),
             a.jsonSize(),
             a.json());
@@ -537,7 +538,7 @@ public final class Correlator {
         s.rpcSystem(),
         status,
         reason,
-        clock.toEpochNanos(s.monotonicNanos()),
+        clock.toEpochNanos(endMonotonic) - (endMonotonic - s.monotonicNanos()),
         clock.toEpochNanos(endMonotonic),
         s.tid(),
         List.of(),

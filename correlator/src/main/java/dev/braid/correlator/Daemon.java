@@ -39,7 +39,7 @@ public final class Daemon implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Daemon.class.getName());
 
   private final DaemonConfig config;
-  private final MonotonicClock clock = MonotonicClock.measure();
+  private final MonotonicClock clock = MonotonicClock.followingWallClock();
   private final Map<Integer, ProcessInfo> processes = new HashMap<>();
   private final Correlator correlator;
   private final Symbolizer symbolizer = new Symbolizer();

@@ -125,6 +125,8 @@ final class ExactnessAudit {
   private final Set<TraceContext> foreignSpans = new HashSet<>();
   /** Of those, the traces begun while the audit sampled. */
   long foreignTraces;
+  /** How far the writer's epoch timestamps were from the suite's reading of the wall clock (see {@link WriterClock}). */
+  final long clockSkewMicros;
 
   private final LongFunction<Optional<GoFunction>> code;
 
@@ -132,6 +134,7 @@ final class ExactnessAudit {
    * @param requests every request of the service's truth log
    * @param windowStart when the audit began to sample (CLOCK_MONOTONIC): requests that ended
    *     before it, sent until the writer showed one, are neither judged nor counted as unexported
+   * @param clock the suite's wall clock, for a writer that exported no request's span
    * @param code the Go function at a sampled instruction pointer
    */
   ExactnessAudit(List<Request> requests, long windowStart, List<ExportedSpan> exported, MonotonicClock clock, LongFunction<Optional<GoFunction>> code) {
@@ -140,6 +143,8 @@ final class ExactnessAudit {
     for (ExportedSpan s : exported) {
       byTrace.computeIfAbsent(s.traceId(), t -> new ArrayList<>()).add(s);
     }
+    WriterClock writerClock = WriterClock.fit(requests, byTrace, clock);
+    clockSkewMicros = writerClock.medianSkewMicros();
     Set<String> requestTraces = new HashSet<>();
     for (Request r : requests) {
       requestTraces.add(r.traceId());
@@ -154,13 +159,13 @@ final class ExactnessAudit {
       }
       for (ExportedSpan s : ofTrace) {
         RequestSpan span = new RequestSpan(r, new TraceContext(s.traceId(), s.spanId()),
-            clock.toMonotonicNanos(s.startEpochNanos()), clock.toMonotonicNanos(s.endEpochNanos()));
+            writerClock.toMonotonicNanos(r, s.startEpochNanos()), writerClock.toMonotonicNanos(r, s.endEpochNanos()));
         spansByTrace.computeIfAbsent(r.traceId(), t -> new ArrayList<>()).add(span);
         spansByContext.putIfAbsent(span.context(), span);
       }
     }
     exported.stream().filter(e -> !requestTraces.contains(e.traceId())).forEach(e -> foreignSpans.add(new TraceContext(e.traceId(), e.spanId())));
-    foreignTraces = exported.stream().filter(e -> !requestTraces.contains(e.traceId()) && clock.toMonotonicNanos(e.startEpochNanos()) >= windowStart)
+    foreignTraces = exported.stream().filter(e -> !requestTraces.contains(e.traceId()) && writerClock.toMonotonicNanos(e.startEpochNanos()) >= windowStart)
         .map(ExportedSpan::traceId).distinct().count();
   }
 

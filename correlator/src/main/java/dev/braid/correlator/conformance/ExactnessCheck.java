@@ -82,6 +82,7 @@ final class ExactnessCheck {
       String how = samples.size() + " samples at " + HZ + " Hz of " + audit.requestsInWindow + " requests" + (lost > 0 ? ", " + lost + " lost" : "")
           + "; " + audit.requestsUnexported + " requests not judged (no span of theirs came within " + waited / 1000 + " s of the load's end)"
           + (unsure ? " (over " + Math.round(MOST_UNJUDGED * 100) + "%: inconclusive)" : "") + " (" + audit.samplesOfUnexported + " samples)"
+          + (Math.abs(audit.clockSkewMicros) >= 1000 ? "; the writer's timestamps were " + audit.clockSkewMicros / 1000 + " ms from this host's wall clock (the wall clock drifts from CLOCK_MONOTONIC; fitted per request)" : "")
           + (audit.foreignTraces > 0 ? "; meanwhile it exported " + audit.foreignTraces + " traces that no request had (traceparents not continued?)" : "") + refused(receiver);
       Map<String, Long> unjudged = Map.of("requests", audit.requestsInWindow, "requests_unjudged", audit.requestsUnexported, "foreign_traces", audit.foreignTraces);
       return List.of(

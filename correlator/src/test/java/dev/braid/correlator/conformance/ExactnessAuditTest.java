@@ -125,4 +125,30 @@ class ExactnessAuditTest {
     assertThat(lost.inRequests.wrong).isEqualTo(1);
     assertThat(lost.inRequests.examples).singleElement().asString().contains("a trace no request had");
   }
+
+  /**
+   * The writer turned its timestamps into epoch time with an offset of its own, 52 ms from the
+   * suite's, and its wall clock drifts 5 ms a second (as measured on a CI host): each span is
+   * judged by the offset fitted around its request, not by the suite's.
+   */
+  @Test
+  void aWriterWhoseWallClockDriftedIsJudgedByItsOwnClock() {
+    List<Request> requests = new java.util.ArrayList<>();
+    List<ExportedSpan> spans = new java.util.ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      long start = 10 * MS + i * 5 * MS;
+      String traceId = String.format("%032x", i + 1);
+      requests.add(new Request(100 + i, traceId, start, start + MS));
+      long writerOffset = 52 * MS + start / 200; // 5 ms a second
+      spans.add(new ExportedSpan(traceId, "00f067aa0ba902b7", PARENT, SpanKind.SPAN_KIND_SERVER,
+          clock.toEpochNanos(start - 100_000) + writerOffset, clock.toEpochNanos(start + MS + 100_000) + writerOffset));
+    }
+    ExactnessAudit drifted = new ExactnessAudit(requests, 0, spans, clock, pc -> Optional.empty());
+    TraceContext hundredth = new TraceContext(requests.get(100).traceId(), "00f067aa0ba902b7");
+    long start = requests.get(100).startNanos();
+    drifted.judge(new Sample(1, 2, start + MS / 2, 200, 0, Running.GOROUTINE, Optional.of(hundredth))); // inside: right
+    drifted.judge(new Sample(1, 2, start + MS + 400_000, 200, 0, Running.GOROUTINE, Optional.of(hundredth))); // 0.3 ms after its span: stale
+    assertThat(List.of(drifted.inRequests.right, drifted.elsewhere.stale)).containsExactly(1L, 1L);
+    assertThat(drifted.clockSkewMicros).isBetween(54_000L, 54_600L);
+  }
 }
