@@ -13,6 +13,9 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The downcall handles into the system's {@code libbpf.so.1} and the few libc functions braid
@@ -31,6 +34,11 @@ final class Libbpf {
   private static final Linker.Option WITH_ERRNO = Linker.Option.captureCallState("errno");
 
   static final String LIBRARY = "libbpf.so.1";
+  /**
+   * A directory holding libbpf.so.1 and the libraries it links (the release's lib/native): those
+   * are loaded, dependencies first, so that the host needs no libbpf of its own.
+   */
+  static final String BUNDLED_PROPERTY = "braid.native";
 
   private Libbpf() {}
 
@@ -73,10 +81,28 @@ final class Libbpf {
 
     static {
       try {
-        BPF = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
+        BPF = lookup();
       } catch (IllegalArgumentException e) {
         throw missingLibrary(e);
       }
+    }
+
+    /**
+     * A library loaded by path satisfies a later library's dependency of that soname, so
+     * libbpf's libelf and zlib come from the same directory.
+     */
+    private static SymbolLookup lookup() {
+      String dir = System.getProperty(BUNDLED_PROPERTY);
+      if (dir == null) {
+        return SymbolLookup.libraryLookup(LIBRARY, Arena.global());
+      }
+      for (String dependency : List.of("libz.so.1", "libelf.so.1")) {
+        Path path = Path.of(dir, dependency);
+        if (Files.exists(path)) {
+          SymbolLookup.libraryLookup(path, Arena.global());
+        }
+      }
+      return SymbolLookup.libraryLookup(Path.of(dir, LIBRARY), Arena.global());
     }
 
     private static MethodHandle bpf(String name, FunctionDescriptor fd, Linker.Option... options) {

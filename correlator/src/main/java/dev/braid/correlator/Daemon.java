@@ -44,7 +44,7 @@ public final class Daemon implements AutoCloseable {
   private final Correlator correlator;
   private final Symbolizer symbolizer = new Symbolizer();
   private final List<Consumer<Batch>> observers = new CopyOnWriteArrayList<>();
-  private final String hostName = Host.name();
+  private final ProcessResources resources;
   private final List<Output> outputs = new ArrayList<>();
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final DaemonMetrics metrics = new DaemonMetrics(registry);
@@ -61,6 +61,7 @@ public final class Daemon implements AutoCloseable {
 
   private Daemon(DaemonConfig config) {
     this.config = config;
+    this.resources = new ProcessResources(config);
     this.correlator = new Correlator(clock, this::process);
   }
 
@@ -126,7 +127,7 @@ public final class Daemon implements AutoCloseable {
       config.executable().ifPresent(watcher::instrumentExecutable);
     }
     if (config.mode() == DaemonConfig.Mode.READER) {
-      readerTargets = new ReaderTargets(config, hostName);
+      readerTargets = new ReaderTargets(config, resources);
     }
     if (config.mode().samples()) {
       boolean everyProcess = config.mode() == DaemonConfig.Mode.READER && config.pids().isEmpty();
@@ -229,11 +230,11 @@ public final class Daemon implements AutoCloseable {
     watcher.discover(pid); // registers it through the listener
     known = processes.get(pid);
     // A process that exited before it could be looked at keeps a placeholder.
-    return known != null ? known : new ProcessInfo(pid, "/proc/" + pid + "/exe", config.serviceName().orElse("unknown_service"), hostName);
+    return known != null ? known : resources.describe(pid, "/proc/" + pid + "/exe", "unknown_service");
   }
 
   private synchronized ProcessInfo register(int pid, GoProgram program) {
-    ProcessInfo info = new ProcessInfo(pid, program.path().toString(), config.serviceName().orElse(program.serviceName()), hostName);
+    ProcessInfo info = resources.describe(pid, program.path().toString(), program.serviceName());
     processes.put(pid, info);
     if (sampler != null) {
       if (tracer.sampleTimeContext(program)) {

@@ -1,6 +1,7 @@
 package dev.braid.correlator;
 
 import dev.braid.correlator.export.OtlpEndpoint;
+import io.opentelemetry.api.common.Attributes;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +23,8 @@ import java.util.regex.Pattern;
  * @param pinRoot the bpffs directory under which otel/traces_ctx_v1 is pinned
  * @param flushInterval how often spans and profiles are written and exported
  * @param serviceName overrides {@code service.name} (OTEL_SERVICE_NAME), else the binary's name
+ * @param resourceAttributes added to every traced process's resource, over what braid detects
+ *     (OTEL_RESOURCE_ATTRIBUTES)
  * @param propagate add traceparent to the outgoing HTTP requests of client spans
  * @param channelLinks link the spans of goroutines that hand values over Go channels
  * @param autoSdk be the SDK of programs that use the OpenTelemetry API alone
@@ -41,6 +44,7 @@ public record DaemonConfig(
     Path pinRoot,
     Duration flushInterval,
     Optional<String> serviceName,
+    Attributes resourceAttributes,
     boolean propagate,
     boolean channelLinks,
     boolean autoSdk,
@@ -154,6 +158,7 @@ public record DaemonConfig(
     b.sampleHz = sampleHz;
     b.flushInterval = flushInterval;
     b.serviceName = serviceName;
+    b.resourceAttributes = resourceAttributes;
     b.propagate = propagate;
     b.channelLinks = channelLinks;
     b.autoSdk = autoSdk;
@@ -223,6 +228,7 @@ public record DaemonConfig(
     private long sampleHz = DEFAULT_SAMPLE_HZ;
     private Duration flushInterval = DEFAULT_FLUSH_INTERVAL;
     private Optional<String> serviceName = Optional.empty();
+    private Attributes resourceAttributes = Attributes.empty();
     private boolean propagate;
     private boolean channelLinks = true;
     private boolean autoSdk;
@@ -263,6 +269,11 @@ public record DaemonConfig(
 
     public Builder flushInterval(Duration v) {
       flushInterval = v;
+      return this;
+    }
+
+    public Builder resourceAttributes(Attributes v) {
+      resourceAttributes = v;
       return this;
     }
 
@@ -308,7 +319,7 @@ public record DaemonConfig(
 
     public DaemonConfig build() {
       return new DaemonConfig(
-          executable, pids, exclude, minProcessAge, outputDir, sampleHz, pinRoot, flushInterval, serviceName, propagate, channelLinks, autoSdk, mode, contextSource, otlp,
+          executable, pids, exclude, minProcessAge, outputDir, sampleHz, pinRoot, flushInterval, serviceName, resourceAttributes, propagate, channelLinks, autoSdk, mode, contextSource, otlp,
           metricsAddress);
     }
   }

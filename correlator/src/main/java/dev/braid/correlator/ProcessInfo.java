@@ -7,8 +7,13 @@ import io.opentelemetry.sdk.resources.Resource;
  * A traced process, as its telemetry's resource describes it.
  *
  * @param serviceName {@code service.name}: the executable's name unless configured
+ * @param attributes its container's, and the user's (OTEL_RESOURCE_ATTRIBUTES), over the others
  */
-public record ProcessInfo(int pid, String executablePath, String serviceName, String hostName) {
+public record ProcessInfo(int pid, String executablePath, String serviceName, String hostName, Attributes attributes) {
+
+  public ProcessInfo(int pid, String executablePath, String serviceName, String hostName) {
+    this(pid, executablePath, serviceName, hostName, Attributes.empty());
+  }
 
   /** The OpenTelemetry resource of this process's spans and profiles (made anew at each call). */
   public Resource resource() {
@@ -22,6 +27,7 @@ public record ProcessInfo(int pid, String executablePath, String serviceName, St
             .put("host.name", hostName)
             .put("telemetry.sdk.name", "braid")
             .put("telemetry.sdk.language", "go")
+            .putAll(attributes)
             .build());
   }
 }

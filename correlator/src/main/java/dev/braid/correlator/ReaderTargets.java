@@ -17,13 +17,13 @@ import java.util.stream.Collectors;
  */
 final class ReaderTargets {
   private final DaemonConfig config;
-  private final String hostName;
+  private final ProcessResources resources;
   private final Optional<FileIdentity> executable;
   private final Map<Integer, Optional<ProcessInfo>> seen = new HashMap<>();
 
-  ReaderTargets(DaemonConfig config, String hostName) {
+  ReaderTargets(DaemonConfig config, ProcessResources resources) {
     this.config = config;
-    this.hostName = hostName;
+    this.resources = resources;
     this.executable = config.executable().flatMap(FileIdentity::of);
   }
 
@@ -45,7 +45,7 @@ final class ReaderTargets {
       return Optional.empty();
     }
     String name = path.substring(path.lastIndexOf('/') + 1);
-    return Optional.of(new ProcessInfo(pid, path, config.serviceName().orElse(name.isEmpty() ? comm : name), hostName));
+    return Optional.of(resources.describe(pid, path, name.isEmpty() ? comm : name));
   }
 
   /** The pids looked at whose process has exited since; they are forgotten. */

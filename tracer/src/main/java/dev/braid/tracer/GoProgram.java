@@ -167,7 +167,12 @@ public record GoProgram(
     try {
       real = path.toRealPath();
     } catch (IOException e) {
-      throw new UnsupportedBinaryException(path, "cannot resolve: " + e.getMessage(), e);
+      if (!path.startsWith("/proc")) {
+        throw new UnsupportedBinaryException(path, "cannot resolve: " + e.getMessage(), e);
+      }
+      // A process's file seen through /proc/PID/root from another mount namespace (braid in a
+      // container): only the kernel follows that link; realpath(3) reads it as "/".
+      real = path;
     }
     FileIdentity identity = FileIdentity.of(real).orElseThrow(() -> new UnsupportedBinaryException(path, "cannot stat the file"));
     try (ElfFile elf = ElfFile.open(real)) {

@@ -4,6 +4,7 @@ import dev.braid.correlator.Daemon;
 import dev.braid.correlator.DaemonConfig;
 import dev.braid.correlator.HostPort;
 import dev.braid.correlator.export.OtlpEndpoint;
+import io.opentelemetry.sdk.autoconfigure.ResourceConfiguration;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -130,6 +131,8 @@ final class RunCommand implements Callable<Integer> {
                     .sampleHz(sampleHz)
                     .flushInterval(flushInterval)
                     .serviceName(Optional.ofNullable(System.getenv("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank()))
+                    // OTEL_RESOURCE_ATTRIBUTES, parsed as the OpenTelemetry SDKs do (percent-decoded values).
+                    .resourceAttributes(ResourceConfiguration.createEnvironmentResource().getAttributes())
                     .propagate(propagate)
                     .channelLinks(channelLinks)
                     .autoSdk(autoSdk)

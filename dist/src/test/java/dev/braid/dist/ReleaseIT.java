@@ -1,0 +1,85 @@
+package dev.braid.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.braid.bpf.testing.Figures;
+import dev.braid.bpf.testing.Kernel;
+import dev.braid.bpf.testing.PinRoot;
+import dev.braid.examples.ExampleService;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The release tarball, unpacked as a user would, runs with nothing of the build around it: an
+ * empty environment (no JAVA_HOME, no Go, no Maven on PATH), its own Java runtime and libbpf.
+ */
+class ReleaseIT {
+  @TempDir Path unpacked;
+  @TempDir Path out;
+
+  @Test
+  void theUnpackedReleaseTracesAServiceWithNothingButItself() throws Exception {
+    Kernel.requireBpf();
+    Path tarball = Release.tarball();
+    assertThat(tarball).as("the release: ./braid dist makes it").exists();
+    Figures.record("release tarball size (MiB)", Files.size(tarball) >> 20, "reported");
+    assertThat(new ProcessBuilder("tar", "-C", unpacked.toString(), "-xzf", tarball.toString()).inheritIO().start().waitFor()).isZero();
+    Path home = unpacked.resolve(Release.NAME);
+    Path braid = home.resolve("bin/braid");
+
+    try (ExampleService shop = ExampleService.start(home.resolve("examples/shop"), "-addr", "127.0.0.1:0");
+        PinRoot pins = PinRoot.create()) {
+      ProcessBuilder run = new ProcessBuilder(braid.toString(), "run", "--pid", Integer.toString(shop.pid()), "--out", out.toString(),
+          "--pin-path", pins.path().toString(), "--duration", "10s", "--flush-interval", "1s").redirectErrorStream(true);
+      run.environment().clear();
+      run.environment().putAll(Map.of("PATH", "/usr/bin:/bin", "OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=ci,k8s.node.name=node%201"));
+      long start = System.nanoTime();
+      Process daemon = run.start();
+      List<String> output = new ArrayList<>();
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = lines.readLine()) != null && !line.equals("ready")) {
+          output.add(line);
+        }
+        assertThat(line).as("braid said ready; it printed:\n%s", String.join("\n", output)).isEqualTo("ready");
+        Figures.atMost("release start-up to ready (ms)", (System.nanoTime() - start) / 1_000_000, 30_000);
+        for (int i = 1; i <= 3; i++) {
+          assertThat(Release.get(shop.url() + "/hello", "0af7651916cd43dd8448eb211c8031a" + i)).isEqualTo(200);
+        }
+        lines.transferTo(java.io.Writer.nullWriter());
+      }
+      assertThat(daemon.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(daemon.exitValue()).as("braid's exit status").isZero();
+    }
+
+    List<Release.ExportedSpan> spans = Release.spans(out.resolve("traces.jsonl"));
+    for (int i = 1; i <= 3; i++) {
+      Map<String, String> resource = Release.serverSpan(spans, "0af7651916cd43dd8448eb211c8031a" + i).resource();
+      assertThat(resource).containsEntry("service.name", "shop").containsEntry("deployment.environment.name", "ci")
+          .containsEntry("k8s.node.name", "node 1").containsKey("host.name").doesNotContainKey("container.id");
+    }
+  }
+
+  @Test
+  void itsDoctorChecksOnlyWhatARunNeeds() throws Exception {
+    Path tarball = Release.tarball();
+    assertThat(new ProcessBuilder("tar", "-C", unpacked.toString(), "-xzf", tarball.toString()).inheritIO().start().waitFor()).isZero();
+    ProcessBuilder doctor = new ProcessBuilder(unpacked.resolve(Release.NAME + "/bin/braid").toString(), "doctor").redirectErrorStream(true);
+    doctor.environment().clear();
+    doctor.environment().put("PATH", "/usr/bin:/bin");
+    Process p = doctor.start();
+    String report = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    assertThat(report).contains("libbpf: found " + unpacked.resolve(Release.NAME + "/lib/native/libbpf.so.1") + " (bundled)")
+        .doesNotContain("clang", "Go:", "JDK");
+  }
+}
