@@ -67,10 +67,10 @@ public final class Daemon implements AutoCloseable {
 
   /** The files of the mode, and the collector when there is one. */
   private void openOutputs() {
-    if (config.mode().traces()) {
+    if (config.files() && config.mode().traces()) {
       outputs.add(new TraceFile(config.outputDir().resolve("traces.jsonl")));
     }
-    if (config.mode().samples()) {
+    if (config.files() && config.mode().samples()) {
       outputs.add(new ProfileFile(config.outputDir().resolve("profiles.jsonl"), config.sampleHz()));
       outputs.add(new PprofDirectory(config.outputDir().resolve("pprof"), config.sampleHz()));
     }

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
  * @param minProcessAge trace a process only once it has run this long (zero: at once); its probes
  *     are then its own, detached when it exits
  * @param outputDir where traces.jsonl, profiles.jsonl and pprof/ go
+ * @param files whether those files are written (a host daemon that only exports writes none)
  * @param sampleHz CPU samples per second per CPU
  * @param pinRoot the bpffs directory under which otel/traces_ctx_v1 is pinned
  * @param flushInterval how often spans and profiles are written and exported
@@ -40,6 +41,7 @@ public record DaemonConfig(
     Optional<Pattern> exclude,
     Duration minProcessAge,
     Path outputDir,
+    boolean files,
     long sampleHz,
     Path pinRoot,
     Duration flushInterval,
@@ -159,6 +161,7 @@ public record DaemonConfig(
     b.flushInterval = flushInterval;
     b.serviceName = serviceName;
     b.resourceAttributes = resourceAttributes;
+    b.files = files;
     b.propagate = propagate;
     b.channelLinks = channelLinks;
     b.autoSdk = autoSdk;
@@ -229,6 +232,7 @@ public record DaemonConfig(
     private Duration flushInterval = DEFAULT_FLUSH_INTERVAL;
     private Optional<String> serviceName = Optional.empty();
     private Attributes resourceAttributes = Attributes.empty();
+    private boolean files = true;
     private boolean propagate;
     private boolean channelLinks = true;
     private boolean autoSdk;
@@ -269,6 +273,11 @@ public record DaemonConfig(
 
     public Builder flushInterval(Duration v) {
       flushInterval = v;
+      return this;
+    }
+
+    public Builder files(boolean v) {
+      files = v;
       return this;
     }
 
@@ -319,7 +328,7 @@ public record DaemonConfig(
 
     public DaemonConfig build() {
       return new DaemonConfig(
-          executable, pids, exclude, minProcessAge, outputDir, sampleHz, pinRoot, flushInterval, serviceName, resourceAttributes, propagate, channelLinks, autoSdk, mode, contextSource, otlp,
+          executable, pids, exclude, minProcessAge, outputDir, files, sampleHz, pinRoot, flushInterval, serviceName, resourceAttributes, propagate, channelLinks, autoSdk, mode, contextSource, otlp,
           metricsAddress);
     }
   }

@@ -58,6 +58,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "braid-out", description = "output directory (default: ${DEFAULT-VALUE})")
   Path out;
 
+  @Option(
+      names = "--no-files",
+      description = "write no files, only export (a host daemon that runs for weeks); needs an OTLP endpoint")
+  boolean noFiles;
+
   @Option(names = "--duration", paramLabel = "D", converter = Durations.class, description = "stop after this long (30s, 5m); default: run until stopped")
   Duration duration;
 
@@ -142,7 +147,11 @@ final class RunCommand implements Callable<Integer> {
                         OtlpEndpoint.configure(Optional.ofNullable(otlpEndpoint), Optional.ofNullable(otlpProtocol), System.getenv())
                             .map(e -> e.withQueueRequests(otlpQueue)))
                     .metricsAddress(Optional.ofNullable(metricsAddress).map(HostPort::listenAddress))
+                    .files(!noFiles)
                     .build());
+    if (noFiles && config.otlp().isEmpty()) {
+      throw new UsageException("--no-files keeps nothing without an OTLP endpoint: add --otlp-endpoint URL (or set OTEL_EXPORTER_OTLP_ENDPOINT)");
+    }
     RuntimeGate.requireRunnable(pinPath);
     Daemon daemon = RuntimeGate.starting(() -> Daemon.start(config, batch -> {}));
     CountDownLatch stopped = new CountDownLatch(1);

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
 /** 2.1, 2.2, 2.4: a writer next to another writer of the same pin, and a writer that meets a pin of another layout. */
 final class CoexistenceChecks {
   /** 2.2: how soon a writer that meets an incompatible pin stops. */
-  static final Duration INCOMPATIBLE_STOP = Duration.ofSeconds(20);
+  static final Duration INCOMPATIBLE_STOP = Duration.ofSeconds(12);
   static final String SECOND_WRITER = "a second writer reuses the pin and writes into it";
   static final String INCOMPATIBLE = "a writer leaves a pin of another layout untouched and unused";
   static final String INCOMPATIBLE_STOPS = "a writer that meets a pin of another layout says what differs and stops";

@@ -77,6 +77,17 @@ class CliTest {
   }
 
   @Test
+  void noFilesWithoutAnEndpointIsExit2WithTheFix(@TempDir Path out) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(braid("run", "--no-files", "--out", out.toString(), "--duration", "1s"));
+    pb.environment().remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+    Process p = pb.start();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(err).contains("braid: --no-files keeps nothing without an OTLP endpoint: add --otlp-endpoint URL");
+  }
+
+  @Test
   void aMissingExecutableIsExit2WithItsName(@TempDir Path out) throws Exception {
     Result r = run(braid("run", "--exe", "/nonexistent/shop", "--out", out.toString(), "--duration", "1s"));
     assertThat(r.exit()).isEqualTo(2);
