@@ -15,7 +15,7 @@ stage="$out/$name"
 say() { echo "braid dist: $*" >&2; }
 
 [[ -f $jar ]] || { say "no $jar: build first (./braid build)"; exit 2; }
-[[ -x ${JAVA_HOME:-}/bin/jlink ]] || { say "JAVA_HOME ($JAVA_HOME) has no jlink: a full JDK 25 is needed"; exit 2; }
+[[ -x ${JAVA_HOME:-}/bin/jlink ]] || { say "JAVA_HOME (${JAVA_HOME:-unset}) has no jlink: a full JDK 25 is needed"; exit 2; }
 rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/lib/native" "$stage/examples" "$stage/licenses"
 
 # Only the JDK modules braid's classes and libraries use (jdeps), and TLS's elliptic curves for
@@ -26,13 +26,19 @@ say "linking a Java runtime of $modules"
 
 cp "$jar" "$stage/lib/braid.jar"
 cp "$root/dist/bin/braid" "$stage/bin/"
-# libbpf and what it links (libelf, zlib), with their licences: a host needs no libbpf package.
-for lib in libbpf.so.1 libelf.so.1 libz.so.1; do
-  path="$(/sbin/ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')"
-  [[ -n $path ]] || { say "$lib not found: apt-get install libbpf1"; exit 2; }
+# libbpf and every library it links but glibc's own (libelf, zlib, and libzstd where libelf
+# links it), with their licences: a host needs no libbpf package.
+libbpf="$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" && /x86-64/ { print $NF }' | head -1 || true)"
+[[ -n $libbpf ]] || { say "libbpf.so.1 not found: apt-get install libbpf1"; exit 2; }
+glibc='^(libc|libm|libdl|libpthread|librt|ld-linux-x86-64)\.so'
+for path in "$libbpf" $(ldd "$libbpf" | awk '/=>/ && $3 ~ /^\// { print $3 }'); do
+  lib="$(basename "$path")"
+  [[ $lib =~ $glibc ]] && continue
   cp -L "$path" "$stage/lib/native/$lib"
-  pkg="$( (dpkg -S "$(readlink -f "$path")" || dpkg -S "*/$(basename "$(readlink -f "$path")")") 2>/dev/null | head -1 | cut -d: -f1 || true)"
-  if [[ -n $pkg && -f /usr/share/doc/$pkg/copyright ]]; then cp "/usr/share/doc/$pkg/copyright" "$stage/licenses/$pkg.copyright"; fi
+  real="$(readlink -f "$path")"
+  pkg="$( (dpkg -S "$real" || dpkg -S "*/$(basename "$real")") 2>/dev/null | head -1 | cut -d: -f1 || true)"
+  [[ -n $pkg && -f /usr/share/doc/$pkg/copyright ]] || { say "no licence file for $lib (package '${pkg:-?}'): it must ship with its notice"; exit 2; }
+  cp "/usr/share/doc/$pkg/copyright" "$stage/licenses/$pkg.copyright"
 done
 for p in shop grpcshop loadgen grpcload; do
   [[ -x $examples/$p ]] || { say "no $examples/$p: build the examples first (./braid build)"; exit 2; }

@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -15,6 +16,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -89,20 +91,33 @@ final class Libbpf {
 
     /**
      * A library loaded by path satisfies a later library's dependency of that soname, so
-     * libbpf's libelf and zlib come from the same directory.
+     * libbpf's dependencies come from the same directory: each is loaded once those it needs
+     * are (a library that fails is tried again after the others), then libbpf.
      */
     private static SymbolLookup lookup() {
       String dir = System.getProperty(BUNDLED_PROPERTY);
       if (dir == null) {
         return SymbolLookup.libraryLookup(LIBRARY, Arena.global());
       }
-      for (String dependency : List.of("libz.so.1", "libelf.so.1")) {
-        Path path = Path.of(dir, dependency);
-        if (Files.exists(path)) {
-          SymbolLookup.libraryLookup(path, Arena.global());
-        }
+      List<Path> pending;
+      try (var files = Files.list(Path.of(dir))) {
+        pending = new ArrayList<>(files.filter(f -> f.getFileName().toString().contains(".so") && !f.getFileName().toString().equals(LIBRARY)).sorted().toList());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot list " + dir + ": " + e.getMessage(), e);
+      }
+      for (boolean progress = true; progress && !pending.isEmpty(); ) {
+        progress = pending.removeIf(Libbpf.H::loads);
       }
       return SymbolLookup.libraryLookup(Path.of(dir, LIBRARY), Arena.global());
+    }
+
+    private static boolean loads(Path library) {
+      try {
+        SymbolLookup.libraryLookup(library, Arena.global());
+        return true;
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
     }
 
     private static MethodHandle bpf(String name, FunctionDescriptor fd, Linker.Option... options) {

@@ -174,6 +174,9 @@ final class ProcessWatcher {
       attach(program);
       return Optional.of(program);
     } catch (UnsupportedBinaryException e) {
+      if (!Files.exists(Path.of("/proc", Integer.toString(pid)))) {
+        return Optional.empty(); // it exited while its file was read: the file may be fine
+      }
       leftAlone.add(identity.get());
       boolean goProgram = !e.getMessage().contains("not a Go program") && !e.getMessage().contains("not an ELF");
       LOG.log(goProgram ? Level.WARNING : Level.DEBUG, () -> "pid " + pid + " (" + comm + ") is left alone: " + e.getMessage());

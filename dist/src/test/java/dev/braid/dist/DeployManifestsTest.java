@@ -152,7 +152,9 @@ class DeployManifestsTest {
     // It checks that ExecStart's program exists: the release's launcher stands in for /opt/braid.
     Path launcher = DEPLOY.getParent().resolve("dist/bin/braid").toAbsolutePath();
     String unit = Files.readString(DEPLOY.resolve("systemd/braid.service")).replace("/opt/braid/bin/braid", launcher.toString());
-    for (String text : List.of(unit, unit.replace("Restart=on-failure", "Restart=on-failure\nRestartSecs=5s"))) {
+    String misspelt = unit.replace("Restart=on-failure", "Restart=on-failure\nRestartSecs=5s");
+    assertThat(misspelt).isNotEqualTo(unit);
+    for (String text : List.of(unit, misspelt)) {
       Path file = dir.resolve("braid.service");
       Files.writeString(file, text);
       Process p = new ProcessBuilder(analyze.toString(), "verify", "--man=no", file.toString()).redirectErrorStream(true).start();

@@ -61,6 +61,38 @@ final class Release {
     return spans;
   }
 
+  /** A CPU sample the collector received: the trace of the span it links to (or ""), and its stack's functions. */
+  record ProfiledSample(String traceId, List<String> functions) {}
+
+  /** The samples of an OTLP/JSON profiles file ({@code profiles.jsonl}), one per observation, resolved through each line's dictionary. */
+  static List<ProfiledSample> samples(Path profilesJsonl) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<ProfiledSample> samples = new ArrayList<>();
+    for (String line : Files.readAllLines(profilesJsonl)) {
+      JsonNode request = json.readTree(line);
+      JsonNode dictionary = request.path("dictionary");
+      for (JsonNode p : request.path("resourceProfiles").findValues("profiles")) {
+        for (JsonNode profile : p) {
+          for (JsonNode s : profile.path("samples")) {
+            int link = s.path("linkIndex").asInt(0);
+            String traceId = link == 0 ? "" : dictionary.path("linkTable").get(link).path("traceId").asText();
+            List<String> functions = new ArrayList<>();
+            for (JsonNode location : dictionary.path("stackTable").get(s.path("stackIndex").asInt()).path("locationIndices")) {
+              for (JsonNode l : dictionary.path("locationTable").get(location.asInt()).path("lines")) {
+                JsonNode function = dictionary.path("functionTable").get(l.path("functionIndex").asInt());
+                functions.add(dictionary.path("stringTable").get(function.path("nameStrindex").asInt()).asText());
+              }
+            }
+            for (int i = 0; i < Math.max(1, s.path("timestampsUnixNano").size()); i++) {
+              samples.add(new ProfiledSample(traceId, functions));
+            }
+          }
+        }
+      }
+    }
+    return samples;
+  }
+
   /** The one server span of a trace. */
   static ExportedSpan serverSpan(List<ExportedSpan> spans, String traceId) {
     List<ExportedSpan> of = spans.stream().filter(s -> s.traceId().equals(traceId) && (s.kind().equals("2") || s.kind().equals("SPAN_KIND_SERVER"))).toList();

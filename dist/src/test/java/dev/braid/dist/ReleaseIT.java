@@ -20,9 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The release tarball, unpacked as a user would, runs with nothing of the build around it: an
- * empty environment (no JAVA_HOME, no Go, no Maven on PATH), its own Java runtime and libbpf.
+ * empty environment (no JAVA_HOME, no Go, no Maven on PATH), its own Java runtime and libbpf. Its
+ * output is checked against what was sent: each request's span, and the CPU samples of the one
+ * that burned CPU, linked to its span and taken in the function that burns it.
  */
 class ReleaseIT {
+  private static final String BURN_TRACE = "0af7651916cd43dd8448eb211c8031c0";
   @TempDir Path unpacked;
   @TempDir Path out;
 
@@ -39,7 +42,7 @@ class ReleaseIT {
     try (ExampleService shop = ExampleService.start(home.resolve("examples/shop"), "-addr", "127.0.0.1:0");
         PinRoot pins = PinRoot.create()) {
       ProcessBuilder run = new ProcessBuilder(braid.toString(), "run", "--pid", Integer.toString(shop.pid()), "--out", out.toString(),
-          "--pin-path", pins.path().toString(), "--duration", "10s", "--flush-interval", "1s").redirectErrorStream(true);
+          "--pin-path", pins.path().toString(), "--duration", "10s", "--flush-interval", "1s", "--sample-hz", "499").redirectErrorStream(true);
       run.environment().clear();
       run.environment().putAll(Map.of("PATH", "/usr/bin:/bin", "OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=ci,k8s.node.name=node%201"));
       long start = System.nanoTime();
@@ -55,6 +58,7 @@ class ReleaseIT {
         for (int i = 1; i <= 3; i++) {
           assertThat(Release.get(shop.url() + "/hello", "0af7651916cd43dd8448eb211c8031a" + i)).isEqualTo(200);
         }
+        assertThat(Release.get(shop.url() + "/checkout?ms=300", BURN_TRACE)).isEqualTo(200);
         lines.transferTo(java.io.Writer.nullWriter());
       }
       assertThat(daemon.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -62,10 +66,14 @@ class ReleaseIT {
     }
 
     List<Release.ExportedSpan> spans = Release.spans(out.resolve("traces.jsonl"));
+    Release.serverSpan(spans, BURN_TRACE);
+    List<Release.ProfiledSample> burning = Release.samples(out.resolve("profiles.jsonl")).stream().filter(s -> s.traceId().equals(BURN_TRACE)).toList();
+    Figures.atLeast("samples linked to the 300 ms CPU burn's span", burning.size(), 20);
+    Figures.atLeast("of those, taken in main.priceCart (%)", 100 * burning.stream().filter(s -> s.functions().contains("main.priceCart")).count() / burning.size(), 80);
     for (int i = 1; i <= 3; i++) {
       Map<String, String> resource = Release.serverSpan(spans, "0af7651916cd43dd8448eb211c8031a" + i).resource();
       assertThat(resource).containsEntry("service.name", "shop").containsEntry("deployment.environment.name", "ci")
-          .containsEntry("k8s.node.name", "node 1").containsKey("host.name").doesNotContainKey("container.id");
+          .containsEntry("k8s.node.name", "node 1").containsEntry("process.executable.path", home.resolve("examples/shop").toString()).containsKey("host.name");
     }
   }
 

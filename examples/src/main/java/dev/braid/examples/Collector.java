@@ -44,12 +44,7 @@ public final class Collector implements AutoCloseable {
       try {
         Path dir = Files.createTempDirectory("braid-collector");
         Collector c = new Collector(binary(), dir, freePort(), freePort());
-        String config =
-            Files.readString(source().resolve("config.yaml"))
-                .replace("@GRPC_PORT@", Integer.toString(c.grpcPort))
-                .replace("@HTTP_PORT@", Integer.toString(c.httpPort))
-                .replace("@OUT@", dir.toString());
-        Files.writeString(dir.resolve("config.yaml"), config);
+        Files.writeString(dir.resolve("config.yaml"), config("127.0.0.1:" + c.grpcPort, "127.0.0.1:" + c.httpPort, dir.toString()));
         try {
           c.startAgain();
         } catch (IllegalStateException e) {
@@ -63,6 +58,17 @@ public final class Collector implements AutoCloseable {
         throw new UncheckedIOException("starting the collector", e);
       }
     }
+  }
+
+  /**
+   * The configuration of examples/collector: OTLP receivers at these addresses (HOST:PORT), and
+   * the file exporter writing traces.jsonl and profiles.jsonl into {@code out}.
+   */
+  public static String config(String grpcAddress, String httpAddress, String out) throws IOException {
+    return Files.readString(source().resolve("config.yaml"))
+        .replace("127.0.0.1:@GRPC_PORT@", grpcAddress)
+        .replace("127.0.0.1:@HTTP_PORT@", httpAddress)
+        .replace("@OUT@", out);
   }
 
   /** {@code http://127.0.0.1:PORT} of the OTLP/gRPC receiver. */

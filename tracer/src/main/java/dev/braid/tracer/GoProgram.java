@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * What the tracer knows about one Go executable: where each probe goes, the struct offsets the
@@ -165,14 +166,12 @@ public record GoProgram(
     }
     Path real;
     try {
-      real = path.toRealPath();
+      // A process's file seen through /proc/PID/root (its mount namespace: a container's, or the
+      // host's when braid runs in one) is followed only by the kernel: realpath(3) reads that link
+      // as "/" and would name a file of braid's own namespace, or none.
+      real = path.startsWith("/proc") ? path : path.toRealPath();
     } catch (IOException e) {
-      if (!path.startsWith("/proc")) {
-        throw new UnsupportedBinaryException(path, "cannot resolve: " + e.getMessage(), e);
-      }
-      // A process's file seen through /proc/PID/root from another mount namespace (braid in a
-      // container): only the kernel follows that link; realpath(3) reads it as "/".
-      real = path;
+      throw new UnsupportedBinaryException(path, "cannot resolve: " + e.getMessage(), e);
     }
     FileIdentity identity = FileIdentity.of(real).orElseThrow(() -> new UnsupportedBinaryException(path, "cannot stat the file"));
     try (ElfFile elf = ElfFile.open(real)) {
@@ -180,6 +179,16 @@ public record GoProgram(
     } catch (ElfException e) {
       throw new UnsupportedBinaryException(path, "not an ELF executable braid can read: " + e.getMessage(), e);
     }
+  }
+
+  private static final Pattern THROUGH_ROOT = Pattern.compile("^/proc/\\d+/root/");
+
+  /**
+   * This file as process {@code pid} (one of its processes) reaches it: a path through another
+   * process's {@code /proc/PID/root} lasts only as long as that process.
+   */
+  public Path pathIn(int pid) {
+    return Path.of(THROUGH_ROOT.matcher(path().toString()).replaceFirst("/proc/" + pid + "/root/"));
   }
 
   /** Plans one binary's probes. */

@@ -233,7 +233,7 @@ public final class Tracer implements AutoCloseable {
           continue;
         }
         BpfProgram prog = (feature == Probe.Feature.AUTO_SDK ? autoSdk : object).program(site.probe().program);
-        attached.add(prog.attachUprobe(program.path(), site.fileOffset(), pid, site.cookie(id)));
+        attached.add(prog.attachUprobe(pid == BpfProgram.ALL_PROCESSES ? program.path() : program.pathIn(pid), site.fileOffset(), pid, site.cookie(id)));
       }
     } catch (RuntimeException e) {
       attached.forEach(BpfLink::close);

@@ -4,7 +4,10 @@ import dev.braid.correlator.Daemon;
 import dev.braid.correlator.DaemonConfig;
 import dev.braid.correlator.HostPort;
 import dev.braid.correlator.export.OtlpEndpoint;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.autoconfigure.ResourceConfiguration;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -25,6 +28,8 @@ import picocli.CommandLine.Option;
       "over OTLP when an endpoint is set; prints 'ready' once every probe is attached."
     })
 final class RunCommand implements Callable<Integer> {
+  private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
+
   @Option(names = "--exe", paramLabel = "PATH", description = "trace only the processes of this Go executable")
   Path exe;
 
@@ -119,6 +124,20 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "logfmt", description = "logfmt or json, one record per line on stderr (default: ${DEFAULT-VALUE})")
   String logFormat;
 
+  /**
+   * OTEL_RESOURCE_ATTRIBUTES (and OTEL_SERVICE_NAME), parsed as the OpenTelemetry SDKs parse them
+   * (percent-decoded values); a blank service name is none.
+   */
+  private static Attributes environmentResource() {
+    try {
+      Attributes env = ResourceConfiguration.createEnvironmentResource().getAttributes();
+      String service = env.get(SERVICE_NAME);
+      return service != null && service.isBlank() ? env.toBuilder().remove(SERVICE_NAME).build() : env;
+    } catch (ConfigurationException e) {
+      throw new UsageException("OTEL_RESOURCE_ATTRIBUTES: " + e.getMessage() + " (expected key=value,key=value, values percent-encoded)", e);
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     RuntimeGate.starting(() -> {
@@ -136,8 +155,7 @@ final class RunCommand implements Callable<Integer> {
                     .sampleHz(sampleHz)
                     .flushInterval(flushInterval)
                     .serviceName(Optional.ofNullable(System.getenv("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank()))
-                    // OTEL_RESOURCE_ATTRIBUTES, parsed as the OpenTelemetry SDKs do (percent-decoded values).
-                    .resourceAttributes(ResourceConfiguration.createEnvironmentResource().getAttributes())
+                    .resourceAttributes(environmentResource())
                     .propagate(propagate)
                     .channelLinks(channelLinks)
                     .autoSdk(autoSdk)

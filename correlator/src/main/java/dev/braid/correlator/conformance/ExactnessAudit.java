@@ -159,7 +159,7 @@ final class ExactnessAudit {
       }
       for (ExportedSpan s : ofTrace) {
         RequestSpan span = new RequestSpan(r, new TraceContext(s.traceId(), s.spanId()),
-            writerClock.toMonotonicNanos(r, s.startEpochNanos()), writerClock.toMonotonicNanos(r, s.endEpochNanos()));
+            writerClock.toMonotonicNanos(s.startEpochNanos()), writerClock.toMonotonicNanos(s.endEpochNanos()));
         spansByTrace.computeIfAbsent(r.traceId(), t -> new ArrayList<>()).add(span);
         spansByContext.putIfAbsent(span.context(), span);
       }
