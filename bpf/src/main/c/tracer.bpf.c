@@ -24,6 +24,20 @@
 #include "grpc.h"
 #include "app_span_life.h"
 
+/*
+ * Keeps tracer.h's enums in the object's BTF, where Java's copies of them are checked (tracer's
+ * LayoutTest); read by nothing. In .rodata: a small read-only map.
+ */
+struct braid_constants {
+	enum braid_feature feature;
+	enum braid_map_layout map_layout;
+	enum braid_event event;
+	enum braid_end_reason end_reason;
+	enum braid_handoff handoff;
+	enum braid_stat stat;
+};
+const volatile struct braid_constants braid_constants_btf = {};
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ---- goroutine switches and starts --------------------------------------- */

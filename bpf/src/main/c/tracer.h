@@ -15,26 +15,35 @@
 #define HCHAN_VIEW_WORDS 8 /* the channel probes read a runtime.hchan's first 64 bytes, in one read */
 #define SELECT_CASES_MAX 64 /* buffered cases of a select past this many sends, or receives, are not paired */
 
+/*
+ * The constants below are enums, not #defines, so that the object's BTF carries them: Java's
+ * copies are checked against it (tracer's LayoutTest), as the structs' layouts are.
+ */
+
 /* Feature bits of struct go_offsets.features. */
-#define FEAT_HTTP_SERVER (1 << 0) /* server request/response offsets are known */
-#define FEAT_TRACEPARENT (1 << 1) /* the Header map can be read */
-#define FEAT_ROUTE (1 << 2)       /* Request.Pattern exists (Go 1.23+) */
-#define FEAT_INHERIT (1 << 3)     /* spawned goroutines inherit their parent's context */
-#define FEAT_HTTP_CLIENT (1 << 4) /* client spans */
-#define FEAT_PROPAGATE (1 << 5)   /* write traceparent into outgoing requests (--propagate) */
-#define FEAT_CTX_MAP (1 << 6)     /* keep traces_ctx_v1: the goroutine-switch probes are attached */
-#define FEAT_CHAN_LINKS (1 << 7)  /* pair channel sends with receives: the channel probes are attached */
-#define FEAT_HTTP2_SERVER (1 << 8) /* net/http's HTTP/2 server: its response writer's offsets are known */
-#define FEAT_HTTP_VERSION (1 << 9) /* Request.ProtoMajor and Response.ProtoMajor are known */
-#define FEAT_GRPC_SERVER (1 << 10) /* google.golang.org/grpc server spans: its streams' offsets are known */
-#define FEAT_GRPC_STREAM_PTR (1 << 11) /* transport.ServerStream embeds *Stream (grpc 1.69-1.79), not Stream */
-#define FEAT_GRPC_CLIENT (1 << 12) /* google.golang.org/grpc client spans */
-#define FEAT_SDK_SPANS (1 << 13)   /* the OpenTelemetry Go SDK's recording spans are followed */
-#define FEAT_AUTO_SDK (1 << 14)    /* --auto-sdk: braid is the SDK of programs that use the API alone */
+enum braid_feature {
+	FEAT_HTTP_SERVER = (1 << 0), /* server request/response offsets are known */
+	FEAT_TRACEPARENT = (1 << 1), /* the Header map can be read */
+	FEAT_ROUTE = (1 << 2), /* Request.Pattern exists (Go 1.23+) */
+	FEAT_INHERIT = (1 << 3), /* spawned goroutines inherit their parent's context */
+	FEAT_HTTP_CLIENT = (1 << 4), /* client spans */
+	FEAT_PROPAGATE = (1 << 5), /* write traceparent into outgoing requests (--propagate) */
+	FEAT_CTX_MAP = (1 << 6), /* keep traces_ctx_v1: the goroutine-switch probes are attached */
+	FEAT_CHAN_LINKS = (1 << 7), /* pair channel sends with receives: the channel probes are attached */
+	FEAT_HTTP2_SERVER = (1 << 8), /* net/http's HTTP/2 server: its response writer's offsets are known */
+	FEAT_HTTP_VERSION = (1 << 9), /* Request.ProtoMajor and Response.ProtoMajor are known */
+	FEAT_GRPC_SERVER = (1 << 10), /* google.golang.org/grpc server spans: its streams' offsets are known */
+	FEAT_GRPC_STREAM_PTR = (1 << 11), /* transport.ServerStream embeds *Stream (grpc 1.69-1.79), not Stream */
+	FEAT_GRPC_CLIENT = (1 << 12), /* google.golang.org/grpc client spans */
+	FEAT_SDK_SPANS = (1 << 13), /* the OpenTelemetry Go SDK's recording spans are followed */
+	FEAT_AUTO_SDK = (1 << 14), /* --auto-sdk: braid is the SDK of programs that use the API alone */
+};
 
 /* How the Go runtime lays out a map[string][]string. */
-#define MAP_LAYOUT_BUCKETS 1 /* runtime.hmap, Go <= 1.23 */
-#define MAP_LAYOUT_SWISS 2   /* internal/runtime/maps.Map, Go >= 1.24 */
+enum braid_map_layout {
+	MAP_LAYOUT_BUCKETS = 1, /* runtime.hmap, Go <= 1.23 */
+	MAP_LAYOUT_SWISS = 2, /* internal/runtime/maps.Map, Go >= 1.24 */
+};
 
 /*
  * Field offsets of one Go binary, found by user space (DWARF or a table per
@@ -110,13 +119,15 @@ struct go_offsets {
 };
 
 /* Event kinds; every event starts with struct event_header. */
-#define EVENT_SPAN_START 1
-#define EVENT_SPAN_END 2
-#define EVENT_HANDOFF 3
-#define EVENT_APP_SERVER_SPAN 4
-#define EVENT_API_SPAN 5
-#define EVENT_AUTO_SDK_SWITCH 6
-#define EVENT_APP_ROOT_SPAN 7 /* struct app_server_span_event: a root span of the application's inside braid's */
+enum braid_event {
+	EVENT_SPAN_START = 1,
+	EVENT_SPAN_END = 2,
+	EVENT_HANDOFF = 3,
+	EVENT_APP_SERVER_SPAN = 4,
+	EVENT_API_SPAN = 5,
+	EVENT_AUTO_SDK_SWITCH = 6,
+	EVENT_APP_ROOT_SPAN = 7, /* struct app_server_span_event: a root span of the application's inside braid's */
+};
 
 #define SPAN_KIND_SERVER 2
 #define SPAN_KIND_CLIENT 3
@@ -125,11 +136,13 @@ struct go_offsets {
 #define RPC_SYSTEM_GRPC 1
 
 /* Why a span ended. */
-#define END_FINISHED 0        /* the request finished normally */
-#define END_GOROUTINE_EXIT 1  /* its goroutine exited first (a panic, a hijack) */
-#define END_PARENT_ENDED 2    /* a client span still open when its server span ended */
-#define END_SUPERSEDED 3      /* a client span still open when the goroutine began another */
-#define END_CLIENT_ERROR 4    /* the client call returned an error */
+enum braid_end_reason {
+	END_FINISHED = 0, /* the request finished normally */
+	END_GOROUTINE_EXIT = 1, /* its goroutine exited first (a panic, a hijack) */
+	END_PARENT_ENDED = 2, /* a client span still open when its server span ended */
+	END_SUPERSEDED = 3, /* a client span still open when the goroutine began another */
+	END_CLIENT_ERROR = 4, /* the client call returned an error */
+};
 
 struct event_header {
 	__u32 kind;
@@ -188,9 +201,11 @@ struct app_server_span_event {
 };
 
 /* How a value went from a sender to a receiver (struct handoff_event.phase). */
-#define HANDOFF_DIRECT 0   /* one goroutine waited, the other copied the value to or from it */
-#define HANDOFF_QUEUED 1   /* a spanned sender's value entered a buffer slot; no receiver yet */
-#define HANDOFF_DEQUEUED 2 /* a value a spanned sender queued reached its receiver */
+enum braid_handoff {
+	HANDOFF_DIRECT = 0, /* one goroutine waited, the other copied the value to or from it */
+	HANDOFF_QUEUED = 1, /* a spanned sender's value entered a buffer slot; no receiver yet */
+	HANDOFF_DEQUEUED = 2, /* a value a spanned sender queued reached its receiver */
+};
 
 /* --auto-sdk: a process's switch to go.opentelemetry.io/auto/sdk is off; user space turns it on. */
 struct auto_sdk_switch_event {
@@ -237,18 +252,20 @@ struct handoff_event {
 };
 
 /* Counters in the per-CPU array "tracer_stats". */
-#define STAT_RINGBUF_FULL 0
-#define STAT_GOROUTINE_MAP_FULL 1
-#define STAT_READ_FAILED 2
-#define STAT_PROPAGATED 3
-#define STAT_PROPAGATE_SKIPPED 4 /* no room in the buffer, or the request had a traceparent */
-#define STAT_INHERITED 5
-#define STAT_HEADERS_TOO_MANY 6 /* a header map too big to walk whole: traceparent may be missed */
-#define STAT_SELECT_TOO_BIG 7 /* a buffered send of a select of more than SELECT_CASES_MAX sends: maybe not paired */
-#define STAT_APP_SPANS_FULL 8 /* an application span could not be followed: app_spans or goroutines full */
-#define STAT_AUTO_SDK_MISSED 9 /* --auto-sdk: spans that stayed no-ops: the program made them before braid turned its SDK on */
-#define STAT_AUTO_SDK_UNKNOWN 10 /* --auto-sdk: span ends without a context from braid (started before it, or forgotten) */
-#define STAT_AUTO_SDK_LOST 11 /* --auto-sdk: spans not exported: another thread's used the CPU's scratch buffer */
-#define STAT_COUNT 12
+enum braid_stat {
+	STAT_RINGBUF_FULL = 0,
+	STAT_GOROUTINE_MAP_FULL = 1,
+	STAT_READ_FAILED = 2,
+	STAT_PROPAGATED = 3,
+	STAT_PROPAGATE_SKIPPED = 4, /* no room in the buffer, or the request had a traceparent */
+	STAT_INHERITED = 5,
+	STAT_HEADERS_TOO_MANY = 6, /* a header map too big to walk whole: traceparent may be missed */
+	STAT_SELECT_TOO_BIG = 7, /* a buffered send of a select of more than SELECT_CASES_MAX sends: maybe not paired */
+	STAT_APP_SPANS_FULL = 8, /* an application span could not be followed: app_spans or goroutines full */
+	STAT_AUTO_SDK_MISSED = 9, /* --auto-sdk: spans that stayed no-ops: the program made them before braid turned its SDK on */
+	STAT_AUTO_SDK_UNKNOWN = 10, /* --auto-sdk: span ends without a context from braid (started before it, or forgotten) */
+	STAT_AUTO_SDK_LOST = 11, /* --auto-sdk: spans not exported: another thread's used the CPU's scratch buffer */
+	STAT_COUNT = 12,
+};
 
 #endif /* BRAID_TRACER_H */

@@ -5,7 +5,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -15,6 +17,9 @@ import java.util.Optional;
  */
 public final class Btf implements AutoCloseable {
   private static final int BTF_KIND_STRUCT = 4;
+  private static final int BTF_KIND_ENUM = 6;
+  /** struct btf_enum: name_off, val. */
+  private static final long ENUM_ENTRY_SIZE = 8;
   private static final int BTF_KIND_TYPEDEF = 8;
   private static final int BTF_KIND_VOLATILE = 9;
   private static final int BTF_KIND_CONST = 10;
@@ -99,6 +104,27 @@ public final class Btf implements AutoCloseable {
       }
       MemorySegment type = ((MemorySegment) Libbpf.H.BTF_TYPE_BY_ID.invokeExact(handle, id)).reinterpret(TYPE_HEADER);
       return Optional.of(structAt(type, name));
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** The members of the enum named {@code name} and their values, in order, if the object's BTF has it. */
+  public Optional<Map<String, Long>> enumValues(String name) {
+    try (Arena call = Arena.ofConfined()) {
+      int id = (int) Libbpf.H.BTF_FIND_BY_NAME_KIND.invokeExact(handle, call.allocateFrom(name), BTF_KIND_ENUM);
+      if (id < 0) {
+        return Optional.empty();
+      }
+      MemorySegment type = ((MemorySegment) Libbpf.H.BTF_TYPE_BY_ID.invokeExact(handle, id)).reinterpret(TYPE_HEADER);
+      int vlen = type.get(JAVA_INT, 4) & 0xffff;
+      MemorySegment entries = type.reinterpret(TYPE_HEADER + vlen * ENUM_ENTRY_SIZE);
+      Map<String, Long> values = new LinkedHashMap<>();
+      for (int i = 0; i < vlen; i++) {
+        long base = TYPE_HEADER + i * ENUM_ENTRY_SIZE;
+        values.put(nameAt(entries.get(JAVA_INT, base)), (long) entries.get(JAVA_INT, base + 4));
+      }
+      return Optional.of(values);
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);
     }

@@ -25,6 +25,16 @@ final class SpanEventDecoder {
   static final int EVENT_AUTO_SDK_SWITCH = 6;
   /** Laid out as APP_SERVER_SPAN. */
   static final int EVENT_APP_ROOT_SPAN = 7;
+  // Why a span ended (enum braid_end_reason; LayoutTest checks these and the others against the object's BTF).
+  static final int END_FINISHED = 0;
+  static final int END_GOROUTINE_EXIT = 1;
+  static final int END_PARENT_ENDED = 2;
+  static final int END_SUPERSEDED = 3;
+  static final int END_CLIENT_ERROR = 4;
+  // How a channel value went from sender to receiver (enum braid_handoff): the Phase of each.
+  static final int HANDOFF_DIRECT = 0;
+  static final int HANDOFF_QUEUED = 1;
+  static final int HANDOFF_DEQUEUED = 2;
   /** API_SPAN_JSON_MAX of tracer.h. */
   static final int API_SPAN_JSON_MAX = 16384;
   static final int SPAN_KIND_SERVER = 2;
@@ -132,7 +142,7 @@ final class SpanEventDecoder {
   private static final long PHASE = HANDOFF.byteOffset(groupElement("phase"));
   private static final long SENDER_SELECT = HANDOFF.byteOffset(groupElement("sender_select"));
   private static final long RECEIVER_SELECT = HANDOFF.byteOffset(groupElement("receiver_select"));
-  private static final SpanEvent.Phase[] PHASES = SpanEvent.Phase.values(); // in HANDOFF_* order
+  private static final SpanEvent.Phase[] PHASES = phases();
 
   private static final long TRACE_ID = SPAN_START.byteOffset(groupElement("trace_id"));
   private static final long PARENT = SPAN_START.byteOffset(groupElement("parent_span_id"));
@@ -292,13 +302,21 @@ final class SpanEventDecoder {
     };
   }
 
+  private static SpanEvent.Phase[] phases() {
+    SpanEvent.Phase[] phases = new SpanEvent.Phase[3];
+    phases[HANDOFF_DIRECT] = SpanEvent.Phase.DIRECT;
+    phases[HANDOFF_QUEUED] = SpanEvent.Phase.QUEUED;
+    phases[HANDOFF_DEQUEUED] = SpanEvent.Phase.DEQUEUED;
+    return phases;
+  }
+
   /** END_* of tracer.h. */
   private static SpanEvent.EndReason reason(int reason) {
     return switch (reason) {
-      case 1 -> SpanEvent.EndReason.GOROUTINE_EXITED;
-      case 2 -> SpanEvent.EndReason.PARENT_ENDED;
-      case 3 -> SpanEvent.EndReason.SUPERSEDED;
-      case 4 -> SpanEvent.EndReason.CLIENT_ERROR;
+      case END_GOROUTINE_EXIT -> SpanEvent.EndReason.GOROUTINE_EXITED;
+      case END_PARENT_ENDED -> SpanEvent.EndReason.PARENT_ENDED;
+      case END_SUPERSEDED -> SpanEvent.EndReason.SUPERSEDED;
+      case END_CLIENT_ERROR -> SpanEvent.EndReason.CLIENT_ERROR;
       default -> SpanEvent.EndReason.FINISHED;
     };
   }

@@ -324,13 +324,30 @@ public final class Tracer implements AutoCloseable {
     return n;
   }
 
+  // Slots of tracer_stats (enum braid_stat of tracer.h; LayoutTest checks them against the object's BTF).
+  static final int STAT_RINGBUF_FULL = 0;
+  static final int STAT_GOROUTINE_MAP_FULL = 1;
+  static final int STAT_READ_FAILED = 2;
+  static final int STAT_PROPAGATED = 3;
+  static final int STAT_PROPAGATE_SKIPPED = 4;
+  static final int STAT_INHERITED = 5;
+  static final int STAT_HEADERS_TOO_MANY = 6;
+  static final int STAT_SELECT_TOO_BIG = 7;
+  static final int STAT_APP_SPANS_FULL = 8;
+  static final int STAT_AUTO_SDK_MISSED = 9;
+  static final int STAT_AUTO_SDK_UNKNOWN = 10;
+  static final int STAT_AUTO_SDK_LOST = 11;
+  static final int STAT_COUNT = 12;
+
   /** Counters of what the probes could not do, or did. */
   public synchronized Stats stats() {
     requireOpen();
     BpfMap s = object.map("tracer_stats");
     return new Stats(
-        s.sumPerCpu(0), s.sumPerCpu(1), s.sumPerCpu(2), s.sumPerCpu(3), s.sumPerCpu(4), s.sumPerCpu(5), s.sumPerCpu(6), s.sumPerCpu(7), s.sumPerCpu(8),
-        new AutoSdkStats(s.sumPerCpu(9), s.sumPerCpu(10), s.sumPerCpu(11), autoSdkSwitches.turnedOn(), autoSdkSwitches.failed()));
+        s.sumPerCpu(STAT_RINGBUF_FULL), s.sumPerCpu(STAT_GOROUTINE_MAP_FULL), s.sumPerCpu(STAT_READ_FAILED), s.sumPerCpu(STAT_PROPAGATED),
+        s.sumPerCpu(STAT_PROPAGATE_SKIPPED), s.sumPerCpu(STAT_INHERITED), s.sumPerCpu(STAT_HEADERS_TOO_MANY), s.sumPerCpu(STAT_SELECT_TOO_BIG),
+        s.sumPerCpu(STAT_APP_SPANS_FULL),
+        new AutoSdkStats(s.sumPerCpu(STAT_AUTO_SDK_MISSED), s.sumPerCpu(STAT_AUTO_SDK_UNKNOWN), s.sumPerCpu(STAT_AUTO_SDK_LOST), autoSdkSwitches.turnedOn(), autoSdkSwitches.failed()));
   }
 
   /**

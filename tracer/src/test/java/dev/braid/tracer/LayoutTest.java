@@ -44,4 +44,14 @@ class LayoutTest {
     assertThat(empty.toBytes()).hasSize((int) GoOffsets.LAYOUT.byteSize());
   }
 
+  /** tracer.h's enums, which the C side reads as constants, against their Java copies. */
+  @Test
+  void constantsMatchC() {
+    BtfLayouts.assertConstants(Tracer.OBJECT, "braid_feature", GoOffsets.class);
+    BtfLayouts.assertConstants(Tracer.OBJECT, "braid_map_layout", GoOffsets.class);
+    BtfLayouts.assertConstants(Tracer.OBJECT, "braid_event", SpanEventDecoder.class);
+    BtfLayouts.assertConstants(Tracer.OBJECT, "braid_end_reason", SpanEventDecoder.class);
+    BtfLayouts.assertConstants(Tracer.OBJECT, "braid_handoff", SpanEventDecoder.class);
+    BtfLayouts.assertConstants(Tracer.OBJECT, "braid_stat", Tracer.class);
+  }
 }

@@ -6,6 +6,11 @@ import dev.braid.bpf.BpfObject;
 import dev.braid.bpf.Btf;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Checks a Java {@link StructLayout} against the C struct of the same name in an object's BTF. */
 public final class BtfLayouts {
@@ -30,5 +35,43 @@ public final class BtfLayouts {
             .isEqualTo(c.member(member).orElseThrow().offset());
       }
     }
+  }
+
+  /**
+   * The C enum {@code enumName} and the {@code static final int} fields of {@code java} that share
+   * its members' prefix (FEAT_, STAT_, ...) have the same names with the same values.
+   */
+  public static void assertConstants(String objectResource, String enumName, Class<?> constants) {
+    try (BpfObject obj = BpfObject.openResource(objectResource)) {
+      Map<String, Long> c = obj.btf().enumValues(enumName).orElseThrow(() -> new AssertionError(objectResource + " has no enum " + enumName));
+      String prefix = commonPrefix(c.keySet());
+      Map<String, Long> javaValues = new TreeMap<>();
+      for (Field f : constants.getDeclaredFields()) {
+        int m = f.getModifiers();
+        if (f.getType() == int.class && Modifier.isStatic(m) && Modifier.isFinal(m) && f.getName().startsWith(prefix)) {
+          try {
+            f.setAccessible(true);
+            javaValues.put(f.getName(), (long) f.getInt(null));
+          } catch (IllegalAccessException e) {
+            throw new AssertionError(e);
+          }
+        }
+      }
+      assertThat(javaValues).as("%s's %s* against enum %s", constants.getSimpleName(), prefix, enumName).isEqualTo(new TreeMap<>(c));
+    }
+  }
+
+  /** The longest prefix, up to an underscore, that all the names share. */
+  private static String commonPrefix(Collection<String> names) {
+    String first = names.iterator().next();
+    int end = first.length();
+    for (String n : names) {
+      int i = 0;
+      while (i < Math.min(end, n.length()) && n.charAt(i) == first.charAt(i)) {
+        i++;
+      }
+      end = i;
+    }
+    return first.substring(0, first.lastIndexOf('_', end - 1) + 1);
   }
 }
