@@ -29,14 +29,19 @@ class ReleaseIT {
   @TempDir Path unpacked;
   @TempDir Path out;
 
+  /** The tarball, unpacked into the test's empty directory: the release's home. */
+  private Path unpack() throws Exception {
+    Path tarball = Release.tarball();
+    assertThat(tarball).as("the release: ./braid dist makes it").exists();
+    assertThat(new ProcessBuilder("tar", "-C", unpacked.toString(), "-xzf", tarball.toString()).inheritIO().start().waitFor()).isZero();
+    return unpacked.resolve(Release.NAME);
+  }
+
   @Test
   void theUnpackedReleaseTracesAServiceWithNothingButItself() throws Exception {
     Kernel.requireBpf();
-    Path tarball = Release.tarball();
-    assertThat(tarball).as("the release: ./braid dist makes it").exists();
-    Figures.record("release tarball size (MiB)", Files.size(tarball) >> 20, "reported");
-    assertThat(new ProcessBuilder("tar", "-C", unpacked.toString(), "-xzf", tarball.toString()).inheritIO().start().waitFor()).isZero();
-    Path home = unpacked.resolve(Release.NAME);
+    Figures.record("release tarball size (MiB)", Files.size(Release.tarball()) >> 20, "reported");
+    Path home = unpack();
     Path braid = home.resolve("bin/braid");
 
     try (ExampleService shop = ExampleService.start(home.resolve("examples/shop"), "-addr", "127.0.0.1:0");
@@ -79,15 +84,14 @@ class ReleaseIT {
 
   @Test
   void itsDoctorChecksOnlyWhatARunNeeds() throws Exception {
-    Path tarball = Release.tarball();
-    assertThat(new ProcessBuilder("tar", "-C", unpacked.toString(), "-xzf", tarball.toString()).inheritIO().start().waitFor()).isZero();
-    ProcessBuilder doctor = new ProcessBuilder(unpacked.resolve(Release.NAME + "/bin/braid").toString(), "doctor").redirectErrorStream(true);
+    Path home = unpack();
+    ProcessBuilder doctor = new ProcessBuilder(home.resolve("bin/braid").toString(), "doctor").redirectErrorStream(true);
     doctor.environment().clear();
     doctor.environment().put("PATH", "/usr/bin:/bin");
     Process p = doctor.start();
     String report = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor();
-    assertThat(report).contains("libbpf: found " + unpacked.resolve(Release.NAME + "/lib/native/libbpf.so.1") + " (bundled)")
+    assertThat(report).contains("libbpf: found " + home.resolve("lib/native/libbpf.so.1") + " (bundled)")
         .doesNotContain("clang", "Go:", "JDK");
   }
 }
