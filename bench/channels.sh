@@ -22,7 +22,7 @@ while (($#)); do
 done
 
 JAVA="${JAVA_HOME:?run through ./braid bench --channels}/bin/java"
-JAR="$ROOT/correlator/target/braid.jar"
+JAR="$ROOT/daemon/target/braid.jar"
 BENCH="$ROOT/examples/target/bin/chanbench"
 WORK="$(mktemp -d)"
 PINS="/sys/fs/bpf/braid-bench-$$"

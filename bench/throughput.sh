@@ -48,7 +48,7 @@ while (($#)); do
 done
 
 JAVA="${JAVA_HOME:?run through ./braid bench}/bin/java"
-JAR="$ROOT/correlator/target/braid.jar"
+JAR="$ROOT/daemon/target/braid.jar"
 BIN="$ROOT/examples/target/bin"
 SERVICE="$BIN/${GRPC:+grpc}$SERVICE_NAME"
 WORK="$(mktemp -d)"

@@ -8,7 +8,7 @@
 set -euo pipefail
 version=$1 out=$2 image=${3:-}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-jar="$root/correlator/target/braid.jar"
+jar="$root/daemon/target/braid.jar"
 examples="$root/examples/target/bin"
 name="braid-$version-linux-amd64"
 stage="$out/$name"
@@ -40,7 +40,7 @@ for path in "$libbpf" $(ldd "$libbpf" | awk '/=>/ && $3 ~ /^\// { print $3 }'); 
   [[ -n $pkg && -f /usr/share/doc/$pkg/copyright ]] || { say "no licence file for $lib (package '${pkg:-?}'): it must ship with its notice"; exit 2; }
   cp "/usr/share/doc/$pkg/copyright" "$stage/licenses/$pkg.copyright"
 done
-for p in shop grpcshop loadgen grpcload; do
+for p in shop grpcshop loadgen grpcload pinned; do
   [[ -x $examples/$p ]] || { say "no $examples/$p: build the examples first (./braid build)"; exit 2; }
   cp "$examples/$p" "$stage/examples/"
 done

@@ -5,11 +5,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Facts about the host braid runs on. */
-final class Host {
+public final class Host {
   private Host() {}
 
   /** The host's name, as {@code host.name} reports it. */
-  static String name() {
+  public static String name() {
     try {
       return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
     } catch (IOException e) {

@@ -6,6 +6,7 @@ import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
 import dev.braid.examples.Collector;
+import dev.braid.examples.ExampleService;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,10 +25,11 @@ import org.testcontainers.utility.MountableFile;
 
 /**
  * braid's image, run as the README says (privileged, the host's PID namespace, bpffs mounted),
- * through Testcontainers on Podman's Docker API, with nothing pulled: it traces a Go service in
- * another container and exports to an OpenTelemetry Collector in a third (an image built here from
- * the collector the export tests build). What the collector received is checked against what
- * was sent: each request's span, named with the service's container, and the CPU samples of the
+ * through Testcontainers on Podman's Docker API, with nothing pulled: it traces a Go service on the
+ * host and one in another container, and exports to an OpenTelemetry Collector in a third (an image
+ * built here from the collector the export tests build). What the collector received is checked
+ * against what was sent: each request's span, named with its process (and the service's container),
+ * and the CPU samples of the
  * request that burned CPU, linked to its span and taken in the function that burns it.
  */
 class ImageIT {
@@ -35,6 +37,7 @@ class ImageIT {
   /** The service's binary, at a path that braid's own container lacks: braid reaches it through /proc/PID/root. */
   private static final String SHOP = "/srv/app/shop";
   private static final String BURN_TRACE = "4bf92f3577b34da6a3ce929d0e0e47c0";
+  private static final String HOST_TRACE = "4bf92f3577b34da6a3ce929d0e0e47d"; // + 1..3
   private static PodmanService podman;
 
   @TempDir Path received;
@@ -62,9 +65,11 @@ class ImageIT {
   }
 
   @Test
-  void theImageTracesAServiceInAnotherContainerAndExportsToACollectorInAThird() throws Exception {
+  void theImageTracesAServiceOnTheHostAndOneInAnotherContainerAndExportsToACollectorInAThird() throws Exception {
     Kernel.requireBpf();
+    Path hostBinary = Release.DIR.resolve(Release.NAME).resolve("examples/shop");
     try (GenericContainer<?> collector = collector(received);
+        ExampleService hostShop = ExampleService.start(hostBinary, "-addr", "127.0.0.1:0");
         GenericContainer<?> shop = new GenericContainer<>(IMAGE)
             .withCopyFileToContainer(MountableFile.forHostPath(Release.DIR.resolve(Release.NAME).resolve("examples/shop"), 0755), SHOP)
             .withCreateContainerCmdModifier(cmd -> cmd.withEntrypoint(SHOP))
@@ -79,7 +84,7 @@ class ImageIT {
           // the host's PID namespace; the host's network, to reach the collector's published port
           .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPidMode("host").withNetworkMode("host"))
           .withFileSystemBind("/sys/fs/bpf", "/sys/fs/bpf", BindMode.READ_WRITE)
-          .withCommand("run", "--pid", Long.toString(shopPid), "--no-files", "--pin-path", pins.path().toString(), "--duration", "12s",
+          .withCommand("run", "--pid", shopPid + "," + hostShop.pid(), "--no-files", "--pin-path", pins.path().toString(), "--duration", "12s",
               "--flush-interval", "1s", "--sample-hz", "499")
           .withEnv(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + collector.getMappedPort(4317), "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
               "OTEL_RESOURCE_ATTRIBUTES", "k8s.node.name=node-1"))
@@ -90,6 +95,9 @@ class ImageIT {
           assertThat(Release.get(url + "/hello", "4bf92f3577b34da6a3ce929d0e0e47b" + i)).isEqualTo(200);
         }
         assertThat(Release.get(url + "/checkout?ms=300", BURN_TRACE)).isEqualTo(200);
+        for (int i = 1; i <= 3; i++) {
+          assertThat(Release.get(hostShop.url() + "/hello", HOST_TRACE + i)).isEqualTo(200);
+        }
         for (int i = 0; i < 300 && braid.isRunning(); i++) {
           Thread.sleep(100);
         }
@@ -102,6 +110,11 @@ class ImageIT {
       for (String trace : List.of("4bf92f3577b34da6a3ce929d0e0e47b1", "4bf92f3577b34da6a3ce929d0e0e47b2", "4bf92f3577b34da6a3ce929d0e0e47b3", BURN_TRACE)) {
         assertThat(Release.serverSpan(spans, trace).resource()).containsEntry("container.id", shop.getContainerId())
             .containsEntry("process.pid", Long.toString(shopPid)).containsEntry("process.executable.path", SHOP).containsEntry("k8s.node.name", "node-1");
+      }
+      for (int i = 1; i <= 3; i++) {
+        assertThat(Release.serverSpan(spans, HOST_TRACE + i).resource()).as("the service on the host")
+            .containsEntry("process.pid", Long.toString(hostShop.pid())).containsEntry("process.executable.path", hostBinary.toString())
+            .containsEntry("k8s.node.name", "node-1").doesNotContainEntry("container.id", shop.getContainerId());
       }
       List<Release.ProfiledSample> burning = Release.samples(received.resolve("profiles.jsonl")).stream().filter(s -> s.traceId().equals(BURN_TRACE)).toList();
       Figures.atLeast("samples linked to the 300 ms CPU burn's span", burning.size(), 20);

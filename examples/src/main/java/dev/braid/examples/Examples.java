@@ -28,7 +28,7 @@ public final class Examples {
       candidates.add(Path.of(home, "examples", "target", "bin"));
     }
     try {
-      // examples/target/classes or examples/target/braid-examples.jar, or correlator/target/braid.jar
+      // examples/target/classes or examples/target/braid-examples.jar, or daemon/target/braid.jar
       Path loadedFrom = Path.of(Examples.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       Path target = loadedFrom.getParent();
       candidates.add(target.resolve("bin"));

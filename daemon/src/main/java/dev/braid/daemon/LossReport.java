@@ -1,0 +1,45 @@
+package dev.braid.daemon;
+
+import dev.braid.tracer.Tracer;
+import java.lang.System.Logger.Level;
+
+/**
+ * Says, at most once a minute, what the probes and the sampler could not deliver, with the
+ * reason. Nothing is dropped silently. Not thread-safe: the pipeline thread calls it.
+ */
+final class LossReport {
+  private static final System.Logger LOG = System.getLogger(LossReport.class.getName());
+  private static final long EVERY_NANOS = 60_000_000_000L;
+
+  private Tracer.Stats reportedSpans = Tracer.Stats.NONE;
+  private long reportedSamples;
+  private long lastReport = System.nanoTime() - EVERY_NANOS;
+
+  void check(Tracer.Stats spans, long lostSamples) {
+    long now = System.nanoTime();
+    if (now - lastReport < EVERY_NANOS) {
+      return;
+    }
+    long events = spans.ringBufferFull() - reportedSpans.ringBufferFull();
+    long full = spans.goroutineMapFull() - reportedSpans.goroutineMapFull();
+    long samples = lostSamples - reportedSamples;
+    long headers = spans.headersTooMany() - reportedSpans.headersTooMany();
+    if (events > 0) {
+      LOG.log(Level.WARNING, "span ring buffer full: " + events + " span events lost; braid drains it every 100 ms, so the service makes more spans than braid can take");
+    }
+    if (full > 0) {
+      LOG.log(Level.WARNING, "goroutine state maps full: " + full + " spans not started (more than 65536 goroutines with open spans)");
+    }
+    if (samples > 0) {
+      LOG.log(Level.WARNING, "sample ring buffer full: " + samples + " CPU samples lost; lower --sample-hz");
+    }
+    if (headers > 0) {
+      LOG.log(Level.WARNING, headers + " requests had more headers than braid searches for traceparent (over ~100): their traceparent may have been missed");
+    }
+    if (events > 0 || full > 0 || samples > 0 || headers > 0) {
+      lastReport = now;
+      reportedSpans = spans;
+      reportedSamples = lostSamples;
+    }
+  }
+}
