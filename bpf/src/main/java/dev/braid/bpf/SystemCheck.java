@@ -26,6 +26,8 @@ public final class SystemCheck {
   private static final int CAP_SYS_ADMIN = 21;
   private static final int CAP_PERFMON = 38;
   private static final int CAP_BPF = 39;
+  private static final int CAP_SYS_PTRACE = 19;
+  private static final int SECCOMP_FILTER = 2;
 
   private SystemCheck() {}
 
@@ -52,6 +54,7 @@ public final class SystemCheck {
     checks.add(kernel());
     checks.add(btf());
     checks.add(privileges());
+    checks.add(otherProcesses(effectiveCapabilities(selfStatus())));
     checks.add(bpffs(pinRoot));
     checks.add(uprobes());
     checks.add(libbpf());
@@ -85,11 +88,10 @@ public final class SystemCheck {
   }
 
   static Check memlock() {
+    if (has(effectiveCapabilities(selfStatus()), CAP_SYS_RESOURCE)) {
+      return new Check("memlock", true, "RLIMIT_MEMLOCK can be raised (CAP_SYS_RESOURCE)", "");
+    }
     try {
-      long caps = effectiveCapabilities(Files.readString(Path.of("/proc/self/status")));
-      if (has(caps, CAP_SYS_RESOURCE)) {
-        return new Check("memlock", true, "RLIMIT_MEMLOCK can be raised (CAP_SYS_RESOURCE)", "");
-      }
       return memlock(Files.readString(Path.of("/proc/self/limits")));
     } catch (IOException e) {
       return memlock("");
@@ -144,24 +146,47 @@ public final class SystemCheck {
         "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2021)");
   }
 
-  /** CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON. */
+  /**
+   * CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON where no seccomp filter is in the way: the default
+   * profiles of Podman, Docker and containerd allow bpf() and perf_event_open() only with
+   * CAP_SYS_ADMIN, and answer EPERM otherwise.
+   */
   public static Check privileges() {
-    long caps;
-    try {
-      caps = effectiveCapabilities(Files.readString(Path.of("/proc/self/status")));
-    } catch (IOException e) {
-      caps = 0;
-    }
-    return privileges(caps);
+    String status = selfStatus();
+    return privileges(effectiveCapabilities(status), seccompMode(status));
   }
 
-  static Check privileges(long caps) {
-    boolean ok = has(caps, CAP_SYS_ADMIN) || (has(caps, CAP_BPF) && has(caps, CAP_PERFMON));
-    return new Check(
-        "privileges",
-        ok,
-        ok ? "may load BPF programs and sample every CPU" : "no BPF privileges (effective capabilities 0x" + Long.toHexString(caps) + ")",
-        "run as root (sudo ./braid ...), or grant CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE");
+  static Check privileges(long caps, int seccomp) {
+    boolean admin = has(caps, CAP_SYS_ADMIN);
+    boolean split = has(caps, CAP_BPF) && has(caps, CAP_PERFMON);
+    boolean ok = admin || (split && seccomp != SECCOMP_FILTER);
+    String detail = ok
+        ? "may load BPF programs and sample every CPU"
+        : split
+            ? "CAP_BPF and CAP_PERFMON without CAP_SYS_ADMIN under a seccomp filter: container runtimes' default profiles refuse bpf() then"
+            : "no BPF privileges (effective capabilities 0x" + Long.toHexString(caps) + ")";
+    return new Check("privileges", ok, detail, "run as root (sudo ./braid ...); in a container, --cap-add SYS_ADMIN --cap-add SYS_PTRACE, or --privileged");
+  }
+
+  /** CAP_SYS_PTRACE: without it, other users' and containers' processes hide their executables. */
+  static Check otherProcesses(long caps) {
+    boolean ok = has(caps, CAP_SYS_PTRACE);
+    return new Check("other processes", ok,
+        ok ? "may look into every process (CAP_SYS_PTRACE)" : "no CAP_SYS_PTRACE: processes of other users and containers cannot be traced",
+        "run as root; in a container, --cap-add SYS_PTRACE");
+  }
+
+  private static String selfStatus() {
+    try {
+      return Files.readString(Path.of("/proc/self/status"));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** {@code Seccomp:} of /proc/PID/status: 0 none, 1 strict, 2 filter. */
+  static int seccompMode(String status) {
+    return status.lines().filter(l -> l.startsWith("Seccomp:")).findFirst().map(l -> Integer.parseInt(l.substring("Seccomp:".length()).strip())).orElse(0);
   }
 
   static Check bpffs(Path pinRoot) {

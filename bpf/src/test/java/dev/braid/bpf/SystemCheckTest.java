@@ -8,19 +8,36 @@ import org.junit.jupiter.api.Test;
 class SystemCheckTest {
   @Test
   void rootHasThePrivileges() {
-    assertThat(SystemCheck.privileges(SystemCheck.effectiveCapabilities("Name:\tx\nCapEff:\t000001ffffffffff\n")).ok()).isTrue();
+    String status = "Name:\tx\nCapEff:\t000001ffffffffff\nSeccomp:\t2\n";
+    assertThat(SystemCheck.privileges(SystemCheck.effectiveCapabilities(status), SystemCheck.seccompMode(status)).ok()).isTrue();
+    assertThat(SystemCheck.otherProcesses(SystemCheck.effectiveCapabilities(status)).ok()).isTrue();
   }
 
   @Test
-  void bpfAndPerfmonSuffice() {
-    assertThat(SystemCheck.privileges((1L << 39) | (1L << 38)).ok()).isTrue();
+  void bpfAndPerfmonSufficeWithoutASeccompFilter() {
+    assertThat(SystemCheck.privileges((1L << 39) | (1L << 38), 0).ok()).isTrue();
+  }
+
+  /** Podman's default seccomp profile answers EPERM to bpf() without CAP_SYS_ADMIN (measured: the image run with --cap-add BPF,PERFMON). */
+  @Test
+  void bpfAndPerfmonUnderASeccompFilterAreToldToAddSysAdmin() {
+    SystemCheck.Check check = SystemCheck.privileges((1L << 39) | (1L << 38), SystemCheck.seccompMode("Seccomp:\t2\nSeccomp_filters:\t1\n"));
+    assertThat(check.ok()).isFalse();
+    assertThat(check.render()).contains("under a seccomp filter").contains("--cap-add SYS_ADMIN --cap-add SYS_PTRACE");
   }
 
   @Test
   void anUnprivilegedProcessIsToldTheFix() {
-    SystemCheck.Check check = SystemCheck.privileges(SystemCheck.effectiveCapabilities("CapEff:\t0000000000000000\n"));
+    SystemCheck.Check check = SystemCheck.privileges(SystemCheck.effectiveCapabilities("CapEff:\t0000000000000000\n"), 0);
     assertThat(check.ok()).isFalse();
     assertThat(check.render()).contains("FAIL  privileges: no BPF privileges").contains("fix: run as root");
+  }
+
+  @Test
+  void withoutSysPtraceOtherProcessesAreHidden() {
+    SystemCheck.Check check = SystemCheck.otherProcesses(1L << 21);
+    assertThat(check.ok()).isFalse();
+    assertThat(check.render()).contains("no CAP_SYS_PTRACE").contains("--cap-add SYS_PTRACE");
   }
 
   @Test

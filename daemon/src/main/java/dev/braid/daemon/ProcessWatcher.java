@@ -7,6 +7,7 @@ import dev.braid.tracer.Tracer;
 import dev.braid.tracer.UnsupportedBinaryException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +43,7 @@ final class ProcessWatcher {
   private final Set<Integer> skippedPids = new HashSet<>();
   private final Map<Integer, GoProgram> running = new HashMap<>();
   private final long self = ProcessHandle.current().pid();
+  private boolean hiddenWarned;
 
   ProcessWatcher(DaemonConfig config, Tracer tracer, Listener listener) {
     this.config = config;
@@ -108,7 +110,7 @@ final class ProcessWatcher {
       return true;
     } catch (RuntimeException e) {
       if (Files.exists(Path.of("/proc", Integer.toString(pid)))) {
-        LOG.log(Level.WARNING, "pid " + pid + " could not be probed; it is left alone: " + e.getMessage());
+        LOG.log(Level.WARNING, "pid " + pid + " could not be probed; it is left alone: " + e.getMessage() + refusalFix(e));
         skippedPids.add(pid);
       }
       return false;
@@ -152,7 +154,11 @@ final class ProcessWatcher {
 
   private Optional<GoProgram> programOf(int pid) {
     Optional<FileIdentity> identity = FileIdentity.ofProcess(pid);
-    if (identity.isEmpty() || leftAlone.contains(identity.get())) {
+    if (identity.isEmpty()) {
+      warnIfHidden(pid);
+      return Optional.empty();
+    }
+    if (leftAlone.contains(identity.get())) {
       return Optional.empty();
     }
     GoProgram known = programs.get(identity.get());
@@ -183,9 +189,33 @@ final class ProcessWatcher {
       return Optional.empty();
     } catch (RuntimeException e) {
       leftAlone.add(identity.get());
-      LOG.log(Level.WARNING, "pid " + pid + " (" + comm + ") could not be probed; it is left alone", e);
+      LOG.log(Level.WARNING, "pid " + pid + " (" + comm + ") could not be probed; it is left alone" + refusalFix(e), e);
       return Optional.empty();
     }
+  }
+
+  /**
+   * A process whose executable braid may not look at (no CAP_SYS_PTRACE, as in a container given
+   * too few capabilities) would otherwise be skipped without a word: said once, with the fix.
+   */
+  private void warnIfHidden(int pid) {
+    if (hiddenWarned) {
+      return;
+    }
+    try {
+      Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "exe"));
+    } catch (AccessDeniedException e) {
+      hiddenWarned = true;
+      LOG.log(Level.WARNING, "cannot see the executable of pid " + pid + " (" + comm(pid) + "): /proc/" + pid
+          + "/exe: permission denied; processes braid may not look into are not traced: give it CAP_SYS_PTRACE (podman/docker --cap-add SYS_PTRACE, or --privileged)");
+    } catch (IOException | UnsupportedOperationException e) {
+      // gone, or a kernel thread (no executable)
+    }
+  }
+
+  /** The kernel's EACCES on a uprobe: CAP_BPF with CAP_PERFMON, without CAP_SYS_ADMIN, was not enough (measured on 6.18). */
+  private static String refusalFix(RuntimeException e) {
+    return String.valueOf(e.getMessage()).contains("EACCES") ? " (the kernel refused a uprobe: give braid CAP_SYS_ADMIN, as braid doctor says)" : "";
   }
 
   private void attach(GoProgram program) {

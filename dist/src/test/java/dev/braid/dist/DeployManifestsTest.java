@@ -102,7 +102,11 @@ class DeployManifestsTest {
     assertThat(pod.path("hostPID").asBoolean()).as("hostPID").isTrue();
     JsonNode container = pod.path("containers").get(0);
     assertThat(container.path("image").asText()).endsWith("/braid:" + Release.VERSION);
-    assertThat(container.path("securityContext").path("privileged").asBoolean()).isTrue();
+    JsonNode security = container.path("securityContext");
+    assertThat(security.path("privileged").asBoolean()).as("privileged").isFalse();
+    assertThat(StreamSupport.stream(security.path("capabilities").path("add").spliterator(), false).map(JsonNode::asText))
+        .as("the capabilities ImageIT runs the image with").containsExactlyInAnyOrderElementsOf(Release.CAPABILITIES);
+    assertThat(StreamSupport.stream(security.path("capabilities").path("drop").spliterator(), false).map(JsonNode::asText)).containsExactly("ALL");
     assertThat(container.path("resources").path("limits").has("memory")).isTrue();
     String bpffsVolume = StreamSupport.stream(pod.path("volumes").spliterator(), false)
         .filter(v -> v.path("hostPath").path("path").asText().equals("/sys/fs/bpf")).findFirst().orElseThrow().path("name").asText();

@@ -2,6 +2,7 @@ package dev.braid.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.github.dockerjava.api.model.Capability;
 import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
@@ -24,7 +25,7 @@ import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.MountableFile;
 
 /**
- * braid's image, run as the README says (privileged, the host's PID namespace, bpffs mounted),
+ * braid's image, run as the README says (two capabilities, the host's PID namespace, bpffs mounted),
  * through Testcontainers on Podman's Docker API, with nothing pulled: it traces a Go service on the
  * host and one in another container, and exports to an OpenTelemetry Collector in a third (an image
  * built here from the collector the export tests build). What the collector received is checked
@@ -80,9 +81,11 @@ class ImageIT {
       shop.start();
       long shopPid = shop.getContainerInfo().getState().getPidLong();
       try (GenericContainer<?> braid = new GenericContainer<>(IMAGE)
-          .withPrivilegedMode(true)
+          // not privileged: the two capabilities README names (bpf() and perf_event_open() pass the
+          // runtime's default seccomp profile with SYS_ADMIN; SYS_PTRACE lets it into other processes);
           // the host's PID namespace; the host's network, to reach the collector's published port
-          .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPidMode("host").withNetworkMode("host"))
+          .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPidMode("host").withNetworkMode("host")
+              .withCapDrop(Capability.ALL).withCapAdd(Release.CAPABILITIES.stream().map(Capability::valueOf).toArray(Capability[]::new)))
           .withFileSystemBind("/sys/fs/bpf", "/sys/fs/bpf", BindMode.READ_WRITE)
           .withCommand("run", "--pid", shopPid + "," + hostShop.pid(), "--no-files", "--pin-path", pins.path().toString(), "--duration", "12s",
               "--flush-interval", "1s", "--sample-hz", "499")

@@ -18,6 +18,8 @@ import java.util.Map;
 
 /** The release that {@code dist/release.sh} made in this module's target directory, and what its runs wrote. */
 final class Release {
+  /** The capabilities braid's container gets: README's, the DaemonSet's, and what ImageIT runs it with. */
+  static final List<String> CAPABILITIES = List.of("SYS_ADMIN", "SYS_PTRACE");
   static final String VERSION = System.getProperty("braid.version", "0.1.0-SNAPSHOT");
   static final Path DIR = Path.of(System.getProperty("braid.release.dir", "target"));
   static final String NAME = "braid-" + VERSION + "-linux-amd64";

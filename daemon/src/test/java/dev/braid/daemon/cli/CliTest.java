@@ -166,7 +166,8 @@ class CliTest {
     cmd.addAll(braid("run", "--exe", Examples.binary("shop").toString(), "--out", out.toString(), "--duration", "1s"));
     Result r = run(cmd);
     assertThat(r.exit()).isEqualTo(2);
-    assertThat(r.stderr()).contains("FAIL  privileges: no BPF privileges").contains("fix: run as root");
+    assertThat(r.stderr()).contains("FAIL  privileges: no BPF privileges").contains("fix: run as root")
+        .contains("FAIL  other processes: no CAP_SYS_PTRACE");
   }
 
   @Test
