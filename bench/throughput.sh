@@ -2,7 +2,8 @@
 # Throughput of an example Go service without and with braid attached, in one
 # run: rounds alternate (without, with, without, with, ...) so that drift of
 # the machine hits both sides alike. Prints each round, the medians and the
-# ratio with/without, and what the probes cost per request.
+# ratio with/without, and what braid adds per request cut into its daemon, its
+# BPF programs and the uprobe traps (with the kernel around them), and each probe's hits.
 #
 # braid is a long-running daemon: each "with" round starts it, lets its JIT
 # compiler warm up under the same load for --warmup seconds, then measures.
@@ -98,10 +99,34 @@ STATS_BEFORE="$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)"
 sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null || true
 trap 'sysctl -qw kernel.bpf_stats_enabled='"$STATS_BEFORE"' 2>/dev/null || true; cleanup' EXIT
 
+# Probe cost of a round: hits per request and nanoseconds per hit, from bpftool's run counts
+# and times (kernel.bpf_stats_enabled); the last line is the BPF time per request in us.
+probe_cost() {
+  python3 - "$WORK/progs-before.json" "$WORK/progs.json" "$1" "$SECONDS_PER_ROUND" <<'PY'
+import json, sys
+names = ("go_", "http_", "grpc_", "sdk_", "auto_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
+before = {p["id"]: p for p in json.load(open(sys.argv[1]))}
+after = [p for p in json.load(open(sys.argv[2])) if p.get("name", "").startswith(names)]
+requests = float(sys.argv[3]) * float(sys.argv[4])
+total_hits = total_ns = 0
+for p in sorted(after, key=lambda p: p["name"]):
+    b = before.get(p["id"], {})
+    cnt = p.get("run_cnt", 0) - b.get("run_cnt", 0)
+    ns = p.get("run_time_ns", 0) - b.get("run_time_ns", 0)
+    if cnt:
+        total_hits += cnt
+        total_ns += ns
+        print(f"  {p['name']:<18} {cnt / requests:6.2f} hits/request  {ns / cnt:7.0f} ns/hit in BPF")
+if total_hits:
+    print(f"  {'all programs':<18} {total_hits / requests:6.2f} hits/request  {total_ns / total_hits:7.0f} ns/hit in BPF, {total_ns / requests / 1000:.2f} us/request")
+print(f"{total_ns / requests / 1000:.3f}")
+PY
+}
+
 echo "bench: $TARGET, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each way (braid warmed up ${WARMUP}s), $(nproc) CPUs"
 ((${#VERSUS[@]})) && echo "bench: \"without\" is braid run ${VERSUS[*]}"
 load_rps 3 >/dev/null # warm-up
-without=() with=() cpu_without=() cpu_with=() daemon_share=() daemon_rss=()
+without=() with=() cpu_without=() cpu_with=() daemon_share=() daemon_rss=() daemon_us=() bpf_us=() trap_us=()
 for r in $(seq "$ROUNDS"); do
   if ((${#VERSUS[@]})); then
     start_braid "${VERSUS[@]}"
@@ -126,7 +151,13 @@ for r in $(seq "$ROUNDS"); do
   cb="$(echo "($t1 - $t0 + $b1 - $b0) * 1000000 / $HZ / ($b * $SECONDS_PER_ROUND)" | bc -l)"
   cd="$(echo "($b1 - $b0) * 1000000 / $HZ / ($b * $SECONDS_PER_ROUND)" | bc -l)"
   share="$(echo "($b1 - $b0) * 100 / $HZ / $SECONDS_PER_ROUND" | bc -l)"
+  probes="$(probe_cost "$b" 2>/dev/null || echo 0)"
+  bu="$(tail -1 <<<"$probes")"
+  # What braid adds per request, cut three ways: its daemon; its BPF programs (bpftool's run
+  # time); and the rest, which is the uprobe traps and the kernel's work around them.
+  tu="$(echo "$cb - $cw - $cd - $bu" | bc -l)"
   without+=("$a") with+=("$b") cpu_without+=("$cw") cpu_with+=("$cb") daemon_share+=("$share") daemon_rss+=("$rss")
+  daemon_us+=("$cd") bpf_us+=("$bu") trap_us+=("$tu")
   printf 'round %d: without %8.0f req/s %6.1f us CPU/request   with braid %8.0f req/s %6.1f us CPU/request (daemon %.1f us, %.1f%% of a CPU, RSS %.0f MiB)\n' \
     "$r" "$a" "$cw" "$b" "$cb" "$cd" "$share" "$rss"
 done
@@ -138,25 +169,8 @@ printf 'median:  without %8.0f req/s %6.1f us CPU/request   with braid %8.0f req
 printf 'ratio:   throughput %.3f   CPU per request %.3f (the second is steadier on a shared machine)\n' \
   "$(echo "$mb / $mw" | bc -l)" "$(echo "$cw / $cb" | bc -l)"
 printf 'daemon:  %.1f%% of a CPU, RSS %.0f MiB (medians; braid run %s)\n' "$(median "${daemon_share[@]}")" "$(median "${daemon_rss[@]}")" "${BRAID_ARGS[*]:-with defaults}"
+printf 'split:   braid adds %.1f us CPU/request: daemon %.1f us, BPF programs %.1f us, uprobe traps and kernel %.1f us (medians)\n' \
+  "$(echo "$(median "${cpu_with[@]}") - $(median "${cpu_without[@]}")" | bc -l)" "$(median "${daemon_us[@]}")" "$(median "${bpf_us[@]}")" "$(median "${trap_us[@]}")"
+echo "probes (last round):"
+head -n -1 <<<"$probes"
 
-# Probe cost in the last round: hits per request and nanoseconds per hit.
-if [[ -s $WORK/progs.json ]] && command -v python3 >/dev/null; then
-  python3 - "$WORK/progs-before.json" "$WORK/progs.json" "$b" "$SECONDS_PER_ROUND" <<'PY'
-import json, sys
-names = ("go_", "http_", "grpc_", "sdk_", "auto_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
-before = {p["id"]: p for p in json.load(open(sys.argv[1]))}
-after = [p for p in json.load(open(sys.argv[2])) if p.get("name", "").startswith(names)]
-requests = float(sys.argv[3]) * float(sys.argv[4])
-total_hits = total_ns = 0
-for p in sorted(after, key=lambda p: p["name"]):
-    b = before.get(p["id"], {})
-    cnt = p.get("run_cnt", 0) - b.get("run_cnt", 0)
-    ns = p.get("run_time_ns", 0) - b.get("run_time_ns", 0)
-    if cnt:
-        total_hits += cnt
-        total_ns += ns
-        print(f"  {p['name']:<18} {cnt / requests:6.2f} hits/request  {ns / cnt:7.0f} ns/hit in BPF")
-if total_hits:
-    print(f"  {'all programs':<18} {total_hits / requests:6.2f} hits/request  {total_ns / total_hits:7.0f} ns/hit in BPF, {total_ns / requests / 1000:.2f} us/request")
-PY
-fi

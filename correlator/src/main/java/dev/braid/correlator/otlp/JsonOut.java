@@ -13,8 +13,8 @@ final class JsonOut {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private byte[] buf = new byte[1 << 16];
   private int n;
-  // The strings written most (names, paths, keys) are the same String objects over and over
-  // (interned when decoded): their escaped bytes are kept, direct-mapped by identity.
+  // The strings written most (names, paths, keys, hosts) recur: their escaped bytes are kept,
+  // direct-mapped by hash (most are the same interned objects, which equals() finds at once).
   private static final int CACHE = 512;
   private final String[] cachedStrings = new String[CACHE];
   private final byte[][] cachedBytes = new byte[CACHE][];
@@ -35,8 +35,8 @@ final class JsonOut {
 
   /** A JSON string: quoted and escaped; non-ASCII text as UTF-8. */
   JsonOut string(String s) {
-    int slot = System.identityHashCode(s) & (CACHE - 1);
-    byte[] encoded = cachedStrings[slot] == s ? cachedBytes[slot] : null;
+    int slot = s.hashCode() & (CACHE - 1);
+    byte[] encoded = s.equals(cachedStrings[slot]) ? cachedBytes[slot] : null;
     if (encoded == null) {
       int start = n;
       escaped(s);
@@ -105,17 +105,46 @@ final class JsonOut {
       raw('-');
       v = -v;
     }
-    ensure(20);
-    int digits = 1;
-    for (long rest = v / 10; rest > 0; rest /= 10) {
-      digits++;
+    ensure(19);
+    // Nine digits at a time: one 64-bit division per chunk, the rest in 32-bit arithmetic (a
+    // timestamp in nanoseconds has 19 digits; digit by digit, they cost most of a span's line).
+    if (v < BILLION) {
+      digits((int) v);
+    } else if (v < BILLION * BILLION) {
+      digits((int) (v / BILLION));
+      nineDigits((int) (v % BILLION));
+    } else {
+      long high = v / BILLION;
+      digits((int) (high / BILLION));
+      nineDigits((int) (high % BILLION));
+      nineDigits((int) (v % BILLION));
     }
-    for (int i = n + digits - 1; i >= n; i--) {
-      buf[i] = (byte) ('0' + v % 10);
-      v /= 10;
-    }
-    n += digits;
     return this;
+  }
+
+  private static final long BILLION = 1_000_000_000L;
+
+  /** {@code v} (0 to 999,999,999) without leading zeros. */
+  private void digits(int v) {
+    int count = 1;
+    for (int bound = 10; count < 9 && v >= bound; bound *= 10) {
+      count++;
+    }
+    fill(v, count);
+  }
+
+  /** {@code v} (0 to 999,999,999) as exactly nine digits. */
+  private void nineDigits(int v) {
+    fill(v, 9);
+  }
+
+  private void fill(int v, int count) {
+    for (int i = n + count - 1; i >= n; i--) {
+      int q = v / 10;
+      buf[i] = (byte) ('0' + v - q * 10);
+      v = q;
+    }
+    n += count;
   }
 
   /** {@code "name":} */
