@@ -548,7 +548,8 @@ public final class Correlator {
   /** An ended span goes out with its samples and links, unless the application's span replaced it. */
   private void finish(CompletedSpan span) {
     SpanKey key = new SpanKey(span.process().pid(), span.context().span());
-    TraceContext replacement = replacedBy.remove(key);
+    // (most spans have no replacement and no waiting samples: no lookup for those, on the hot path)
+    TraceContext replacement = replacedBy.isEmpty() ? null : replacedBy.remove(key);
     if (replacement != null) {
       replace(key, span, replacement);
       return;
@@ -558,7 +559,7 @@ public final class Correlator {
       completed.put(key, linked);
     }
     endedNow.put(key, span);
-    List<Waiting> samples = waiting.remove(key);
+    List<Waiting> samples = waiting.isEmpty() ? null : waiting.remove(key);
     if (samples != null) {
       for (Waiting w : samples) {
         ready.add(withSpan(w.sample(), span));

@@ -117,7 +117,7 @@ final class HandOffLinks {
    * goes to the release listener then).
    */
   CompletedSpan ended(SpanKey key, CompletedSpan span) {
-    Pending p = pending.getIfPresent(key);
+    Pending p = pending.asMap().isEmpty() ? null : pending.getIfPresent(key); // no hand-off pending: the usual case
     if (p == null) {
       return span;
     }

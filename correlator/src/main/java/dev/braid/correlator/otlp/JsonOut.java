@@ -27,6 +27,14 @@ final class JsonOut {
     return this;
   }
 
+  /** Bytes already encoded as JSON. */
+  JsonOut bytes(byte[] encoded) {
+    ensure(encoded.length);
+    System.arraycopy(encoded, 0, buf, n, encoded.length);
+    n += encoded.length;
+    return this;
+  }
+
   JsonOut raw(char c) {
     ensure(1);
     buf[n++] = (byte) c;
@@ -45,10 +53,7 @@ final class JsonOut {
       cachedBytes[slot] = encoded;
       return this;
     }
-    ensure(encoded.length);
-    System.arraycopy(encoded, 0, buf, n, encoded.length);
-    n += encoded.length;
-    return this;
+    return bytes(encoded);
   }
 
   private void escaped(String s) {

@@ -13,6 +13,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.trace.data.StatusData;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -141,6 +142,14 @@ public final class TraceFile implements Output {
   }
 
   private boolean first;
+  /** {@code {"key":"...","value":{} of each attribute key, encoded once: a span has seven or so. */
+  private final Map<AttributeKey<?>, byte[]> keyPrefixes = new HashMap<>();
+
+  private static byte[] keyPrefix(AttributeKey<?> key) {
+    JsonOut out = new JsonOut();
+    out.raw("{\"key\":").string(key.getKey()).raw(",\"value\":{");
+    return out.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
 
   /** Writes each attribute as {@code {"key":..,"value":{..}}}, comma-separated. */
   private final CompletedSpan.AttributeVisitor spanAttributes =
@@ -165,7 +174,7 @@ public final class TraceFile implements Output {
             json.raw(',');
           }
           first = false;
-          return json.raw("{\"key\":").string(key.getKey()).raw(",\"value\":{");
+          return json.bytes(keyPrefixes.computeIfAbsent(key, TraceFile::keyPrefix));
         }
       };
 
