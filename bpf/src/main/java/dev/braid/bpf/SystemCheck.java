@@ -54,7 +54,7 @@ public final class SystemCheck {
     checks.add(kernel());
     checks.add(btf());
     checks.add(privileges());
-    checks.add(otherProcesses(effectiveCapabilities(selfStatus())));
+    checks.add(otherProcesses());
     checks.add(bpffs(pinRoot));
     checks.add(uprobes());
     checks.add(libbpf());
@@ -169,6 +169,10 @@ public final class SystemCheck {
   }
 
   /** CAP_SYS_PTRACE: without it, other users' and containers' processes hide their executables. */
+  public static Check otherProcesses() {
+    return otherProcesses(effectiveCapabilities(selfStatus()));
+  }
+
   static Check otherProcesses(long caps) {
     boolean ok = has(caps, CAP_SYS_PTRACE);
     return new Check("other processes", ok,

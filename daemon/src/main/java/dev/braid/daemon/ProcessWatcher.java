@@ -1,6 +1,7 @@
 package dev.braid.daemon;
 
 import dev.braid.bpf.BpfProgram;
+import dev.braid.bpf.SystemCheck;
 import dev.braid.tracer.FileIdentity;
 import dev.braid.tracer.GoProgram;
 import dev.braid.tracer.Tracer;
@@ -43,7 +44,7 @@ final class ProcessWatcher {
   private final Set<Integer> skippedPids = new HashSet<>();
   private final Map<Integer, GoProgram> running = new HashMap<>();
   private final long self = ProcessHandle.current().pid();
-  private boolean hiddenWarned;
+  private boolean hiddenReported;
 
   ProcessWatcher(DaemonConfig config, Tracer tracer, Listener listener) {
     this.config = config;
@@ -197,17 +198,22 @@ final class ProcessWatcher {
   /**
    * A process whose executable braid may not look at (no CAP_SYS_PTRACE, as in a container given
    * too few capabilities) would otherwise be skipped without a word: said once, with the fix.
+   * With the capability, what still hides (another user namespace, a security module) is noted.
    */
   private void warnIfHidden(int pid) {
-    if (hiddenWarned) {
+    if (hiddenReported) {
       return;
     }
     try {
       Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "exe"));
     } catch (AccessDeniedException e) {
-      hiddenWarned = true;
-      LOG.log(Level.WARNING, "cannot see the executable of pid " + pid + " (" + comm(pid) + "): /proc/" + pid
-          + "/exe: permission denied; processes braid may not look into are not traced: give it CAP_SYS_PTRACE (podman/docker --cap-add SYS_PTRACE, or --privileged)");
+      hiddenReported = true;
+      String hidden = "pid " + pid + " (" + comm(pid) + ") hides its executable (/proc/" + pid + "/exe: permission denied); it is not traced";
+      if (SystemCheck.otherProcesses().ok()) {
+        LOG.log(Level.INFO, hidden + ", though braid has CAP_SYS_PTRACE (another user namespace, or a security module)");
+      } else {
+        LOG.log(Level.WARNING, hidden + ", nor is any process braid may not look into: give it CAP_SYS_PTRACE (podman/docker --cap-add SYS_PTRACE, or --privileged)");
+      }
     } catch (IOException | UnsupportedOperationException e) {
       // gone, or a kernel thread (no executable)
     }
