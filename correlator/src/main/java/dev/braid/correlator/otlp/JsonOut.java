@@ -9,7 +9,7 @@ import java.util.Arrays;
  * A growable byte buffer that writes JSON tokens: just enough for OTLP/JSON lines, written
  * without building objects first. Strings are escaped as RFC 8259 requires. Not thread-safe.
  */
-final class JsonOut {
+public final class JsonOut {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private byte[] buf = new byte[1 << 16];
   private int n;
@@ -19,7 +19,7 @@ final class JsonOut {
   private final String[] cachedStrings = new String[CACHE];
   private final byte[][] cachedBytes = new byte[CACHE][];
 
-  JsonOut raw(String ascii) {
+  public JsonOut raw(String ascii) {
     ensure(ascii.length());
     for (int i = 0; i < ascii.length(); i++) {
       buf[n++] = (byte) ascii.charAt(i);
@@ -35,14 +35,14 @@ final class JsonOut {
     return this;
   }
 
-  JsonOut raw(char c) {
+  public JsonOut raw(char c) {
     ensure(1);
     buf[n++] = (byte) c;
     return this;
   }
 
   /** A JSON string: quoted and escaped; non-ASCII text as UTF-8. */
-  JsonOut string(String s) {
+  public JsonOut string(String s) {
     int slot = s.hashCode() & (CACHE - 1);
     byte[] encoded = s.equals(cachedStrings[slot]) ? cachedBytes[slot] : null;
     if (encoded == null) {
@@ -102,7 +102,7 @@ final class JsonOut {
     return raw('"').number(v).raw('"');
   }
 
-  JsonOut number(long v) {
+  public JsonOut number(long v) {
     if (v < 0) {
       if (v == Long.MIN_VALUE) {
         return raw(Long.toString(v));
@@ -153,7 +153,7 @@ final class JsonOut {
   }
 
   /** {@code "name":} */
-  JsonOut field(String name) {
+  public JsonOut field(String name) {
     return raw('"').raw(name).raw("\":");
   }
 
@@ -163,11 +163,11 @@ final class JsonOut {
     return new String(buf, 0, n, StandardCharsets.UTF_8);
   }
 
-  void writeTo(OutputStream out) throws IOException {
+  public void writeTo(OutputStream out) throws IOException {
     out.write(buf, 0, n);
   }
 
-  void reset() {
+  public void reset() {
     n = 0;
   }
 

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     scope = CommandLine.ScopeType.INHERIT, // --help and --version on every subcommand too
     version = "braid 0.1.0",
     description = "Makes CPU profiles and traces of unmodified Go programs point at each other (traces_ctx_v1).",
-    subcommands = {RunCommand.class, DemoCommand.class, DoctorCommand.class, ConformanceCommand.class})
+    subcommands = {RunCommand.class, DemoCommand.class, ReportCommand.class, DoctorCommand.class, ConformanceCommand.class})
 public final class BraidCli implements Runnable {
   /** Bad input or an environment braid cannot run in: the message says what to fix. */
   public static final int EXIT_USAGE = 2;

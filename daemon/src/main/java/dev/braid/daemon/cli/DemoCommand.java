@@ -80,8 +80,10 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println("  profiles.jsonl   OTLP/JSON profiles, samples linked to their spans (one ExportProfilesServiceRequest per line)");
       System.out.println("  pprof/*.pb.gz    CPU profiles; samples in spans carry trace_id, span_id, span_name labels");
       System.out.println("  requests.jsonl   what the HTTP load generator sent (the ground truth); rpcs.jsonl: the gRPC one");
+      System.out.println("  report.html      where each request spent its CPU: routes, traces, span links, flame graphs (open it in a browser)");
       System.out.println("try: go tool pprof -tags " + out.resolve("pprof") + "/shop-*.pb.gz   (or grpcshop-*.pb.gz)");
     }
+    ReportCommand.afterRun(out);
     return 0;
   }
 

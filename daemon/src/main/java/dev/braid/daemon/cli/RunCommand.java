@@ -177,6 +177,9 @@ final class RunCommand implements Callable<Integer> {
         new Thread(
             () -> {
               daemon.close();
+              if (!noFiles) {
+                ReportCommand.afterRun(out); // stopped by a signal, as a run usually is
+              }
               stopped.countDown();
             },
             "braid-shutdown");
@@ -193,7 +196,10 @@ final class RunCommand implements Callable<Integer> {
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException e) {
-      // already shutting down: the hook is closing the daemon
+      return 0; // already shutting down (a signal): the hook closed the daemon and wrote the report
+    }
+    if (!noFiles) {
+      ReportCommand.afterRun(out);
     }
     return 0;
   }

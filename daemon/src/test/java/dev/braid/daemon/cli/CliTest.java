@@ -69,7 +69,7 @@ class CliTest {
 
   @Test
   void everyCommandHasHelp() throws Exception {
-    for (String command : new String[] {"run", "demo", "doctor", "conformance"}) {
+    for (String command : new String[] {"run", "demo", "report", "doctor", "conformance"}) {
       Result r = run(braid(command, "--help"));
       assertThat(r.exit()).as(command + " --help").isZero();
       assertThat(r.stdout()).as(command + " --help").startsWith("Usage: braid " + command).contains("-h, --help");
@@ -92,6 +92,20 @@ class CliTest {
     Result missing = run(braid("conformance", "--examples", "/nonexistent", "--writer-cmd", "true"));
     assertThat(missing.exit()).isEqualTo(2);
     assertThat(missing.stderr()).contains("braid: /nonexistent/shop is missing: build the examples first (./braid build), or pass --examples DIR");
+  }
+
+  @Test
+  void aReportOfNothingIsExit2WithWhatItLookedFor(@TempDir Path empty) throws Exception {
+    Result none = run(braid("report", empty.resolve("nonexistent").toString()));
+    assertThat(none.exit()).isEqualTo(2);
+    assertThat(none.stderr()).contains("is not a directory: give the --out directory of a braid run");
+    Result nothing = run(braid("report", empty.toString()));
+    assertThat(nothing.exit()).isEqualTo(2);
+    assertThat(nothing.stderr()).contains("no spans and no samples in " + empty);
+    Files.writeString(empty.resolve("traces.jsonl"), "{\"resourceSpans\":[{\"oops\n");
+    Result broken = run(braid("report", empty.toString()));
+    assertThat(broken.exit()).isEqualTo(2);
+    assertThat(broken.stderr()).contains("traces.jsonl:1 is no OTLP/JSON export request");
   }
 
   @Test
@@ -232,6 +246,9 @@ class CliTest {
       assertThat(spans.getFirst().get("parentSpanId").asText()).isEqualTo("b7ad6b7169203331");
       assertThat(spans.get(1).toString()).contains("finished_by_braid");
       assertThat(held.get().statusCode()).isEqualTo(200); // the service never noticed
+      // A run stopped by a signal still leaves its report, which shows both spans.
+      assertThat(Files.readString(out.resolve("stderr.txt"))).contains("braid: wrote " + out.resolve("report.html").toAbsolutePath() + " (2 spans");
+      assertThat(Files.readString(out.resolve("report.html"))).contains(TRACE_ID);
       // The pin stays (another reader may hold it), with no entry of the shop in it.
       try (BpfMap pinned = TracesContextMap.openPinned(pins.path()).orElseThrow()) {
         assertThat(pinned.keys()).noneMatch(k -> TracesContextMap.keyValue(k) >>> 32 == shop.pid());
