@@ -11,6 +11,7 @@ import dev.braid.correlator.CompletedSpan;
 import dev.braid.correlator.ProfiledSample;
 import dev.braid.correlator.SpanLink;
 import dev.braid.correlator.export.OtlpEndpoint;
+import dev.braid.correlator.report.ReportPage;
 import dev.braid.daemon.Daemon;
 import dev.braid.daemon.groundtruth.Attribution;
 import dev.braid.daemon.groundtruth.Goal;
@@ -94,6 +95,10 @@ class CollectorExportTest {
       assertThat(profiles.links()).as("links of the received samples").isEqualTo(sampledSpans);
       assertThat(exported).as("every linked span was exported").containsAll(profiles.links());
       assertThat(profiles.resources()).contains("shop/" + run.pid("shop"));
+      // report.html from what the collector's file exporter stored, as from braid's own files
+      ReportPage.Summary report = ReportPage.write(collector.tracesFile().getParent(), collector.tracesFile().resolveSibling("report.html"), step -> {});
+      assertThat(report.spans()).as("spans in the report of the collector's files").isEqualTo(run.spans().size());
+      assertThat(report.samples()).as("samples in the report of the collector's files").isEqualTo(run.samples().size());
 
       MeterRegistry m = run.metrics();
       assertThat(items(m, "traces", "sent")).isEqualTo(run.spans().size());

@@ -11,12 +11,13 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
-import java.util.function.LongConsumer;
+import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -48,6 +49,8 @@ final class ReportData {
   private long spanCount;
   private final Map<RouteKey, Route> routes = new LinkedHashMap<>();
   private final Map<String, List<SpanRow>> heldTraces = new HashMap<>();
+  /** The traces the page lists: each route's slowest, and those they link to. */
+  private final Set<String> listed = new LinkedHashSet<>();
   private final Map<String, List<String>> childrenOf = new HashMap<>();
   private final Map<String, Long> totals = new HashMap<>();
 
@@ -74,22 +77,42 @@ final class ReportData {
     }
   }
 
-  /** Reads the run: the samples, then the spans twice (the second time for the slowest traces' spans). */
-  static ReportData read(RunFiles files, LongConsumer progress) throws IOException {
+  /**
+   * Reads the run: the samples, then the spans (route figures, the slowest requests), then the
+   * spans of the slowest traces, then those of the traces their links lead to. {@code progress}
+   * hears of each pass.
+   */
+  static ReportData read(RunFiles files, Consumer<String> progress) throws IOException {
     ReportData d = new ReportData();
-    long pass = files.bytes();
-    files.samples(d::sample, done -> progress.accept(done));
-    files.spans(d::firstPass, done -> progress.accept(pass + done));
+    progress.accept("the samples");
+    files.samples(d::sample);
+    progress.accept("the spans");
+    files.spans(d::firstPass);
     d.sampledTracesRead();
-    Set<String> kept = new HashSet<>();
-    d.routes.values().forEach(r -> r.slowest.forEach(s -> kept.add(s.traceId())));
-    files.spans(s -> {
-      if (kept.contains(s.traceId()) && !d.sampledTraces.contains(s.traceId())) {
-        d.hold(s);
+    d.routes.values().forEach(r -> r.slowest.forEach(s -> d.listed.add(s.traceId())));
+    progress.accept("the slowest traces' spans");
+    d.holdListed(files);
+    // The traces that the listed ones link to (channel hand-offs): listed too, so that a link leads somewhere.
+    for (String trace : List.copyOf(d.listed)) {
+      for (SpanRow s : d.heldTraces.getOrDefault(trace, List.of())) {
+        s.links().forEach(l -> d.listed.add(l.traceId()));
       }
-    }, done -> progress.accept(2 * pass + done));
+    }
+    if (!d.heldTraces.keySet().containsAll(d.listed)) {
+      progress.accept("the spans of the traces they link to");
+      d.holdListed(files);
+    }
     d.linkParents();
     return d;
+  }
+
+  private void holdListed(RunFiles files) throws IOException {
+    Set<String> held = Set.copyOf(heldTraces.keySet());
+    files.spans(s -> {
+      if (listed.contains(s.traceId()) && !held.contains(s.traceId())) {
+        hold(s);
+      }
+    });
   }
 
   private static String key(String trace, String span) {
@@ -211,11 +234,9 @@ final class ReportData {
   }
 
   private void traces(JsonOut json) {
-    Map<String, List<SpanRow>> listed = new LinkedHashMap<>();
-    for (Route r : routes.values()) {
-      r.slowest.forEach(s -> listed.put(s.traceId(), heldTraces.get(s.traceId())));
-    }
-    List<List<SpanRow>> slowestFirst = listed.values().stream().sorted(Comparator.comparingLong(ReportData::duration).reversed()).toList();
+    // (a trace not held: a file rewritten between the passes lost it)
+    List<List<SpanRow>> slowestFirst = listed.stream().map(heldTraces::get).filter(t -> t != null)
+        .sorted(Comparator.comparingLong(ReportData::duration).reversed()).toList();
     json.raw(",\"tracesPerRoute\":").number(TRACES_PER_ROUTE).raw(",\"traces\":[");
     boolean first = true;
     for (List<SpanRow> trace : slowestFirst) {

@@ -24,12 +24,10 @@ public final class ReportPage {
    */
   public static Summary write(Path dir, Path out, Consumer<String> progress) throws IOException {
     RunFiles files = RunFiles.in(dir);
-    long total = 3 * files.bytes(); // the samples' pass and two of the spans
-    long[] said = {0};
-    ReportData data = ReportData.read(files, done -> {
-      if (files.bytes() > PROGRESS_FROM && done - said[0] >= total / 10) {
-        said[0] = done;
-        progress.accept("reading " + dir + ": " + 100 * done / total + "%");
+    boolean large = files.bytes() > PROGRESS_FROM;
+    ReportData data = ReportData.read(files, pass -> {
+      if (large) {
+        progress.accept("reading " + (files.bytes() >> 20) + " MiB of " + dir + ": " + pass);
       }
     });
     if (data.spans() == 0 && data.samples() == 0) {

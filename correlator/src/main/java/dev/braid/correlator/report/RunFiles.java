@@ -20,14 +20,12 @@ import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 
 /**
@@ -80,36 +78,34 @@ public final class RunFiles {
     return bytes;
   }
 
-  /** Every span, in file order; {@code progress} gets the bytes read so far. */
-  public void spans(Consumer<SpanRow> each, LongConsumer progress) throws IOException {
+  /** Every span, in file order. */
+  public void spans(Consumer<SpanRow> each) throws IOException {
     read("{\"resourceSpans\"", line -> {
       ExportTraceServiceRequest.Builder r = ExportTraceServiceRequest.newBuilder();
       parser.merge(line, r);
       spans(r.build(), each);
-    }, progress);
+    });
   }
 
   /** Every sample, in file order. */
-  public void samples(Consumer<SampleRow> each, LongConsumer progress) throws IOException {
+  public void samples(Consumer<SampleRow> each) throws IOException {
     read("{\"resourceProfiles\"", line -> {
       ExportProfilesServiceRequest.Builder r = ExportProfilesServiceRequest.newBuilder();
       parser.merge(line, r);
       samples(r.build(), each);
-    }, progress);
+    });
   }
 
   private interface LineParser {
     void parse(String line) throws InvalidProtocolBufferException;
   }
 
-  private void read(String kind, LineParser parse, LongConsumer progress) throws IOException {
-    long done = 0;
+  private void read(String kind, LineParser parse) throws IOException {
     for (Path file : files) {
       try (BufferedReader in = Files.newBufferedReader(file)) {
         int lineNumber = 0;
         for (String line; (line = in.readLine()) != null; ) {
           lineNumber++;
-          done += line.length() + 1;
           if (line.startsWith(kind)) {
             try {
               parse.parse(line);
@@ -117,15 +113,9 @@ public final class RunFiles {
               throw new IOException(file + ":" + lineNumber + " is no OTLP/JSON export request: " + e.getMessage(), e);
             }
           }
-          if (lineNumber % 64 == 0) {
-            progress.accept(done);
-          }
         }
-      } catch (UncheckedIOException e) {
-        throw e.getCause();
       }
     }
-    progress.accept(done);
   }
 
   private static void spans(ExportTraceServiceRequest request, Consumer<SpanRow> out) {
@@ -154,9 +144,12 @@ public final class RunFiles {
   private static void samples(ExportProfilesServiceRequest request, Consumer<SampleRow> out) {
     ProfilesDictionary d = request.getDictionary();
     for (ResourceProfiles rp : request.getResourceProfilesList()) {
-      String service = serviceName(rp.getResource());
+      // A collector's file exporter may move attribute keys and string values into the dictionary's string table.
+      List<KeyValue> attributes = rp.getResource().getAttributesList().stream().map(kv -> inline(d, kv)).toList();
+      String service = attribute(attributes, "service.name");
+      service = service.isEmpty() ? "unknown_service" : service;
       long pid = 0;
-      for (KeyValue kv : rp.getResource().getAttributesList()) {
+      for (KeyValue kv : attributes) {
         if (kv.getKey().equals("process.pid")) {
           pid = kv.getValue().getIntValue();
         }
@@ -213,6 +206,17 @@ public final class RunFiles {
       }
     }
     return List.copyOf(frames);
+  }
+
+  private static KeyValue inline(ProfilesDictionary d, KeyValue kv) {
+    KeyValue.Builder b = kv.toBuilder();
+    if (kv.getKey().isEmpty() && kv.getKeyStrindex() > 0 && kv.getKeyStrindex() < d.getStringTableCount()) {
+      b.setKey(d.getStringTable(kv.getKeyStrindex()));
+    }
+    if (kv.getValue().hasStringValueStrindex() && kv.getValue().getStringValueStrindex() < d.getStringTableCount()) {
+      b.setValue(AnyValue.newBuilder().setStringValue(d.getStringTable(kv.getValue().getStringValueStrindex())));
+    }
+    return b.build();
   }
 
   private static String serviceName(Resource r) {

@@ -65,7 +65,7 @@ class ReportDataTest {
 
   private static JsonNode data(Path dir) throws Exception {
     JsonOut out = new JsonOut();
-    ReportData.read(RunFiles.in(dir), done -> {}).write(out);
+    ReportData.read(RunFiles.in(dir), pass -> {}).write(out);
     return JSON.readTree(out.toString());
   }
 
