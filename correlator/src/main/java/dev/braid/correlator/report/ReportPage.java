@@ -35,12 +35,13 @@ public final class ReportPage {
     }
     JsonOut json = new JsonOut();
     data.write(json);
+    // The run's data goes in last: no text of it (a span's name) is taken for a placeholder.
     String page = resource("report.html")
+        .replace("<!--BRAID:LICENSES-->", html(resource("web/LICENSE.d3")) + "\n\n" + html(resource("web/LICENSE.d3-flame-graph")))
         .replace("/*BRAID:CSS*/", resource("web/d3-flamegraph.css"))
         .replace("/*BRAID:D3*/", script(resource("web/d3.min.js")))
         .replace("/*BRAID:FLAMEGRAPH*/", script(resource("web/d3-flamegraph.umd.min.js")))
-        .replace("/*BRAID:DATA*/", script(json.toString()))
-        .replace("<!--BRAID:LICENSES-->", html(resource("web/LICENSE.d3")) + "\n\n" + html(resource("web/LICENSE.d3-flame-graph")));
+        .replace("/*BRAID:DATA*/", script(json.toString()));
     Files.createDirectories(out.toAbsolutePath().getParent());
     Files.writeString(out, page);
     return new Summary(out, data.spans(), data.samples());

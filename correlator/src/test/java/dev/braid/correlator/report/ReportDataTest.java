@@ -175,7 +175,11 @@ class ReportDataTest {
     assertThat(d.path("traces").get(0).path("ms").asDouble()).isCloseTo(slowestCheckout / 1e6, within(0.001));
 
     Path page = dir.resolve("report.html");
+    long start = System.nanoTime();
     ReportPage.write(dir, page, step -> {});
+    long files = Files.size(dir.resolve("traces.jsonl")) + Files.size(dir.resolve("profiles.jsonl"));
+    Figures.record("MiB of files a second made into report.html (each read up to three times)",
+        (files >> 20) * 1_000_000_000L / Math.max(1, System.nanoTime() - start), "reported");
     long bytes = Files.size(page);
     Figures.record("report.html of " + 3 * perRoute + " requests and " + (3 * perRoute / 30) + " samples (KiB), from " + Files.size(dir.resolve("traces.jsonl")) / 1024
         + " KiB of traces.jsonl", bytes / 1024, "<= 2048");

@@ -1,6 +1,7 @@
 package dev.braid.daemon.cli;
 
 import dev.braid.correlator.report.ReportPage;
+import dev.braid.correlator.report.RunFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,9 @@ import picocli.CommandLine.Parameters;
       "One self-contained page that opens offline: routes, the slowest traces with their span links, and a flame graph of each span's CPU samples."
     })
 public final class ReportCommand implements Callable<Integer> {
+  /** The most a stopping run reads to make its report: ~15 s. */
+  private static final long AT_STOP = 256L << 20;
+
   @Parameters(paramLabel = "DIR", description = "the directory of the run's files")
   Path dir;
 
@@ -39,9 +43,18 @@ public final class ReportCommand implements Callable<Integer> {
     }
   }
 
-  /** For demo and run: the report of what was just written, or why there is none; never fails the run. */
+  /**
+   * For demo and run: the report of what was just written, or why there is none; never fails the
+   * run. Files too large to read while stopping (at ~15 MiB/s) are left to {@code braid report}.
+   */
   static void afterRun(Path dir) {
     try {
+      long bytes = RunFiles.in(dir).bytes();
+      if (bytes > AT_STOP) {
+        System.err.println("braid: no report.html yet: the run's files are " + (bytes >> 20) + " MiB, too many to read while stopping;"
+            + " braid report " + dir + " makes it (about " + Math.max(1, (bytes >> 20) / 15 / 60) + " min)");
+        return;
+      }
       ReportPage.Summary s = ReportPage.write(dir, dir.resolve("report.html"), step -> System.err.println("braid: " + step));
       System.err.println("braid: wrote " + s.path().toAbsolutePath() + " (" + s.spans() + " spans, " + s.samples() + " samples): open it in a browser");
     } catch (IOException | RuntimeException e) {
