@@ -14,8 +14,8 @@ public final class Examples {
   private Examples() {}
 
   /**
-   * The binary directory: {@code -Dbraid.examples.bin}, else {@code -Dbraid.home}'s
-   * examples/target/bin, else found from where this class was loaded in a braid checkout.
+   * The binary directory: {@code -Dbraid.examples.bin} (the build sets it for tests and
+   * benchmarks), else found from where this class was loaded in a braid checkout.
    */
   public static Path bin() {
     List<Path> candidates = new ArrayList<>();
@@ -23,12 +23,8 @@ public final class Examples {
     if (explicit != null) {
       return Path.of(explicit);
     }
-    String home = System.getProperty("braid.home");
-    if (home != null) {
-      candidates.add(Path.of(home, "examples", "target", "bin"));
-    }
     try {
-      // examples/target/classes or examples/target/braid-examples.jar, or daemon/target/braid.jar
+      // examples/target/classes or examples/target/braid-examples.jar
       Path loadedFrom = Path.of(Examples.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       Path target = loadedFrom.getParent();
       candidates.add(target.resolve("bin"));
