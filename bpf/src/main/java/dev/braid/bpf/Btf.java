@@ -1,5 +1,6 @@
 package dev.braid.bpf;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.Arena;
@@ -54,11 +55,35 @@ public final class Btf implements AutoCloseable {
     }
   }
 
-  /** The struct that type {@code id} is, through typedefs and qualifiers; empty when it is no struct. */
+  /**
+   * BTF in its raw form (a {@code .BTF} section), checked by libbpf's parser; the caller closes it.
+   *
+   * @throws BpfException with libbpf's reason when it is not BTF libbpf accepts
+   */
+  static Btf parse(byte[] raw) {
+    Libbpf.ensureLoaded();
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment errno = Libbpf.newErrnoState(call);
+      LibbpfLog.begin();
+      MemorySegment btf = (MemorySegment) Libbpf.H.BTF_NEW.invokeExact(errno, (MemorySegment) call.allocateFrom(JAVA_BYTE, raw), raw.length);
+      if (btf.equals(MemorySegment.NULL)) {
+        throw new BpfException("BTF of " + raw.length + " bytes: parse", Libbpf.errno(errno), LibbpfLog.recent());
+      }
+      return new Btf(btf, true);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** The struct that type {@code id} is, through typedefs and qualifiers; empty when it is no struct, or no type. */
   public Optional<Struct> structOf(int id) {
     try {
       for (int hops = 0; hops < 8; hops++) {
-        MemorySegment type = ((MemorySegment) Libbpf.H.BTF_TYPE_BY_ID.invokeExact(handle, id)).reinterpret(TYPE_HEADER);
+        MemorySegment found = (MemorySegment) Libbpf.H.BTF_TYPE_BY_ID.invokeExact(handle, id);
+        if (found.equals(MemorySegment.NULL)) {
+          return Optional.empty();
+        }
+        MemorySegment type = found.reinterpret(TYPE_HEADER);
         int kind = (type.get(JAVA_INT, 4) >>> 24) & 0x1f;
         if (kind == BTF_KIND_STRUCT) {
           return Optional.of(structAt(type, nameAt(type.get(JAVA_INT, 0))));

@@ -201,6 +201,7 @@ final class Libbpf {
     static final MethodHandle BTF_TYPE_BY_ID = bpf("btf__type_by_id", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle BTF_LOAD_FROM_KERNEL_BY_ID =
         bpf("btf__load_from_kernel_by_id", FunctionDescriptor.of(ADDRESS, JAVA_INT), WITH_ERRNO);
+    static final MethodHandle BTF_NEW = bpf("btf__new", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), WITH_ERRNO);
     static final MethodHandle BTF_FREE = bpf("btf__free", FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle BTF_NAME_BY_OFFSET =
         bpf("btf__name_by_offset", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));

@@ -21,6 +21,8 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.opentelemetry.proto.trace.v1.Span;
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -34,6 +36,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * The suite's OTLP receiver on 127.0.0.1: keeps the spans a writer exports, over OTLP/HTTP
@@ -113,6 +116,8 @@ public final class OtlpReceiver implements AutoCloseable {
 
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
+      // Read whole before any answer: a body left unread would end the connection the sender reuses.
+      byte[] sent = exchange.getRequestBody().readAllBytes();
       String type = String.valueOf(exchange.getRequestHeaders().getFirst("Content-Type"));
       boolean json = type.startsWith("application/json");
       if (!"POST".equals(exchange.getRequestMethod()) || !json && !type.startsWith("application/x-protobuf")) {
@@ -122,9 +127,9 @@ public final class OtlpReceiver implements AutoCloseable {
       }
       byte[] body;
       try (InputStream in = "gzip".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Content-Encoding"))
-          ? new GZIPInputStream(exchange.getRequestBody()) : exchange.getRequestBody()) {
+          ? new GZIPInputStream(new ByteArrayInputStream(sent)) : new ByteArrayInputStream(sent)) {
         body = in.readAllBytes();
-      } catch (java.util.zip.ZipException e) {
+      } catch (ZipException | EOFException e) {
         refuse(exchange, 400, "POST " + exchange.getRequestURI() + ": Content-Encoding gzip, but not gzip (" + e.getMessage() + ")");
         return;
       }

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 /** The suite's receiver keeps what an OTLP/HTTP exporter sends, and says why it refuses the rest. */
 class OtlpReceiverTest {
   private static final HexFormat HEX = HexFormat.of();
-  private final HttpClient http = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-  private static byte[] export(String traceId, String spanId) {
+  static byte[] export(String traceId, String spanId) {
     Span span = Span.newBuilder().setTraceId(ByteString.copyFrom(HEX.parseHex(traceId))).setSpanId(ByteString.copyFrom(HEX.parseHex(spanId)))
         .setParentSpanId(ByteString.copyFrom(HEX.parseHex(PinProbe.PARENT_ID))).setKind(Span.SpanKind.SPAN_KIND_SERVER)
         .setStartTimeUnixNano(1_000).setEndTimeUnixNano(2_000).build();
@@ -29,13 +29,13 @@ class OtlpReceiverTest {
         .addResourceSpans(ResourceSpans.newBuilder().addScopeSpans(ScopeSpans.newBuilder().addSpans(span))).build().toByteArray();
   }
 
-  private int post(OtlpReceiver receiver, String type, String encoding, byte[] body) throws Exception {
+  static int post(OtlpReceiver receiver, String type, String encoding, byte[] body) throws Exception {
     HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(receiver.endpoint() + "/v1/traces")).header("Content-Type", type)
         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (encoding != null) {
       req.header("Content-Encoding", encoding);
     }
-    return http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    return HTTP.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   /** What the receiver keeps of {@link #export}'s span. */

@@ -134,6 +134,10 @@ public final class ElfFile implements AutoCloseable {
     if (section.isNoBits() || section.size() == 0) {
       return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
     }
+    if (!inImage(section.offset(), section.size())) {
+      throw new ElfException(path, "malformed: section " + section.name() + " (type " + section.type() + ", offset "
+          + section.offset() + ", size " + section.size() + ") lies outside the file (" + image.byteSize() + " bytes)");
+    }
     ByteBuffer stored = view(section.offset(), section.size());
     return SectionDecompressor.isCompressed(section, stored)
         ? SectionDecompressor.inflate(path, section, stored)
@@ -158,8 +162,7 @@ public final class ElfFile implements AutoCloseable {
       }
     }
     for (ProgramHeader ph : headers.programHeaders()) {
-      if (ph.type() == ProgramHeader.PT_NOTE && ph.fileSize() > 0 && ph.offset() >= 0
-          && ph.offset() + ph.fileSize() <= image.byteSize()) {
+      if (ph.type() == ProgramHeader.PT_NOTE && ph.fileSize() > 0 && inImage(ph.offset(), ph.fileSize())) {
         Optional<String> id = ElfNotes.gnuBuildId(view(ph.offset(), ph.fileSize()), ph.align());
         if (id.isPresent()) {
           return id;
@@ -197,7 +200,7 @@ public final class ElfFile implements AutoCloseable {
     for (ProgramHeader ph : headers.programHeaders()) {
       if (ph.loadsAddress(vaddr) && length >= 0 && vaddr - ph.vaddr() + length <= ph.fileSize()) {
         long offset = ph.offset() + (vaddr - ph.vaddr());
-        if (offset + length <= image.byteSize()) {
+        if (inImage(offset, length)) {
           return Optional.of(view(offset, length));
         }
       }
@@ -258,6 +261,11 @@ public final class ElfFile implements AutoCloseable {
   @Override
   public String toString() {
     return "ElfFile[" + path + "]";
+  }
+
+  /** Whether the file holds {@code length} bytes at {@code offset}; overflow-safe, for offsets a malformed header gives. */
+  private boolean inImage(long offset, long length) {
+    return offset >= 0 && length >= 0 && offset <= image.byteSize() - length;
   }
 
   private ByteBuffer view(long offset, long length) {

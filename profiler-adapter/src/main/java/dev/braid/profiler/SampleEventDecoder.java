@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.braid.bpf.MalformedRecordException;
 import dev.braid.bpf.TraceContext;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
@@ -49,7 +50,7 @@ final class SampleEventDecoder {
 
   static StackSample decode(MemorySegment r) {
     if (r.byteSize() < SAMPLE.byteSize()) {
-      throw new IllegalArgumentException("sample_event of " + r.byteSize() + " bytes, want " + SAMPLE.byteSize());
+      throw new MalformedRecordException("sample_event of " + r.byteSize() + " bytes, want " + SAMPLE.byteSize());
     }
     Optional<TraceContext> context = Optional.empty();
     if (r.get(JAVA_INT, HAS_CONTEXT) != 0) {

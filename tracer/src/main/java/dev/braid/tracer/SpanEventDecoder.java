@@ -9,6 +9,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
+import dev.braid.bpf.MalformedRecordException;
 import dev.braid.bpf.TraceContext;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
@@ -178,10 +179,10 @@ final class SpanEventDecoder {
 
   private SpanEventDecoder() {}
 
-  /** Decodes one record; throws {@link IllegalArgumentException} for an unknown or short one. */
+  /** Decodes one record; throws {@link MalformedRecordException} for an unknown, short or inconsistent one. */
   static SpanEvent decode(MemorySegment r, StringInterner strings) {
     if (r.byteSize() < HEADER.byteSize()) {
-      throw new IllegalArgumentException("tracer event of " + r.byteSize() + " bytes is shorter than its header");
+      throw new MalformedRecordException("tracer event of " + r.byteSize() + " bytes is shorter than its header");
     }
     int kind = r.get(JAVA_INT, 0);
     int pid = r.get(JAVA_INT, 4);
@@ -230,7 +231,7 @@ final class SpanEventDecoder {
         requireSize(r, HANDOFF);
         int phase = r.get(JAVA_INT, PHASE);
         if (phase < 0 || phase >= PHASES.length) {
-          throw new IllegalArgumentException("unknown hand-off phase " + phase);
+          throw new MalformedRecordException("unknown hand-off phase " + phase);
         }
         yield new SpanEvent.HandOff(
             pid,
@@ -252,15 +253,15 @@ final class SpanEventDecoder {
       }
       case EVENT_API_SPAN -> {
         if (r.byteSize() < API_JSON) {
-          throw new IllegalArgumentException("api_span_event of " + r.byteSize() + " bytes, want at least " + API_JSON);
+          throw new MalformedRecordException("api_span_event of " + r.byteSize() + " bytes, want at least " + API_JSON);
         }
         int length = r.get(JAVA_INT, API_JSON_LEN);
         if (length < 0 || length > API_SPAN_JSON_MAX || r.byteSize() < API_JSON + length) {
-          throw new IllegalArgumentException("api_span_event of " + r.byteSize() + " bytes says it holds " + length + " bytes of JSON");
+          throw new MalformedRecordException("api_span_event of " + r.byteSize() + " bytes says it holds " + length + " bytes of JSON");
         }
         TraceContext span = TraceContext.read(r, API_SPAN_CONTEXT);
         if (!span.isValid()) {
-          throw new IllegalArgumentException("api_span_event without the span's context");
+          throw new MalformedRecordException("api_span_event without the span's context");
         }
         long parent = r.get(JAVA_LONG_UNALIGNED, API_PARENT);
         yield new SpanEvent.ApiSpan(
@@ -278,7 +279,7 @@ final class SpanEventDecoder {
         requireSize(r, AUTO_SDK_SWITCH);
         yield new SpanEvent.AutoSdkSwitch(pid, tid, binaryId, time, r.get(JAVA_LONG, AUTO_SDK_FLAG));
       }
-      default -> throw new IllegalArgumentException("unknown tracer event kind " + kind);
+      default -> throw new MalformedRecordException("unknown tracer event kind " + kind);
     };
   }
 
@@ -323,7 +324,7 @@ final class SpanEventDecoder {
 
   private static void requireSize(MemorySegment r, StructLayout layout) {
     if (r.byteSize() < layout.byteSize()) {
-      throw new IllegalArgumentException(layout.name().orElseThrow() + " of " + r.byteSize() + " bytes, want " + layout.byteSize());
+      throw new MalformedRecordException(layout.name().orElseThrow() + " of " + r.byteSize() + " bytes, want " + layout.byteSize());
     }
   }
 

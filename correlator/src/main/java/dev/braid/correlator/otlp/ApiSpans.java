@@ -35,7 +35,8 @@ public final class ApiSpans {
   public static final String CUT_ATTRIBUTE = "braid.span.json_bytes_dropped";
 
   private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
-  private static final Pattern HEX_ID = Pattern.compile("\"(traceId|spanId|parentSpanId)\"\\s*:\\s*\"([0-9a-fA-F]*)\"");
+  /** An ID in hex (whole bytes; anything else is left to the JSON parser to refuse). */
+  private static final Pattern HEX_ID = Pattern.compile("\"(traceId|spanId|parentSpanId)\"\\s*:\\s*\"((?:[0-9a-fA-F]{2})*)\"");
   private static final Pattern SCOPE_NAME = Pattern.compile("\"scope\":\\{\"name\":\"((?:[^\"\\\\]|\\\\.)*)\"");
   private static final Pattern SPAN_NAME = Pattern.compile("\"spans\":\\[\\{.*?\"name\":\"((?:[^\"\\\\]|\\\\.)*)\"");
   private static final Pattern SPAN_KIND = Pattern.compile("\"spans\":\\[\\{.*?\"kind\":(\\d)");
@@ -152,9 +153,11 @@ public final class ApiSpans {
       char e = s.charAt(++i);
       switch (e) {
         case 'u' -> {
-          if (i + 4 < s.length()) {
+          if (i + 4 < s.length() && s.substring(i + 1, i + 5).chars().allMatch(h -> Character.digit(h, 16) >= 0)) {
             out.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
             i += 4;
+          } else {
+            out.append("\\u"); // not an escape after all: kept as written
           }
         }
         case 'n' -> out.append('\n');
