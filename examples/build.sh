@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 out="${1:-target/bin}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-for prog in shop loadgen chanbench pinned; do
+for prog in shop loadgen chanbench pinned execer; do
   go build -o "$out/$prog" "./$prog"
 done
 go build -ldflags='-s -w' -o "$out/shop-stripped" ./shop

@@ -7,6 +7,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,6 +44,11 @@ final class DaemonMetrics {
 
   DaemonMetrics(MeterRegistry registry) {
     this.registry = registry;
+    // The daemon's own footprint, which a host daemon is judged by: heap, threads, open files, CPU.
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
     spanEvents = Counter.builder("braid.span.events").description("tracer events (span starts and ends, channel hand-offs) read from its ring buffer").register(registry);
     samples = Counter.builder("braid.samples").description("CPU samples read from the sampler's ring buffer").register(registry);
     pipelineErrors = Counter.builder("braid.pipeline.errors").description("errors the pipeline logged and survived").register(registry);
@@ -104,6 +113,10 @@ final class DaemonMetrics {
     kernelCounter("braid.auto_sdk.processes", tracer, t -> t.stats().autoSdk().processes(), "--auto-sdk: processes braid became the OpenTelemetry SDK of");
     kernelCounter(
         "braid.auto_sdk.failures", tracer, t -> t.stats().autoSdk().failed(), "--auto-sdk: processes whose switch to braid's SDK could not be turned on (logged)");
+    Gauge.builder("braid.probes.attached", tracer, Tracer::attachedProbes)
+        .description("uprobes attached now; a binary no process has run for 10 s has its probes detached")
+        .register(registry);
+    Gauge.builder("braid.binaries.probed", tracer, Tracer::probedBinaries).description("Go binaries probed now").register(registry);
     KernelReading<Tracer> entries = reading(tracer, t -> t.tracesContextMap().keys().size());
     Gauge.builder("braid.traces_ctx.entries", entries, KernelReading::value)
         .description("entries in the pinned traces_ctx_v1 map (all writers')")

@@ -1,5 +1,7 @@
 package dev.braid.daemon;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.braid.bpf.BpfProgram;
 import dev.braid.bpf.SystemCheck;
 import dev.braid.tracer.FileIdentity;
@@ -12,8 +14,10 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -39,8 +43,18 @@ final class ProcessWatcher {
   private final DaemonConfig config;
   private final Tracer tracer;
   private final Listener listener;
+  /**
+   * How long a binary no process runs keeps its probes: a program started again soon (a cron job,
+   * a restart) finds them in place; one gone for good releases them.
+   */
+  static final Duration BINARY_LINGER = Duration.ofSeconds(10);
+  /** Binaries left alone (not Go, refused), or warned about, that are remembered; the least recently met are looked at again beyond. */
+  private static final int LEFT_ALONE_REMEMBERED = 4096;
+
   private final Map<FileIdentity, GoProgram> programs = new HashMap<>();
-  private final Set<FileIdentity> leftAlone = new HashSet<>();
+  private final Map<FileIdentity, Long> idleSince = new HashMap<>();
+  private final Cache<FileIdentity, Boolean> leftAlone = Caffeine.newBuilder().maximumSize(LEFT_ALONE_REMEMBERED).executor(Runnable::run).build();
+  private final Cache<FileIdentity, Boolean> warned = Caffeine.newBuilder().maximumSize(LEFT_ALONE_REMEMBERED).executor(Runnable::run).build();
   private final Set<Integer> skippedPids = new HashSet<>();
   private final Map<Integer, GoProgram> running = new HashMap<>();
   private final long self = ProcessHandle.current().pid();
@@ -70,9 +84,15 @@ final class ProcessWatcher {
         if (pid == self || skippedPids.contains(pid) || (!config.pids().isEmpty() && !config.pids().contains(pid))) {
           continue;
         }
-        if (running.containsKey(pid)) {
-          seen.add(pid);
-          continue;
+        GoProgram known = running.get(pid);
+        if (known != null) {
+          if (FileIdentity.ofProcess(pid).map(known.identity()::equals).orElse(true)) {
+            seen.add(pid);
+            continue;
+          }
+          // It exec'd another program: the one it ran has exited, and this one is looked at anew.
+          running.remove(pid);
+          listener.exited(pid);
         }
         Optional<GoProgram> program = programOf(pid);
         if (program.isPresent()) {
@@ -93,6 +113,38 @@ final class ProcessWatcher {
         listener.exited(pid);
       }
     }
+    skippedPids.removeIf(pid -> !Files.exists(Path.of("/proc", Integer.toString(pid))));
+    releaseIdleBinaries();
+  }
+
+  /**
+   * Without --exe, a binary no process has run for {@link #BINARY_LINGER} is released: its probes
+   * are detached and its id freed, so that a host where binaries come and go (deploys, builds,
+   * tests) holds probes only for what runs.
+   */
+  private void releaseIdleBinaries() {
+    if (config.executable().isPresent()) {
+      return;
+    }
+    long now = System.nanoTime();
+    Set<FileIdentity> inUse = new HashSet<>();
+    running.values().forEach(p -> inUse.add(p.identity()));
+    for (GoProgram program : List.copyOf(programs.values())) {
+      FileIdentity identity = program.identity();
+      if (inUse.contains(identity)) {
+        idleSince.remove(identity);
+      } else if (now - idleSince.computeIfAbsent(identity, i -> now) >= BINARY_LINGER.toNanos()) {
+        idleSince.remove(identity);
+        programs.remove(identity);
+        tracer.release(program);
+        LOG.log(Level.DEBUG, () -> "released " + program.path() + ": no process has run it for " + BINARY_LINGER.toSeconds() + " s");
+      }
+    }
+  }
+
+  /** Binaries probed now (those run by a traced process, and those that lately were). */
+  int probedBinaries() {
+    return programs.size();
   }
 
   /** Whether the process has run for less than --min-process-age. */
@@ -124,12 +176,12 @@ final class ProcessWatcher {
    */
   private void followRedeploy(Path executable) {
     Optional<FileIdentity> now = FileIdentity.of(executable);
-    if (now.isPresent() && !programs.containsKey(now.get()) && !leftAlone.contains(now.get())) {
+    if (now.isPresent() && !programs.containsKey(now.get()) && leftAlone.getIfPresent(now.get()) == null) {
       LOG.log(Level.INFO, executable + " was replaced; probing the new file");
       try {
         instrumentExecutable(executable);
       } catch (UnsupportedBinaryException e) {
-        leftAlone.add(now.get());
+        leftAlone.put(now.get(), true);
         LOG.log(Level.WARNING, "the new " + executable + " cannot be traced: " + e.getMessage());
       }
     }
@@ -159,7 +211,7 @@ final class ProcessWatcher {
       warnIfHidden(pid);
       return Optional.empty();
     }
-    if (leftAlone.contains(identity.get())) {
+    if (leftAlone.getIfPresent(identity.get()) != null) {
       return Optional.empty();
     }
     GoProgram known = programs.get(identity.get());
@@ -172,7 +224,7 @@ final class ProcessWatcher {
     Path exe = executablePath(pid);
     String comm = comm(pid);
     if (config.exclude().isPresent() && (config.exclude().get().matcher(exe.toString()).find() || config.exclude().get().matcher(comm).find())) {
-      leftAlone.add(identity.get());
+      leftAlone.put(identity.get(), true);
       return Optional.empty();
     }
     try {
@@ -184,12 +236,11 @@ final class ProcessWatcher {
       if (!Files.exists(Path.of("/proc", Integer.toString(pid)))) {
         return Optional.empty(); // it exited while its file was read: the file may be fine
       }
-      leftAlone.add(identity.get());
-      boolean goProgram = !e.getMessage().contains("not a Go program") && !e.getMessage().contains("not an ELF");
-      LOG.log(goProgram ? Level.WARNING : Level.DEBUG, () -> "pid " + pid + " (" + comm + ") is left alone: " + e.getMessage());
+      leftAlone.put(identity.get(), true);
+      LOG.log(e.notGo() ? Level.DEBUG : Level.WARNING, () -> "pid " + pid + " (" + comm + ") is left alone: " + e.getMessage());
       return Optional.empty();
     } catch (RuntimeException e) {
-      leftAlone.add(identity.get());
+      leftAlone.put(identity.get(), true);
       LOG.log(Level.WARNING, "pid " + pid + " (" + comm + ") could not be probed; it is left alone" + refusalFix(e), e);
       return Optional.empty();
     }
@@ -231,7 +282,12 @@ final class ProcessWatcher {
     programs.put(program.identity(), program);
   }
 
-  private static void warnings(GoProgram program) {
+  /** A binary's warnings, said once however often it is probed again (a program that comes and goes). */
+  private void warnings(GoProgram program) {
+    if (warned.getIfPresent(program.identity()) != null) {
+      return;
+    }
+    warned.put(program.identity(), true);
     for (String w : program.warnings()) {
       LOG.log(Level.WARNING, program.path() + " (" + program.goVersion() + "): " + w);
     }

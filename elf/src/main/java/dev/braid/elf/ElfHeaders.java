@@ -66,7 +66,7 @@ record ElfHeaders(int type, List<Section> sections, int[] sectionLinks, List<Pro
     long size = image.byteSize();
     if (size < 4 || Le.u8(image, 0) != 0x7f || Le.u8(image, 1) != 'E' || Le.u8(image, 2) != 'L'
         || Le.u8(image, 3) != 'F') {
-      throw new ElfException(path, "not an ELF file (bad magic; " + size + " bytes)");
+      throw new NotElfException(path, "not an ELF file (bad magic; " + size + " bytes)");
     }
     if (size < 20) {
       throw new ElfException(path, "truncated: " + size + " bytes, an ELF64 header needs " + ELF64_HEADER_SIZE);

@@ -1,6 +1,9 @@
 package dev.braid.profiler;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,21 +25,27 @@ public final class Symbolizer implements AutoCloseable {
   /** Mappings are read again for an unknown address at most this often per process. */
   private static final long REREAD_NANOS = 1_000_000_000L;
   /** Binaries kept open at most; the least recently used one is closed beyond. */
-  private static final int MAX_BINARIES = 256;
+  private static final int MAX_BINARIES = 64;
+  /**
+   * A binary no sample has needed for this long is closed: a host where binaries come and go
+   * (deploys, builds) keeps the symbols of what runs, not of everything that ever ran (a Go
+   * binary's tables take megabytes).
+   */
+  private static final Duration UNUSED_FOR = Duration.ofMinutes(5);
 
   private final Map<Integer, ProcessMaps> processes = new HashMap<>();
   private final Map<Integer, Long> readAt = new HashMap<>();
-  private final Map<String, Optional<BinarySymbols>> binaries =
-      new java.util.LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Optional<BinarySymbols>> eldest) {
-          if (size() > MAX_BINARIES) {
-            eldest.getValue().ifPresent(BinarySymbols::close);
-            return true;
-          }
-          return false;
-        }
-      };
+  private final Cache<String, Optional<BinarySymbols>> binaries =
+      Caffeine.newBuilder()
+          .maximumSize(MAX_BINARIES)
+          .expireAfterAccess(UNUSED_FOR)
+          .executor(Runnable::run) // evicted on the symbolizing thread, which owns the binaries
+          .<String, Optional<BinarySymbols>>removalListener((key, symbols, cause) -> {
+            if (symbols != null) {
+              symbols.ifPresent(BinarySymbols::close);
+            }
+          })
+          .build();
   /** Which cache key (build id, else file) a file (device:inode) has. */
   private final Map<String, String> cacheKeys = new HashMap<>();
   private final Map<String, Mapping> mappings = new HashMap<>();
@@ -213,7 +222,7 @@ public final class Symbolizer implements AutoCloseable {
   private Optional<BinarySymbols> symbolsOf(int pid, ProcessMaps.Region r) {
     String file = fileKey(r);
     String key = cacheKeys.get(file);
-    Optional<BinarySymbols> cached = key == null ? null : binaries.get(key);
+    Optional<BinarySymbols> cached = key == null ? null : binaries.getIfPresent(key);
     if (cached != null) {
       return cached;
     }
@@ -224,7 +233,7 @@ public final class Symbolizer implements AutoCloseable {
       cacheKeys.clear(); // files come and go (deploys): forget the old ones now and then
     }
     cacheKeys.put(file, cacheKey);
-    return binaries.computeIfAbsent(
+    return binaries.get(
         cacheKey,
         k -> {
           if (read.size() < 1024) {
@@ -245,9 +254,6 @@ public final class Symbolizer implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Optional<BinarySymbols> s : binaries.values()) {
-      s.ifPresent(BinarySymbols::close);
-    }
-    binaries.clear();
+    binaries.invalidateAll(); // closes each, through the removal listener
   }
 }

@@ -3,6 +3,7 @@ package dev.braid.tracer;
 import dev.braid.elf.ElfException;
 import dev.braid.elf.ElfFile;
 import dev.braid.elf.ElfSymbol;
+import dev.braid.elf.NotElfException;
 import dev.braid.elf.ProgramHeader;
 import dev.braid.elf.go.GoBuildInfo;
 import dev.braid.elf.go.GoDwarf;
@@ -177,7 +178,8 @@ public record GoProgram(
     try (ElfFile elf = ElfFile.open(real)) {
       return new Planner(real, elf, table, grpcTable, sdkTable).plan(identity);
     } catch (ElfException e) {
-      throw new UnsupportedBinaryException(path, "not an ELF executable braid can read: " + e.getMessage(), e);
+      String problem = "not an ELF executable braid can read: " + e.getMessage();
+      throw e instanceof NotElfException ? UnsupportedBinaryException.notGo(path, problem, e) : new UnsupportedBinaryException(path, problem, e);
     }
   }
 
@@ -211,7 +213,7 @@ public record GoProgram(
 
     GoProgram plan(FileIdentity identity) {
       GoBuildInfo info =
-          GoBuildInfo.read(elf).orElseThrow(() -> new UnsupportedBinaryException(path, "not a Go program (it has no Go build information)"));
+          GoBuildInfo.read(elf).orElseThrow(() -> UnsupportedBinaryException.notGo(path, "not a Go program (it has no Go build information)", null));
       GoVersion version =
           info.version().orElseThrow(() -> new UnsupportedBinaryException(path, "built by an unknown Go toolchain (" + info.goVersionString() + ")"));
       if (version.compareTo(OLDEST) < 0) {
@@ -468,7 +470,9 @@ public record GoProgram(
           if (feature == Probe.Feature.CONTEXT) {
             throw new UnsupportedBinaryException(path, "braid cannot place its probe on " + probe.function + ": not a Go runtime braid knows");
           }
-          if (feature != Probe.Feature.HTTP_SERVER && feature != Probe.Feature.HTTP_CLIENT || pclntab.function(probe.function).isPresent()) {
+          // A program that does not link the function (no HTTP client, say) needs no word about it.
+          boolean optional = feature == Probe.Feature.HTTP_SERVER || feature == Probe.Feature.HTTP_CLIENT || feature == Probe.Feature.PROPAGATE;
+          if (!optional || pclntab.function(probe.function).isPresent()) {
             warnings.add("cannot place a probe on " + probe.function + ": " + describe(feature) + " is off");
           }
           return;

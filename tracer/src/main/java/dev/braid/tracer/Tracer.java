@@ -15,7 +15,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 
 /**
@@ -51,6 +53,10 @@ public final class Tracer implements AutoCloseable {
   private final Map<FileIdentity, Integer> binaryIds = new HashMap<>();
   private final Set<String> attachedTo = new HashSet<>(); // identity@pid
   private final Map<Integer, List<BpfLink>> linksOfPid = new HashMap<>(); // probes of one process, detached when it is forgotten
+  private final Map<FileIdentity, List<BpfLink>> linksOfBinary = new HashMap<>(); // probes in all processes of a binary, until released
+  private final Queue<Integer> freeBinaryIds = new ConcurrentLinkedQueue<>(); // of released binaries, once their probes are detached
+  /** Detaches the probes of exited processes and released binaries, off the pipeline's thread. */
+  private final Detacher detacher = new Detacher();
   private final Set<Integer> seenPids = new HashSet<>();
   private BpfObject propagation;
   /** auto_sdk.bpf.o, with --auto-sdk. */
@@ -59,6 +65,7 @@ public final class Tracer implements AutoCloseable {
   private boolean sampleTimeContext;
   private boolean channelLinks;
   private boolean closed;
+  private int nextBinaryId = 1;
 
   private Tracer(BpfObject object, Consumer<SpanEvent> listener) {
     this.object = object;
@@ -186,10 +193,11 @@ public final class Tracer implements AutoCloseable {
     if (known != null && attachedTo.contains(target)) {
       return known;
     }
-    int id = known != null ? known : binaryIds.size() + 1;
+    Integer reusable = freeBinaryIds.peek();
+    int id = known != null ? known : reusable != null ? reusable : nextBinaryId;
     if (id >= MAX_BINARIES) {
       throw new IllegalStateException("braid can instrument at most " + (MAX_BINARIES - 1)
-          + " distinct Go binaries per run; restart braid to start over, or narrow it with --exe/--pid");
+          + " distinct Go binaries at once; narrow it with --exclude, --exe or --pid");
     }
     GoOffsets offsets = program.offsets();
     boolean propagate = propagates() && program.has(Probe.Feature.PROPAGATE) && offsets.has(GoOffsets.FEAT_TRACEPARENT);
@@ -246,8 +254,14 @@ public final class Tracer implements AutoCloseable {
     links.addAll(attached);
     if (pid != BpfProgram.ALL_PROCESSES) {
       linksOfPid.computeIfAbsent(pid, p -> new ArrayList<>()).addAll(attached);
+    } else {
+      linksOfBinary.computeIfAbsent(program.identity(), b -> new ArrayList<>()).addAll(attached);
+    }
+    if (known == null && Integer.valueOf(id).equals(freeBinaryIds.peek())) {
+      freeBinaryIds.poll();
     }
     binaryIds.put(program.identity(), id);
+    nextBinaryId = Math.max(nextBinaryId, id + 1);
     attachedTo.add(program.identity() + "@" + pid);
     LOG.log(System.Logger.Level.DEBUG, () -> "probed " + program.path() + " (" + program.goVersion() + "): " + attached.size() + " probes");
     return id;
@@ -304,9 +318,39 @@ public final class Tracer implements AutoCloseable {
     List<BpfLink> probes = linksOfPid.remove(pid);
     if (probes != null) { // probed for it alone (--pid, --min-process-age): its probes go with it
       links.removeAll(probes);
-      probes.forEach(BpfLink::close);
+      detacher.later(probes, () -> {});
       attachedTo.removeIf(target -> target.endsWith("@" + pid));
     }
+  }
+
+  /**
+   * Forgets a binary that no process runs any more: detaches its probes (in all processes; a
+   * process's own probes went when it was forgotten) and frees its id for the next binary. A
+   * binary that comes back is probed anew.
+   */
+  public synchronized void release(GoProgram program) {
+    requireOpen();
+    List<BpfLink> probes = linksOfBinary.getOrDefault(program.identity(), List.of());
+    linksOfBinary.remove(program.identity());
+    links.removeAll(probes);
+    attachedTo.removeIf(target -> target.startsWith(program.identity() + "@"));
+    Integer id = binaryIds.remove(program.identity());
+    // The id is given to another binary only once no probe of this one can fire with it.
+    detacher.later(probes, () -> {
+      if (id != null) {
+        freeBinaryIds.add(id);
+      }
+    });
+  }
+
+  /** Probes attached now (links), in all processes and per process, counting those being detached. */
+  public synchronized int attachedProbes() {
+    return links.size() + detacher.pending();
+  }
+
+  /** Binaries probed now. */
+  public synchronized int probedBinaries() {
+    return binaryIds.size();
   }
 
   /** Entries the maps hold for a process (tests check that an exited process leaves none). */
@@ -402,22 +446,9 @@ public final class Tracer implements AutoCloseable {
    * can still be drained. Idempotent.
    */
   public synchronized void detach() {
-    RuntimeException first = null;
-    for (BpfLink link : links) {
-      try {
-        link.close();
-      } catch (RuntimeException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
+    List<BpfLink> all = List.copyOf(links);
     links.clear();
-    if (first != null) {
-      throw first;
-    }
+    detacher.now(all);
   }
 
   @Override
@@ -426,12 +457,17 @@ public final class Tracer implements AutoCloseable {
       return;
     }
     try {
-      // Detach first: after this no probe writes, so what is deleted next stays deleted.
+      // Inert first: a probe whose binary's offsets read as zero returns at once, so what is
+      // deleted next stays deleted. Detaching comes last, as it is slow (~0.1 s a probe): a stop
+      // cut short by a SIGKILL meanwhile leaves no entry behind.
       try {
-        detach();
+        muteProbes();
       } finally {
         autoSdkSwitches.turnAllOff();
         removeOwnEntries();
+      }
+      try (detacher) { // closing waits for what exited processes and released binaries left
+        detach();
       }
     } finally {
       closed = true;
@@ -443,6 +479,14 @@ public final class Tracer implements AutoCloseable {
         autoSdk.close();
       }
       object.close();
+    }
+  }
+
+  /** Every probed binary's offsets set to zero, which the probes read as "not set up". */
+  private void muteProbes() {
+    byte[] zero = new byte[(int) GoOffsets.LAYOUT.byteSize()];
+    for (int id : binaryIds.values()) {
+      object.map("binaries").update(LittleEndian.u32(id), zero);
     }
   }
 
