@@ -27,7 +27,7 @@ class ConformanceSuiteTest {
       Path.of(System.getProperty("java.home"), "bin", "java") + " --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "
           + System.getProperty("java.class.path");
   private static final String BRAID_WRITER = JAVA + " dev.braid.daemon.cli.BraidCli run --mode writer --exe {exe} --pin-path {pin-path}"
-      + " --out /tmp/braid-conformance-writer --flush-interval 1s --log-level warn";
+      + " --out " + Path.of("target", "groundtruth", "conformance-writer").toAbsolutePath() + " --flush-interval 1s --log-level warn";
 
   @BeforeEach
   void needsBpf() {

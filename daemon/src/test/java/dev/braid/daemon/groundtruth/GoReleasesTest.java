@@ -37,7 +37,7 @@ class GoReleasesTest {
     boolean http2 = build == GoBuild.STRIPPED_PIE_PURE;
     TracedRun.Service shop = TracedRun.Service.shop(GoBuilds.binary("shop", release, build), "-spinners", "1");
     TracedRun.Load load =
-        new TracedRun.Load("shop", "/checkout?ms=4,/dispatch?via=select,/search?ms=4,/receive?via=select", Duration.ofSeconds(5), 2, "X-Handed-From");
+        new TracedRun.Load("shop", "/checkout?ms=4,/dispatch?via=select,/search?ms=4,/receive?via=select", Duration.ofSeconds(2), 2, "X-Handed-From");
     TracedRun run =
         TracedRun.run(
             List.of(http2 ? shop.overTls() : shop),
