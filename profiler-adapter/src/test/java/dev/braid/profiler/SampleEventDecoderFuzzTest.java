@@ -2,6 +2,7 @@ package dev.braid.profiler;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.braid.bpf.MalformedRecordException;
+import dev.braid.bpf.testing.RingRecords;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -20,8 +21,7 @@ class SampleEventDecoderFuzzTest {
   @Timeout(10)
   void decode(byte[] input) {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment record = arena.allocate(Math.max(1, input.length), 8).asSlice(0, input.length);
-      record.copyFrom(MemorySegment.ofArray(input));
+      MemorySegment record = RingRecords.of(arena, input);
       try {
         StackSample sample = SampleEventDecoder.decode(record);
         if (sample.userStack().length > SampleEventDecoder.MAX_STACK_DEPTH || sample.kernelStack().length > SampleEventDecoder.MAX_STACK_DEPTH) {

@@ -2,6 +2,7 @@ package dev.braid.tracer;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.braid.bpf.MalformedRecordException;
+import dev.braid.bpf.testing.RingRecords;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
@@ -36,8 +37,7 @@ class SpanEventDecoderFuzzTest {
   @Timeout(10)
   void decode(byte[] input) {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment record = arena.allocate(Math.max(1, input.length), 8).asSlice(0, input.length);
-      record.copyFrom(MemorySegment.ofArray(input));
+      MemorySegment record = RingRecords.of(arena, input);
       try {
         SpanEventDecoder.decode(record, strings);
       } catch (MalformedRecordException e) {
