@@ -1,10 +1,11 @@
 package dev.braid.bpf;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,8 @@ import java.util.Optional;
  * a loaded map ({@link #ofKernel}; close frees it).
  */
 public final class Btf implements AutoCloseable {
+  /** BTF's u32 fields, read where libbpf has the types: aligned as the kernel loads them, not always as libbpf parses a blob. */
+  private static final ValueLayout.OfInt U32 = JAVA_INT_UNALIGNED;
   private static final int BTF_KIND_STRUCT = 4;
   private static final int BTF_KIND_ENUM = 6;
   /** struct btf_enum: name_off, val. */
@@ -84,14 +87,14 @@ public final class Btf implements AutoCloseable {
           return Optional.empty();
         }
         MemorySegment type = found.reinterpret(TYPE_HEADER);
-        int kind = (type.get(JAVA_INT, 4) >>> 24) & 0x1f;
+        int kind = (type.get(U32, 4) >>> 24) & 0x1f;
         if (kind == BTF_KIND_STRUCT) {
-          return Optional.of(structAt(type, nameAt(type.get(JAVA_INT, 0))));
+          return Optional.of(structAt(type, nameAt(type.get(U32, 0))));
         }
         if (kind != BTF_KIND_TYPEDEF && kind != BTF_KIND_CONST && kind != BTF_KIND_VOLATILE) {
           return Optional.empty();
         }
-        id = type.get(JAVA_INT, 8); // the type it names
+        id = type.get(U32, 8); // the type it names
       }
       return Optional.empty();
     } catch (Throwable t) {
@@ -142,12 +145,12 @@ public final class Btf implements AutoCloseable {
         return Optional.empty();
       }
       MemorySegment type = ((MemorySegment) Libbpf.H.BTF_TYPE_BY_ID.invokeExact(handle, id)).reinterpret(TYPE_HEADER);
-      int vlen = type.get(JAVA_INT, 4) & 0xffff;
+      int vlen = type.get(U32, 4) & 0xffff;
       MemorySegment entries = type.reinterpret(TYPE_HEADER + vlen * ENUM_ENTRY_SIZE);
       Map<String, Long> values = new LinkedHashMap<>();
       for (int i = 0; i < vlen; i++) {
         long base = TYPE_HEADER + i * ENUM_ENTRY_SIZE;
-        values.put(nameAt(entries.get(JAVA_INT, base)), (long) entries.get(JAVA_INT, base + 4));
+        values.put(nameAt(entries.get(U32, base)), (long) entries.get(U32, base + 4));
       }
       return Optional.of(values);
     } catch (Throwable t) {
@@ -157,16 +160,16 @@ public final class Btf implements AutoCloseable {
 
   /** The struct whose btf_type header is at {@code type}. */
   private Struct structAt(MemorySegment type, String name) throws Throwable {
-    int info = type.get(JAVA_INT, 4);
+    int info = type.get(U32, 4);
     int vlen = info & 0xffff;
     boolean bitfieldEncoding = (info >>> 31) != 0;
-    long size = Integer.toUnsignedLong(type.get(JAVA_INT, 8));
+    long size = Integer.toUnsignedLong(type.get(U32, 8));
     MemorySegment members = type.reinterpret(TYPE_HEADER + (long) vlen * MEMBER_SIZE);
     List<Member> list = new ArrayList<>(vlen);
     for (int i = 0; i < vlen; i++) {
       long base = TYPE_HEADER + (long) i * MEMBER_SIZE;
-      int nameOff = members.get(JAVA_INT, base);
-      int offset = members.get(JAVA_INT, base + 8);
+      int nameOff = members.get(U32, base);
+      int offset = members.get(U32, base + 8);
       long bits = bitfieldEncoding ? offset & 0xffffff : Integer.toUnsignedLong(offset);
       list.add(new Member(nameAt(nameOff), bits / 8));
     }
