@@ -8,6 +8,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -37,10 +38,9 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
 
   /**
    * Sends slow requests until the pin shows one's trace id while it runs (until the writer is
-   * ready, requests come and go unseen); empty then, else why not, when none did within {@link
-   * PinProbe#READY}.
+   * ready, requests come and go unseen); empty then, else why not, when none did {@code within}.
    */
-  Optional<String> untraced(BpfMap map, ServiceProcess service, Writer writer) throws InterruptedException;
+  Optional<String> untraced(BpfMap map, ServiceProcess service, Writer writer, Duration within) throws InterruptedException;
 
   /** Starts the load; closing it stops it, and returns once every client has. */
   RunningLoad startLoad(ServiceProcess service);
@@ -67,7 +67,7 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
     }
 
     @Override
-    public Optional<String> untraced(BpfMap map, ServiceProcess service, Writer writer) throws InterruptedException {
+    public Optional<String> untraced(BpfMap map, ServiceProcess service, Writer writer, Duration within) throws InterruptedException {
       Optional<PinProbe.Seen> seen = probe.firstRequestSeen(map, service, writer, slowRoute);
       seen.ifPresent(s -> PinProbe.answered(s.response()));
       return seen.isPresent() ? Optional.empty() : Optional.of("no entry with a request's trace id");
@@ -114,8 +114,8 @@ sealed interface AuditWorkload permits AuditWorkload.Http, AuditWorkload.Grpc {
     }
 
     @Override
-    public Optional<String> untraced(BpfMap map, ServiceProcess service, Writer writer) throws InterruptedException {
-      long deadline = System.nanoTime() + PinProbe.READY.toNanos();
+    public Optional<String> untraced(BpfMap map, ServiceProcess service, Writer writer, Duration within) throws InterruptedException {
+      long deadline = System.nanoTime() + within.toNanos();
       String why = "no entry while a call ran";
       try {
         Path record = Files.createTempFile("braid-conformance-rpc", ".jsonl");

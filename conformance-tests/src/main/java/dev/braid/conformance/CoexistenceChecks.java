@@ -50,7 +50,7 @@ final class CoexistenceChecks {
       seen.ifPresent(s -> PinProbe.answered(s.response()));
       int idNow = PinProbe.pinnedMapId(pin);
       CheckResult reuses = CheckResult.of("2.1", SECOND_WRITER, seen.isPresent() && idNow == mapId,
-          seen.isEmpty() ? "no entry for its process within " + PinProbe.READY.toSeconds() + " s; it said:\n" + second.tail()
+          seen.isEmpty() ? "no entry for its process within " + probe.ready().toSeconds() + " s; it said:\n" + second.tail()
               : idNow == mapId ? "map id " + mapId + " kept" : "the pin now holds map id " + idNow + ", not " + mapId);
       second.stop();
       long left = PinProbe.mostSeenWithin(PinProbe.WATCH, () -> PinProbe.entriesOf(map, other.pid()).size());

@@ -1,6 +1,5 @@
 package dev.braid.conformance;
 
-import static dev.braid.conformance.PinProbe.READY;
 import static dev.braid.conformance.PinProbe.WATCH;
 import static dev.braid.conformance.PinProbe.entriesOf;
 import static dev.braid.conformance.PinProbe.mostSeenWithin;
@@ -55,7 +54,7 @@ public final class ConformanceSuite {
   private final Optional<String> writerCommand;
   private final InetSocketAddress otlpListen;
   private final InetSocketAddress otlpGrpcListen;
-  private final PinProbe probe = new PinProbe();
+  private PinProbe probe = new PinProbe(PinProbe.READY);
   private Optional<AuditWorkload.Grpc> grpc = Optional.empty();
   private final List<CheckResult> results = new ArrayList<>();
   private Consumer<String> progress = step -> {};
@@ -121,6 +120,15 @@ public final class ConformanceSuite {
     return this;
   }
 
+  /**
+   * How long a writer may take to cover a process (pin the map, show a request's context) before a
+   * check fails or is inconclusive; 60 s by default, for writers that attach to new processes late.
+   */
+  public ConformanceSuite withCoverWithin(Duration limit) {
+    this.probe = new PinProbe(limit);
+    return this;
+  }
+
   /** Tells {@code progress} each step as it begins (the CLI prints them: a run takes half a minute). */
   public ConformanceSuite withProgress(Consumer<String> progress) {
     this.progress = progress;
@@ -134,8 +142,8 @@ public final class ConformanceSuite {
     try (OtlpReceiver receiver = OtlpReceiver.start(otlpListen, otlpGrpcListen);
         ServiceProcess shop = ServiceProcess.start(workload, "-addr", "127.0.0.1:0");
         Writer writer = writerCommand.isPresent() ? WriterProcess.start(writerCommand.get(), workload, pinRoot, receiver) : Writer.alreadyRunning()) {
-      if (!poll(READY, () -> Files.exists(pin()) || !writer.alive()) || !Files.exists(pin())) { // it died, or never pinned
-        results.add(CheckResult.fail("1.1", "pinned at PIN/otel/traces_ctx_v1", "nothing pinned within " + READY.toSeconds() + " s; the writer said:\n" + writer.tail()));
+      if (!poll(probe.ready(), () -> Files.exists(pin()) || !writer.alive()) || !Files.exists(pin())) { // it died, or never pinned
+        results.add(CheckResult.fail("1.1", "pinned at PIN/otel/traces_ctx_v1", "nothing pinned within " + probe.ready().toSeconds() + " s; the writer said:\n" + writer.tail()));
         return report(receiver);
       }
       try (BpfMap map = BpfMap.openPinned(pin()).orElseThrow(() -> new IOException(pin() + " vanished"))) {
@@ -158,7 +166,7 @@ public final class ConformanceSuite {
     Optional<Entry> seen = first.map(Seen::entry);
     results.add(CheckResult.of("3.1", "a running request's thread shows its trace (1.5: W3C bytes)", seen.isPresent(),
         first.map(f -> f.entry().context().traceId() + "-" + f.entry().context().spanId() + ", " + f.covered())
-            .orElse("no entry with the request's trace id within " + READY.toSeconds() + " s; the writer said:\n" + writer.tail())));
+            .orElse("no entry with the request's trace id within " + probe.ready().toSeconds() + " s; the writer said:\n" + writer.tail())));
     if (seen.isEmpty()) {
       return;
     }
@@ -166,7 +174,7 @@ public final class ConformanceSuite {
     PinProbe.answered(first.get().response());
     results.add(afterTheRequest(map, shop));
     results.addAll(guarded("3.1", ExactnessCheck.IN_REQUESTS,
-        () -> new ExactnessCheck(AuditWorkload.Http.shop(workload, probe), pinRoot, progress).run(map, writer, receiver)));
+        () -> new ExactnessCheck(AuditWorkload.Http.shop(workload, probe), pinRoot, probe.ready(), progress).run(map, writer, receiver)));
     if (writer.startedBySuite()) {
       results.addAll(guarded("2.1", CoexistenceChecks.SECOND_WRITER, () -> coexistence.secondWriter(map, shop, writer, receiver)));
     }
@@ -184,7 +192,7 @@ public final class ConformanceSuite {
   private List<CheckResult> grpcAudit(BpfMap map, OtlpReceiver receiver, AuditWorkload.Grpc workload) throws IOException, InterruptedException {
     progress.accept("starting the writer for " + workload.service().getFileName() + " (gRPC)");
     try (WriterProcess writer = WriterProcess.start(writerCommand.orElseThrow(), workload.service(), pinRoot, receiver)) {
-      return new ExactnessCheck(workload, pinRoot, progress).run(map, writer, receiver);
+      return new ExactnessCheck(workload, pinRoot, probe.ready(), progress).run(map, writer, receiver);
     }
   }
 
@@ -300,7 +308,7 @@ public final class ConformanceSuite {
     try (ServiceProcess victim = ServiceProcess.start(workload, "-addr", "127.0.0.1:0")) {
       Optional<Seen> held = probe.holdUntilSeen(map, victim, writer);
       if (held.isEmpty()) {
-        String why = "the writer showed no entry for a new process of the binary within " + PinProbe.READY.toSeconds() + " s";
+        String why = "the writer showed no entry for a new process of the binary within " + probe.ready().toSeconds() + " s";
         return List.of(CheckResult.fail("3.5", contract, why), CheckResult.fail("3.5", profile, why).profile());
       }
       // Well inside the request, not at its first instant: the entry has lived long enough for

@@ -44,10 +44,12 @@ final class ExactnessCheck {
   private final AuditWorkload workload;
   private final Path pinRoot;
   private final Consumer<String> progress;
+  private final Duration coverWithin;
 
-  ExactnessCheck(AuditWorkload workload, Path pinRoot, Consumer<String> progress) {
+  ExactnessCheck(AuditWorkload workload, Path pinRoot, Duration coverWithin, Consumer<String> progress) {
     this.workload = workload;
     this.pinRoot = pinRoot;
+    this.coverWithin = coverWithin;
     this.progress = progress;
   }
 
@@ -56,9 +58,9 @@ final class ExactnessCheck {
         + LOAD_LIMIT.toSeconds() + " s), every entry sampled at " + HZ + " Hz on each CPU");
     Path truth = Files.createTempFile("braid-conformance-truth", ".log");
     try (ServiceProcess service = workload.start(truth)) {
-      Optional<String> untraced = workload.untraced(map, service, writer);
+      Optional<String> untraced = workload.untraced(map, service, writer, coverWithin);
       if (untraced.isPresent()) {
-        return List.of(CheckResult.fail("3.1", IN_REQUESTS + workload.label(), "within " + PinProbe.READY.toSeconds() + " s, " + workload.service().getFileName()
+        return List.of(CheckResult.fail("3.1", IN_REQUESTS + workload.label(), "within " + coverWithin.toSeconds() + " s, " + workload.service().getFileName()
             + " (pid " + service.pid() + ") showed " + untraced.get() + "; the writer said:\n" + writer.tail()));
       }
       List<ContextAuditor.Sample> samples = new ArrayList<>();

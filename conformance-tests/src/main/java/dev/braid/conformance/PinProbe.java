@@ -22,7 +22,7 @@ import java.util.function.LongSupplier;
  * under the writer, and the pin's entries read back while they run.
  */
 final class PinProbe {
-  /** How long a writer may take to pin the map and show a request's context. */
+  /** How long a writer may take, by default, to pin the map and show a request's context (--cover-within). */
   static final Duration READY = Duration.ofSeconds(60);
   /** How long the suite watches that something stays gone. */
   static final Duration WATCH = Duration.ofMillis(300);
@@ -35,6 +35,16 @@ final class PinProbe {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final HttpClient http = HttpClient.newHttpClient();
+  private final Duration ready;
+
+  PinProbe(Duration ready) {
+    this.ready = ready;
+  }
+
+  /** How long a writer may take to pin the map and show a request's context. */
+  Duration ready() {
+    return ready;
+  }
 
   /** A thread's entry as the pin holds it. */
   record Entry(long key, TraceContext context) {}
@@ -49,7 +59,7 @@ final class PinProbe {
 
   /**
    * Sends 400 ms requests until the pin shows one's trace id (until the writer is ready, requests
-   * come and go unseen); empty when none did within {@link #READY} or the writer died.
+   * come and go unseen); empty when none did within {@link #ready()} or the writer died.
    */
   Optional<Seen> firstRequestSeen(BpfMap map, ServiceProcess service, Writer writer) throws InterruptedException {
     return firstRequestSeen(map, service, writer, "/checkout?ms=400");
@@ -58,7 +68,7 @@ final class PinProbe {
   /** The same with requests of {@code slowPath}, a route of the service that runs a while. */
   Optional<Seen> firstRequestSeen(BpfMap map, ServiceProcess service, Writer writer, String slowPath) throws InterruptedException {
     long start = System.nanoTime();
-    long deadline = start + READY.toNanos();
+    long deadline = start + ready.toNanos();
     while (System.nanoTime() < deadline && writer.alive()) {
       String trace = newTraceId();
       CompletableFuture<HttpResponse<String>> response = http.sendAsync(request(service, slowPath, trace), HttpResponse.BodyHandlers.ofString());
@@ -73,11 +83,11 @@ final class PinProbe {
   /**
    * Holds requests ({@link #hold}) until the pin shows one's trace id while it burns, each for
    * up to 2 s before it is released and another is sent; empty when none was seen within {@link
-   * #READY} or the writer died. The one seen burns until {@link #release}.
+   * #ready()} or the writer died. The one seen burns until {@link #release}.
    */
   Optional<Seen> holdUntilSeen(BpfMap map, ServiceProcess service, Writer writer) throws InterruptedException {
     long start = System.nanoTime();
-    long deadline = start + READY.toNanos();
+    long deadline = start + ready.toNanos();
     while (System.nanoTime() < deadline && writer.alive()) {
       String trace = newTraceId();
       CompletableFuture<HttpResponse<String>> response = hold(service, trace);

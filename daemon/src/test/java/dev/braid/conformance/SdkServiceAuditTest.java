@@ -51,7 +51,7 @@ class SdkServiceAuditTest {
     Path otelshop = Examples.binary("otelshop");
     Path truth = dir.resolve("truth.log");
     Path exported = dir.resolve("spans.jsonl");
-    PinProbe probe = new PinProbe();
+    PinProbe probe = new PinProbe(PinProbe.READY);
     List<ContextAuditor.Sample> samples = new ArrayList<>();
     ExactnessAudit audit;
     try (PinRoot pins = PinRoot.create();
@@ -62,13 +62,13 @@ class SdkServiceAuditTest {
       assertThat(PinProbe.poll(PinProbe.READY, () -> Files.exists(TracesContextMap.pinPath(pins.path())))).as(braid.tail()).isTrue();
       AuditWorkload.Http workload = new AuditWorkload.Http(otelshop, probe, ROUTES, "/compute?ms=400");
       try (BpfMap map = BpfMap.openPinned(TracesContextMap.pinPath(pins.path())).orElseThrow()) {
-        assertThat(workload.untraced(map, service, braid)).as("braid showed a request of otelshop; it said:\n%s", braid.tail()).isEmpty();
+        assertThat(workload.untraced(map, service, braid, PinProbe.READY)).as("braid showed a request of otelshop; it said:\n%s", braid.tail()).isEmpty();
       }
       ProcessCode code = ProcessCode.of(otelshop, service.pid());
       long windowStart = System.nanoTime();
       try (ContextAuditor auditor = ContextAuditor.start(pins.path(), ExactnessCheck.HZ, samples::add)) {
         auditor.audit(service.pid(), GoroutineLocators.of(GoProgram.inspect(otelshop)));
-        new ExactnessCheck(workload, pins.path(), step -> {}).load(service, auditor::drain, () -> samples.size() >= ExactnessCheck.ENOUGH_SAMPLES);
+        new ExactnessCheck(workload, pins.path(), PinProbe.READY, step -> {}).load(service, auditor::drain, () -> samples.size() >= ExactnessCheck.ENOUGH_SAMPLES);
         auditor.drain();
       }
       assertThat(service.terminate(Duration.ofSeconds(30))).as("exits on SIGTERM, once the SDK's batcher wrote its last spans").isTrue();

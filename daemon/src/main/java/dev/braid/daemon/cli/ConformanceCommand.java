@@ -74,6 +74,10 @@ import picocli.CommandLine.Option;
   @Option(names = "--pin-path", paramLabel = "DIR", description = "bpffs directory the writer pins under (default: a fresh one under /sys/fs/bpf; /sys/fs/bpf for --reference-writer)")
   Path pinPath;
 
+  @Option(names = "--cover-within", paramLabel = "D", converter = Durations.class, defaultValue = "60s",
+      description = "how long the writer may take to cover a new process (pin, show a request) before a check fails (default: ${DEFAULT-VALUE})")
+  java.time.Duration coverWithin;
+
   @Option(names = "--json", paramLabel = "FILE", description = "also write the report as JSON to FILE (with --reference-writer: the expected contexts)")
   Path json;
 
@@ -102,7 +106,7 @@ import picocli.CommandLine.Option;
     try {
       RuntimeGate.requireRunnable(root);
       return new ConformanceSuite(shop, root, subject.writerCommand).withGrpc(example("grpcshop"), example("grpcload"))
-          .withProgress(ConformanceCommand::progress).run();
+          .withCoverWithin(coverWithin).withProgress(ConformanceCommand::progress).run();
     } finally {
       if (pinPath == null) {
         ConformanceSuite.removeTree(root); // the suite's own pin root, with the pin the writer left
@@ -122,7 +126,8 @@ import picocli.CommandLine.Option;
     if (!Files.exists(TracesContextMap.pinPath(root))) {
       throw new UsageException("nothing is pinned at " + TracesContextMap.pinPath(root) + ": start the writer first, or give its --pin-path");
     }
-    return ConformanceSuite.forRunningWriter(exe, root, HostPort.listenAddress(otlpListen), HostPort.listenAddress(otlpGrpcListen)).withProgress(ConformanceCommand::progress).run();
+    return ConformanceSuite.forRunningWriter(exe, root, HostPort.listenAddress(otlpListen), HostPort.listenAddress(otlpGrpcListen))
+        .withCoverWithin(coverWithin).withProgress(ConformanceCommand::progress).run();
   }
 
   private static void progress(String step) {
