@@ -3,12 +3,9 @@ package dev.braid.daemon.groundtruth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.braid.bpf.BpfMap;
-import dev.braid.bpf.TracesContextMap;
 import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
 import dev.braid.bpf.testing.PinRoot;
-import dev.braid.daemon.cli.BraidCli;
 import dev.braid.examples.Examples;
 import dev.braid.examples.GoBuild;
 import dev.braid.examples.GoBuilds;
@@ -17,7 +14,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.RandomAccessFile;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,7 +26,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -62,8 +57,6 @@ class HostChurnTest {
   private static final int PROCESSES = Integer.getInteger("braid.churn.processes", 300);
   /** Processes alive at once. */
   private static final int SLOTS = 12;
-  private static final Pattern TRACING = Pattern.compile("msg=\"tracing (\\S+) pid (\\d+) ");
-  private static final Pattern EXITED = Pattern.compile("msg=\"pid (\\d+) exited\"");
   private static final Pattern LISTENING = Pattern.compile("^listening on (\\S+)$");
   private static final Duration TRACED_WITHIN = Duration.ofSeconds(10);
 
@@ -91,15 +84,14 @@ class HostChurnTest {
     Path out = Path.of("target", "groundtruth", "host-churn", "out");
     deleteTree(out.getParent());
     Files.createDirectories(out);
-    int metricsPort = freePort();
-    try (PinRoot pins = PinRoot.create(); Braid braid = Braid.run(out, pins.path(), metricsPort)) {
-      Footprint idle = braid.footprint();
+    try (PinRoot pins = PinRoot.create(); BraidProcess braid = BraidProcess.run(out, pins.path(), List.of())) {
+      BraidProcess.Footprint idle = braid.footprint();
       List<Expected> expected = new CopyOnWriteArrayList<>();
       List<Integer> exited = new CopyOnWriteArrayList<>();
       List<Long> tracedAfterMillis = new CopyOnWriteArrayList<>();
       Map<Integer, Ending> endings = new ConcurrentHashMap<>();
       AtomicInteger started = new AtomicInteger();
-      Footprint[] afterTen = new Footprint[1];
+      BraidProcess.Footprint[] afterTen = new BraidProcess.Footprint[1];
       ExecutorService slots = Executors.newFixedThreadPool(SLOTS);
       List<Future<?>> lives = new ArrayList<>();
       for (int slot = 0; slot < SLOTS; slot++) {
@@ -132,7 +124,7 @@ class HostChurnTest {
       // Once no process runs a binary for 10 s its probes go; by then every exited process is forgotten.
       waitFor("probes detached and processes forgotten", Duration.ofSeconds(120), () -> braid.metric("braid_probes_attached") == idle.probes() && braid.metric("braid_processes") == idle.processes());
       assertThat(exited).allSatisfy(pid -> assertThat(braid.entriesOf(pid)).as("entries of exited pid " + pid).isZero());
-      Footprint after = braid.footprint();
+      BraidProcess.Footprint after = braid.footprint();
       Figures.record("processes started and stopped", exited.size(), "all traced but the unreadable binary's");
       record("before any process", idle);
       record("after 10 processes", afterTen[0]);
@@ -164,7 +156,7 @@ class HostChurnTest {
   }
 
   /** One process's life; returns its pid once it has exited. */
-  private int live(Braid braid, Path binary, Path then, Ending ending, List<Expected> expected, List<Long> tracedAfterMillis) throws Exception {
+  private int live(BraidProcess braid, Path binary, Path then, Ending ending, List<Expected> expected, List<Long> tracedAfterMillis) throws Exception {
     List<String> command = new ArrayList<>(List.of(binary.toString(), "-addr", "127.0.0.1:0"));
     if (ending == Ending.EXECS_ANOTHER) {
       command.addAll(List.of("-then", then.toString(), "-addr", "127.0.0.1:0"));
@@ -264,14 +256,15 @@ class HostChurnTest {
   }
 
   /**
-   * examples/shop of every Go release braid covers, with DWARF and as a stripped PIE in turn: a
-   * binary more is ~25 probes more to attach and detach (~0.1 s each), not more coverage.
+   * examples/shop of every other Go release braid covers (the oldest and the newest among them),
+   * with DWARF and as a stripped PIE in turn: a binary more is ~25 probes more to attach and
+   * detach (~0.1 s each), not more coverage; GoReleasesTest covers every release.
    */
   private static List<Path> goBinaries() {
     List<Path> out = new ArrayList<>();
     List<GoRelease> releases = GoBuilds.covered();
-    for (int i = 0; i < releases.size(); i++) {
-      out.add(GoBuilds.binary("shop", releases.get(i), i % 2 == 0 ? GoBuild.DEFAULT : GoBuild.STRIPPED_PIE_PURE));
+    for (int i = 0; i < releases.size(); i += 2) {
+      out.add(GoBuilds.binary("shop", releases.get(i), out.size() % 2 == 0 ? GoBuild.DEFAULT : GoBuild.STRIPPED_PIE_PURE));
     }
     return out;
   }
@@ -290,7 +283,7 @@ class HostChurnTest {
     return copy;
   }
 
-  private static void record(String when, Footprint f) {
+  private static void record(String when, BraidProcess.Footprint f) {
     Figures.record("open files " + when, f.files(), "braid run, whole host");
     Figures.record("probes attached " + when, f.probes(), "");
     Figures.record("MiB RSS " + when, f.rssBytes() >> 20, "");
@@ -307,12 +300,6 @@ class HostChurnTest {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   static void waitFor(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + limit.toNanos();
     while (!condition.getAsBoolean()) {
@@ -322,9 +309,6 @@ class HostChurnTest {
       Thread.sleep(10);
     }
   }
-
-  /** What braid holds at one moment: its open files, probes, binaries, processes, RSS and heap after a full GC. */
-  record Footprint(long files, long probes, long binaries, long processes, long rssBytes, long heapBytes) {}
 
   /** The trace of one request as braid exported it: which process its server span names. */
   record TraceFacts(int pid, String service) {
@@ -342,143 +326,6 @@ class HostChurnTest {
         }
       }
       return out;
-    }
-  }
-
-  /** {@code braid run} tracing the whole host, its log and its metrics. */
-  static final class Braid implements AutoCloseable {
-    private final Process process;
-    private final int metricsPort;
-    private final List<String> log = new CopyOnWriteArrayList<>();
-    private final Map<Integer, String> current = new ConcurrentHashMap<>();
-    private final Map<Integer, String> everTraced = new ConcurrentHashMap<>();
-    private BpfMap pinned;
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private final Path logFile;
-
-    private Braid(Process process, int metricsPort, Path logFile) {
-      this.process = process;
-      this.metricsPort = metricsPort;
-      this.logFile = logFile;
-    }
-
-    static Braid run(Path out, Path pins, int metricsPort) throws Exception {
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-Xms32m",
-          "-cp", System.getProperty("java.class.path"), BraidCli.class.getName(),
-          "run", "--out", out.toString(), "--pin-path", pins.toString(), "--metrics-addr", "127.0.0.1:" + metricsPort,
-          "--flush-interval", "1s", "--sample-hz", "49"));
-      Process p = new ProcessBuilder(cmd).start();
-      Braid braid = new Braid(p, metricsPort, out.resolveSibling("braid.log"));
-      Thread.ofPlatform().daemon().start(braid::readLog);
-      try (BufferedReader stdout = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line = stdout.readLine();
-        if (!"ready".equals(line)) {
-          p.destroyForcibly();
-          throw new AssertionError("braid run did not start: " + line + "; it logged " + braid.log);
-        }
-      }
-      braid.pinned = TracesContextMap.openPinned(pins).orElseThrow();
-      return braid;
-    }
-
-    private void readLog() {
-      try (BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
-          var copy = Files.newBufferedWriter(logFile)) {
-        for (String line; (line = err.readLine()) != null; ) {
-          copy.write(line);
-          copy.newLine();
-          copy.flush();
-          Matcher m = TRACING.matcher(line);
-          if (m.find()) {
-            current.put(Integer.parseInt(m.group(2)), m.group(1));
-            everTraced.put(Integer.parseInt(m.group(2)), m.group(1));
-          }
-          Matcher x = EXITED.matcher(line);
-          if (x.find()) {
-            current.remove(Integer.parseInt(x.group(1)));
-          }
-          if (line.contains("level=WARN") || line.contains("level=ERROR")) {
-            log.add(line);
-          }
-        }
-      } catch (IOException e) {
-        // braid ended
-      }
-    }
-
-    /** The service braid traces pid as now, by its log ("tracing SERVICE pid N", "pid N exited"). */
-    Optional<String> service(int pid) {
-      return Optional.ofNullable(current.get(pid));
-    }
-
-    Set<Integer> tracedPids() {
-      return everTraced.keySet();
-    }
-
-    /** pid's threads' entries in the pinned traces_ctx_v1. */
-    int entriesOf(int pid) {
-      return (int) pinned.keys().stream().filter(k -> TracesContextMap.keyValue(k) >>> 32 == pid).count();
-    }
-
-    long warningsAbout(String text) {
-      return log.stream().filter(l -> l.contains("level=WARN") && l.contains(text)).count();
-    }
-
-    List<String> errors() {
-      return log.stream().filter(l -> l.contains("level=ERROR")).toList();
-    }
-
-    long metric(String name) {
-      return metricsText().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-          .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-    }
-
-    Footprint footprint() throws Exception {
-      Process gc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(process.pid()), "GC.run")
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      gc.waitFor(30, TimeUnit.SECONDS);
-      long rss = Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status")).stream().filter(l -> l.startsWith("VmRSS:"))
-          .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")) * 1024).findFirst().orElseThrow();
-      long files;
-      try (var fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
-        files = fds.count();
-      }
-      String text = metricsText();
-      long heap = text.lines().filter(l -> l.startsWith("jvm_memory_used_bytes{") && l.contains("area=\"heap\""))
-          .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-      return new Footprint(files, metric("braid_probes_attached"), metric("braid_binaries_probed"), metric("braid_processes"), rss, heap);
-    }
-
-    private String metricsText() {
-      try {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-
-    /** SIGTERM: braid writes what it has and stops. */
-    void stop() throws InterruptedException {
-      process.destroy();
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError("braid run did not stop within 60 s of SIGTERM");
-      }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      if (pinned != null) {
-        pinned.close();
-      }
-      if (process.isAlive()) {
-        stop();
-      }
     }
   }
 }
