@@ -4,7 +4,7 @@
 //	/work?ms=N   burns N ms of CPU in work and answers
 //	/exit?ms=N   burns N ms, then exits (status 3) inside the handler: a request in flight
 //	/exec        answers, then replaces itself (execve, same pid) with the program
-//	             given by -then, with the rest of the command line as its arguments
+//	             given by -then, with the arguments after -- as its own
 //
 // It prints "listening on HOST:PORT" once it listens.
 package main

@@ -159,9 +159,9 @@ class HostChurnTest {
   private int live(BraidProcess braid, Path binary, Path then, Ending ending, List<Expected> expected, List<Long> tracedAfterMillis) throws Exception {
     List<String> command = new ArrayList<>(List.of(binary.toString(), "-addr", "127.0.0.1:0"));
     if (ending == Ending.EXECS_ANOTHER) {
-      command.addAll(List.of("-then", then.toString(), "-addr", "127.0.0.1:0"));
+      command.addAll(List.of("-then", then.toString(), "--", "-addr", "127.0.0.1:0")); // after --: the exec'd program's arguments
     }
-    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start(); // what it says before dying is in the failure
     int pid = (int) p.pid();
     long start = System.nanoTime();
     try (BufferedReader stdout = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -225,13 +225,15 @@ class HostChurnTest {
   }
 
   private static String listening(BufferedReader stdout, Path binary) throws IOException {
+    List<String> said = new ArrayList<>();
     for (String line; (line = stdout.readLine()) != null; ) {
       Matcher m = LISTENING.matcher(line);
       if (m.matches()) {
         return m.group(1);
       }
+      said.add(line);
     }
-    throw new AssertionError(binary + " ended without listening");
+    throw new AssertionError(binary + " ended without listening; it said: " + String.join("\n", said.subList(0, Math.min(40, said.size()))));
   }
 
   private HttpRequest request(String address, String path, String traceId) {
