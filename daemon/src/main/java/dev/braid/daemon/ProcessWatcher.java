@@ -25,13 +25,22 @@ import java.util.Set;
 /**
  * Finds the Go processes to trace, by walking {@code /proc} (every second, from the pipeline):
  * the processes of the configured executable, or, without one, every Go process on the host,
- * narrowed by {@code --pid} and {@code --exclude}. Each new binary is inspected once and probed;
- * a Go binary braid cannot trace is reported once, with the reason, and left alone.
+ * narrowed by {@code --pid} and {@code --exclude}. Each new binary is inspected and probed, and
+ * released once no process has run it for {@link #BINARY_LINGER}; a Go binary braid cannot trace
+ * is reported once, with the reason, and left alone. A process that exec's another program is
+ * reported as exited, then found again as that program.
  *
  * <p>Not thread-safe: the pipeline thread calls it.
  */
 final class ProcessWatcher {
   private static final System.Logger LOG = System.getLogger(ProcessWatcher.class.getName());
+  /**
+   * How long a binary no process runs keeps its probes: a program started again soon (a cron job,
+   * a restart) finds them in place; one gone for good releases them.
+   */
+  static final Duration BINARY_LINGER = Duration.ofSeconds(10);
+  /** Binaries left alone (not Go, refused), or warned about, that are remembered; the least recently met are looked at again beyond. */
+  private static final int LEFT_ALONE_REMEMBERED = 4096;
 
   /** What the watcher reports. */
   interface Listener {
@@ -43,14 +52,6 @@ final class ProcessWatcher {
   private final DaemonConfig config;
   private final Tracer tracer;
   private final Listener listener;
-  /**
-   * How long a binary no process runs keeps its probes: a program started again soon (a cron job,
-   * a restart) finds them in place; one gone for good releases them.
-   */
-  static final Duration BINARY_LINGER = Duration.ofSeconds(10);
-  /** Binaries left alone (not Go, refused), or warned about, that are remembered; the least recently met are looked at again beyond. */
-  private static final int LEFT_ALONE_REMEMBERED = 4096;
-
   private final Map<FileIdentity, GoProgram> programs = new HashMap<>();
   private final Map<FileIdentity, Long> idleSince = new HashMap<>();
   private final Cache<FileIdentity, Boolean> leftAlone = Caffeine.newBuilder().maximumSize(LEFT_ALONE_REMEMBERED).executor(Runnable::run).build();
@@ -140,11 +141,6 @@ final class ProcessWatcher {
         LOG.log(Level.DEBUG, () -> "released " + program.path() + ": no process has run it for " + BINARY_LINGER.toSeconds() + " s");
       }
     }
-  }
-
-  /** Binaries probed now (those run by a traced process, and those that lately were). */
-  int probedBinaries() {
-    return programs.size();
   }
 
   /** Whether the process has run for less than --min-process-age. */

@@ -469,6 +469,9 @@ public final class Tracer implements AutoCloseable {
       try (detacher) { // closing waits for what exited processes and released binaries left
         detach();
       }
+      // A probe already running when it was muted may have written an entry just after the sweep;
+      // none runs once detached.
+      removeOwnEntries();
     } finally {
       closed = true;
       events.close();
