@@ -335,6 +335,11 @@ public final class Tracer implements AutoCloseable {
     links.removeAll(probes);
     attachedTo.removeIf(target -> target.startsWith(program.identity() + "@"));
     Integer id = binaryIds.remove(program.identity());
+    if (id != null) {
+      // Inert at once (its offsets read as "not set up"): should the binary run again while its old
+      // probes are still being detached, only its new ones, under a new id, make events.
+      object.map("binaries").update(LittleEndian.u32(id), new byte[(int) GoOffsets.LAYOUT.byteSize()]);
+    }
     // The id is given to another binary only once no probe of this one can fire with it.
     detacher.later(probes, () -> {
       if (id != null) {
