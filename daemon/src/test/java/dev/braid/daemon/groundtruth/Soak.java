@@ -157,7 +157,8 @@ public final class Soak {
     BraidProcess.Footprint f = braid.footprint();
     return new Sample(seconds, f.rssBytes(), f.heapBytes(), f.files(), braid.metric("braid_span_events_lost_total"),
         braid.metric("braid_samples_lost_total"), braid.metric("braid_export_queued_requests"),
-        braid.metric("braid_export_items_total", "outcome=\"dropped\""), braid.cpuSeconds(), requests, up);
+        braid.metric("braid_export_items_spans_total", "outcome=\"dropped\"") + braid.metric("braid_export_items_samples_total", "outcome=\"dropped\""),
+        braid.cpuSeconds(), requests, up);
   }
 
   /** Least squares through the samples after the first fifth (JIT, heap sizing, caches filling). */
