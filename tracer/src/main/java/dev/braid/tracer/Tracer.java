@@ -330,8 +330,7 @@ public final class Tracer implements AutoCloseable {
    */
   public synchronized void release(GoProgram program) {
     requireOpen();
-    List<BpfLink> probes = linksOfBinary.getOrDefault(program.identity(), List.of());
-    linksOfBinary.remove(program.identity());
+    List<BpfLink> probes = java.util.Objects.requireNonNullElse(linksOfBinary.remove(program.identity()), List.of());
     links.removeAll(probes);
     attachedTo.removeIf(target -> target.startsWith(program.identity() + "@"));
     Integer id = binaryIds.remove(program.identity());

@@ -130,7 +130,11 @@ final class BraidProcess implements AutoCloseable {
 
   /** The sum of a metric's series (those whose labels contain every one of {@code labels}), as the Prometheus endpoint shows it now. */
   long metric(String name, String... labels) {
-    return metricsText().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+    return sum(metricsText(), name, labels);
+  }
+
+  private static long sum(String scraped, String name, String... labels) {
+    return scraped.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
         .filter(l -> java.util.Arrays.stream(labels).allMatch(l::contains))
         .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
@@ -146,9 +150,9 @@ final class BraidProcess implements AutoCloseable {
     try (var fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
       files = fds.count();
     }
-    long heap = metricsText().lines().filter(l -> l.startsWith("jvm_memory_used_bytes{") && l.contains("area=\"heap\""))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-    return new Footprint(files, metric("braid_probes_attached"), metric("braid_binaries_probed"), metric("braid_processes"), rss, heap);
+    String scraped = metricsText(); // one scrape for all four
+    return new Footprint(files, sum(scraped, "braid_probes_attached"), sum(scraped, "braid_binaries_probed"), sum(scraped, "braid_processes"), rss,
+        sum(scraped, "jvm_memory_used_bytes", "area=\"heap\""));
   }
 
   long pid() {
