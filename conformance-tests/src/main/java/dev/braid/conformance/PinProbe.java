@@ -129,14 +129,19 @@ final class PinProbe {
     return http.sendAsync(held, HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Lets the hold of {@code trace} answer (its own request has no traceparent: a new trace). */
-  void release(ServiceProcess service, String trace) throws InterruptedException {
+  /**
+   * Lets the hold of {@code trace} answer. The release is a request of its own, of a new trace,
+   * which it returns: its thread may run the held request's end just before it, so a writer that
+   * leaves entries behind may leave the release's instead of the held one's.
+   */
+  String release(ServiceProcess service, String trace) throws InterruptedException {
+    String releaseTrace = newTraceId();
     try {
-      http.send(HttpRequest.newBuilder(URI.create(service.url() + "/release?key=" + trace)).timeout(REQUEST_TIMEOUT).build(),
-          HttpResponse.BodyHandlers.discarding());
+      http.send(request(service, "/release?key=" + trace, releaseTrace), HttpResponse.BodyHandlers.discarding());
     } catch (java.io.IOException e) {
       // the service died: the check that waits for the held request's answer says so
     }
+    return releaseTrace;
   }
 
   CompletableFuture<HttpResponse<String>> slowRequest(ServiceProcess service, String trace, int ms) {

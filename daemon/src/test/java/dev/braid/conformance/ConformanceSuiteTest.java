@@ -86,7 +86,7 @@ class ConformanceSuiteTest {
     assertThat(r.conformant()).isFalse();
     // 3.4 caught the ended request's entry (not a request it never saw).
     assertThat(r.checks()).filteredOn(c -> c.clause().equals("3.4")).singleElement()
-        .satisfies(c -> assertThat(c.figure()).containsPattern("^[1-9][0-9]* entries of the ended request"));
+        .satisfies(c -> assertThat(c.figure()).containsPattern("^[1-9][0-9]* entries of the ended requests"));
     // The audit tells why: spans that had ended, shown inside later requests and elsewhere.
     assertThat(r.checks()).filteredOn(c -> !c.passed() && c.check().startsWith("every sample")).singleElement()
         .satisfies(c -> assertThat(c.figure()).containsPattern(", [1-9][0-9]* stale"));
