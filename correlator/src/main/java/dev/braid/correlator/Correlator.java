@@ -50,6 +50,12 @@ public final class Correlator {
   private final MonotonicClock clock;
   private final IntFunction<ProcessInfo> processes;
   private final Map<SpanKey, SpanEvent.Started> open = new LinkedHashMap<>(); // oldest first
+  /**
+   * The open server span of each goroutine. A goroutine serves one request at a time (net/http's
+   * connection loop, a gRPC stream's handler), so a server span that starts on a goroutine whose
+   * last one is still open tells that the last one's end was lost.
+   */
+  private final Map<GoroutineKey, SpanKey> openServerSpans = new HashMap<>();
   private Map<SpanKey, CompletedSpan> endedNow = new HashMap<>();
   private Map<SpanKey, CompletedSpan> endedBefore = new HashMap<>();
   private final Map<SpanKey, List<Waiting>> waiting = new HashMap<>();
@@ -74,6 +80,7 @@ public final class Correlator {
   private long windowStart;
   private long unmatchedEnds;
   private long expiredSpans;
+  private long lostEnds;
   private long linkPairs;
   private long selfHandOffs;
   private long lateLinks;
@@ -85,6 +92,12 @@ public final class Correlator {
   private long apiSpansCut;
 
   private record Waiting(ProfiledSample sample, long sinceMonotonic) {}
+
+  private record GoroutineKey(int pid, long goid) {
+    static GoroutineKey of(SpanEvent.Started s) {
+      return new GoroutineKey(s.pid(), s.goid());
+    }
+  }
 
   /**
    * @param processes what is known of a pid (never null: an unknown pid gets a placeholder)
@@ -103,10 +116,11 @@ public final class Correlator {
 
   public void onSpanEvent(SpanEvent event) {
     switch (event) {
-      case SpanEvent.Started s -> open.put(new SpanKey(s.pid(), s.context().span()), s);
+      case SpanEvent.Started s -> onStart(s);
       case SpanEvent.Ended e -> {
         SpanEvent.Started s = open.remove(new SpanKey(e.pid(), e.context().span()));
         if (s != null) {
+          forgetServerSpan(s);
           CompletedSpan span = complete(s, e.monotonicNanos(), e.statusCode(), e.route(), e.reason(), e.protocolVersion());
           if (e.applicationSpanOpen() && s.kind() == SpanEvent.SpanKind.SERVER) {
             awaitingNow.put(new SpanKey(s.pid(), s.context().span()), span);
@@ -123,6 +137,26 @@ public final class Correlator {
       case SpanEvent.ApplicationRootSpan a -> addLink(new SpanKey(a.pid(), a.covered().span()), SpanLink.toApplicationSpan(a.span()));
       case SpanEvent.AutoSdkSwitch s -> {} // the tracer's own business
       case SpanEvent.ApplicationServerSpan a -> giveWay(new SpanKey(a.pid(), a.covered().span()), a.span());
+    }
+  }
+
+  private void onStart(SpanEvent.Started s) {
+    SpanKey key = new SpanKey(s.pid(), s.context().span());
+    open.put(key, s);
+    if (s.kind() != SpanEvent.SpanKind.SERVER) {
+      return;
+    }
+    SpanKey before = openServerSpans.put(GoroutineKey.of(s), key);
+    SpanEvent.Started lost = before == null ? null : open.remove(before);
+    if (lost != null) {
+      lostEnds++;
+      finish(complete(lost, s.monotonicNanos(), 0, "", SpanEvent.EndReason.END_LOST, ""));
+    }
+  }
+
+  private void forgetServerSpan(SpanEvent.Started s) {
+    if (s.kind() == SpanEvent.SpanKind.SERVER) {
+      openServerSpans.remove(GoroutineKey.of(s), new SpanKey(s.pid(), s.context().span()));
     }
   }
 
@@ -441,6 +475,7 @@ public final class Correlator {
       SpanEvent.Started s = it.next();
       if (nowMonotonic - s.monotonicNanos() > MAX_OPEN_NANOS || open.size() > MAX_OPEN_SPANS) {
         it.remove();
+        forgetServerSpan(s);
         expiredSpans++;
         finish(complete(s, nowMonotonic, 0, "", SpanEvent.EndReason.FINISHED_BY_BRAID, ""));
       }
@@ -496,6 +531,14 @@ public final class Correlator {
     return expiredSpans;
   }
 
+  /**
+   * Server spans whose end was lost (ring buffer full), ended when their goroutine started the
+   * next one.
+   */
+  public long lostEnds() {
+    return lostEnds;
+  }
+
   /** The sample, naming another writer's span (by its IDs: braid does not export it). */
   private static ProfiledSample withContext(ProfiledSample s, TraceContext context) {
     return new ProfiledSample(s.process(), s.tid(), s.epochNanos(), Optional.of(context), Optional.empty(), s.stack());
@@ -510,6 +553,7 @@ public final class Correlator {
       SpanEvent.Started s = it.next();
       if (which.test(s)) {
         it.remove();
+        forgetServerSpan(s);
         finish(complete(s, monotonicNanos, 0, "", reason, ""));
       }
     }

@@ -25,12 +25,17 @@ class ChannelLinkCorrelationTest {
   private final Correlator correlator =
       new Correlator(MonotonicClock.measure(), pid -> new ProcessInfo(pid, "/srv/shop", "shop", "host"), ticker::get);
 
+  /** Each span is served by a goroutine of its own, as requests are. */
+  private static long goroutineOf(TraceContext ctx) {
+    return 33 + (ctx.span() & 0xffff);
+  }
+
   private static SpanEvent.Started started(TraceContext ctx) {
-    return new SpanEvent.Started(PID, 7, 33, 1, 1_000, ctx, "", 1, SpanEvent.SpanKind.SERVER, "GET", "/dispatch", false, "", "1.1", "");
+    return new SpanEvent.Started(PID, 7, goroutineOf(ctx), 1, 1_000, ctx, "", 1, SpanEvent.SpanKind.SERVER, "GET", "/dispatch", false, "", "1.1", "");
   }
 
   private static SpanEvent.Ended ended(TraceContext ctx) {
-    return new SpanEvent.Ended(PID, 7, 33, 2_000, ctx, 200, SpanEvent.EndReason.FINISHED, "/dispatch", "", false);
+    return new SpanEvent.Ended(PID, 7, goroutineOf(ctx), 2_000, ctx, 200, SpanEvent.EndReason.FINISHED, "/dispatch", "", false);
   }
 
   private static SpanEvent.HandOff handOff(SpanEvent.Phase phase, TraceContext from, Optional<TraceContext> to, long capacity) {

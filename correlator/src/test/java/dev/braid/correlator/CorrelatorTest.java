@@ -333,4 +333,20 @@ class CorrelatorTest {
     assertThat(correlator.flush(3_000, false).spans()).isEmpty();
     assertThat(correlator.unmatchedEnds()).isEqualTo(1);
   }
+
+  /** The span ring buffer was full when the first request ended: its goroutine's next request tells. */
+  @Test
+  void aServerSpanWhoseEndWasLostEndsWhenItsGoroutineBeginsTheNext() {
+    TraceContext next = new TraceContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSpanEvent(started(9_000, next, ""));
+    correlator.onSpanEvent(ended(12_000, next, 200));
+    List<CompletedSpan> spans = correlator.flush(20_000, false).spans();
+    assertThat(spans).extracting(CompletedSpan::context).containsExactlyInAnyOrder(CTX, next);
+    CompletedSpan lost = spans.stream().filter(s -> s.context().equals(CTX)).findFirst().orElseThrow();
+    assertThat(lost.endEpochNanos()).isEqualTo(clock.toEpochNanos(9_000));
+    assertThat(lost.attributes().get(CompletedSpan.END_REASON)).isEqualTo("end_lost");
+    assertThat(correlator.lostEnds()).isEqualTo(1);
+    assertThat(correlator.openSpans()).isZero();
+  }
 }

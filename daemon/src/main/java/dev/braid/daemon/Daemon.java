@@ -63,10 +63,11 @@ public final class Daemon implements AutoCloseable {
   private volatile boolean stopping;
   private boolean closed;
   private long pipelineErrors;
-  private final LossReport losses = new LossReport();
+  private final LossReport losses;
 
   private Daemon(DaemonConfig config) {
     this.config = config;
+    this.losses = new LossReport(config.spanBuffer());
     this.resources = new ProcessResources(config);
     this.correlator = new Correlator(clock, this::process);
   }
@@ -107,7 +108,7 @@ public final class Daemon implements AutoCloseable {
   private void attach() {
     if (config.mode().traces()) {
       boolean sampleTime = config.contextSource() == DaemonConfig.ContextSource.SAMPLE;
-      Tracer.Options options = new Tracer.Options(config.propagate(), sampleTime, config.channelLinks(), config.autoSdk());
+      Tracer.Options options = new Tracer.Options(config.propagate(), sampleTime, config.channelLinks(), config.autoSdk(), config.spanBuffer());
       // Writer mode: another profiler stamps its samples from traces_ctx_v1, which showed braid's
       // server span before the application's began, so braid's span stays exported.
       boolean replaceable = config.mode().samples();

@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
  * @param contextSource how a sample finds its span
  * @param otlp where spans and profiles are exported, if anywhere
  * @param metricsAddress where the Prometheus endpoint listens, if anywhere
+ * @param spanBuffer bytes of the ring buffer that carries span events from the probes to braid
+ *     (--span-buffer): a power of two, at least a page
  */
 public record DaemonConfig(
     Optional<Path> executable,
@@ -53,9 +55,12 @@ public record DaemonConfig(
     Mode mode,
     ContextSource contextSource,
     Optional<OtlpEndpoint> otlp,
-    Optional<InetSocketAddress> metricsAddress) {
+    Optional<InetSocketAddress> metricsAddress,
+    int spanBuffer) {
 
   public static final long DEFAULT_SAMPLE_HZ = 99;
+  /** ~20k spans: 200 ms of 100k requests/s, twice the time braid takes to come back to it. */
+  public static final int DEFAULT_SPAN_BUFFER = 8 << 20;
   public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofSeconds(10);
   static final Duration DRAIN_INTERVAL = Duration.ofMillis(100);
   /**
@@ -129,6 +134,9 @@ public record DaemonConfig(
     if (mode == Mode.READER && !minProcessAge.isZero()) {
       throw new IllegalArgumentException("--min-process-age delays braid's tracer, which reader mode does not run");
     }
+    if (spanBuffer < 4096 || Integer.bitCount(spanBuffer) != 1) {
+      throw new IllegalArgumentException("--span-buffer must be a power of two from 4K up (4K, 64K, 8M, 64M), not " + spanBuffer + " bytes");
+    }
     pids = Set.copyOf(pids);
   }
 
@@ -169,6 +177,7 @@ public record DaemonConfig(
     b.contextSource = contextSource;
     b.otlp = otlp;
     b.metricsAddress = metricsAddress;
+    b.spanBuffer = spanBuffer;
     return b;
   }
 
@@ -240,6 +249,7 @@ public record DaemonConfig(
     private ContextSource contextSource = ContextSource.SWITCH;
     private Optional<OtlpEndpoint> otlp = Optional.empty();
     private Optional<InetSocketAddress> metricsAddress = Optional.empty();
+    private int spanBuffer = DEFAULT_SPAN_BUFFER;
 
     private Builder(Path outputDir, Path pinRoot) {
       this.outputDir = outputDir;
@@ -326,10 +336,15 @@ public record DaemonConfig(
       return this;
     }
 
+    public Builder spanBuffer(int bytes) {
+      spanBuffer = bytes;
+      return this;
+    }
+
     public DaemonConfig build() {
       return new DaemonConfig(
           executable, pids, exclude, minProcessAge, outputDir, files, sampleHz, pinRoot, flushInterval, serviceName, resourceAttributes, propagate, channelLinks, autoSdk, mode, contextSource, otlp,
-          metricsAddress);
+          metricsAddress, spanBuffer);
     }
   }
 }

@@ -38,6 +38,9 @@ final class DaemonMetrics {
   private final Total apiSpans;
   private final Total apiSpansCut;
   private final Total spansUnlinked;
+  private final Total spanEndsLost;
+  private final Total spansExpired;
+  private final Total spanStartsLost;
   private final AtomicLong linksPending = new AtomicLong();
   private final List<KernelReading<?>> kernelReadings = new ArrayList<>();
   private final MeterRegistry registry;
@@ -72,6 +75,10 @@ final class DaemonMetrics {
     apiSpans = new Total(registry, "braid.auto_sdk.spans", "--auto-sdk: spans exported for programs that use the OpenTelemetry API alone");
     apiSpansCut =
         new Total(registry, "braid.auto_sdk.spans.cut", "--auto-sdk: spans exported with IDs, parent, times and name only: their JSON was over 16 KiB, or unreadable");
+    spanEndsLost = new Total(registry, "braid.spans.ends.lost",
+        "server spans whose end event was lost (span ring buffer full): ended when their goroutine began the next, braid.span.end_reason=end_lost");
+    spansExpired = new Total(registry, "braid.spans.expired", "spans whose end never came, ended by braid after an hour open or beyond 200k open spans");
+    spanStartsLost = new Total(registry, "braid.spans.starts.lost", "span ends without their start (span ring buffer full, or the span began before braid): not exported");
     gauge("braid.links.pending", linksPending, "spans with channel links waiting for their end, or for a receiver");
   }
 
@@ -178,6 +185,9 @@ final class DaemonMetrics {
     apiSpansCut.set(c.apiSpansCut());
     spansUnlinked.set(c.spansReleasedUnlinked());
     linksPending.set(c.pendingLinkSpans());
+    spanEndsLost.set(c.lostEnds());
+    spansExpired.set(c.expiredSpans());
+    spanStartsLost.set(c.unmatchedEnds());
   }
 
   /** A value read from the kernel on demand until frozen, then the last value read. */

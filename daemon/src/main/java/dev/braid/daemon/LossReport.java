@@ -11,9 +11,15 @@ final class LossReport {
   private static final System.Logger LOG = System.getLogger(LossReport.class.getName());
   private static final long EVERY_NANOS = 60_000_000_000L;
 
+  private final int spanBuffer;
   private Tracer.Stats reportedSpans = Tracer.Stats.NONE;
   private long reportedSamples;
   private long lastReport = System.nanoTime() - EVERY_NANOS;
+
+  /** @param spanBuffer bytes of the span ring buffer (--span-buffer) */
+  LossReport(int spanBuffer) {
+    this.spanBuffer = spanBuffer;
+  }
 
   void check(Tracer.Stats spans, long lostSamples) {
     long now = System.nanoTime();
@@ -25,10 +31,12 @@ final class LossReport {
     long samples = lostSamples - reportedSamples;
     long headers = spans.headersTooMany() - reportedSpans.headersTooMany();
     if (events > 0) {
-      LOG.log(Level.WARNING, "span ring buffer full: " + events + " span events lost; braid drains it every 100 ms, so the service makes more spans than braid can take");
+      LOG.log(Level.WARNING, "span ring buffer full: " + events + " span events lost (spans, their ends, channel hand-offs): the probes wrote more than "
+          + (spanBuffer >> 10) + " KiB between two of braid's reads, 100 ms apart; raise --span-buffer (to " + (spanBuffer >> 9) + "K, twice this)");
     }
     if (full > 0) {
-      LOG.log(Level.WARNING, "goroutine state maps full: " + full + " spans not started (more than 65536 goroutines with open spans)");
+      LOG.log(Level.WARNING, "goroutine state maps full: more than 65536 goroutines held a span at once; " + full
+          + " goroutines or spans went without (their samples show no span, none a wrong one). braid's limit: it cannot be raised");
     }
     if (samples > 0) {
       LOG.log(Level.WARNING, "sample ring buffer full: " + samples + " CPU samples lost; lower --sample-hz");

@@ -148,6 +148,11 @@ public sealed interface SpanEvent permits SpanEvent.Started, SpanEvent.Ended, Sp
     PROCESS_EXITED,
     /** braid stopped with the span open; its end is when braid stopped. */
     FINISHED_BY_BRAID,
+    /**
+     * Its end event was lost (the span ring buffer was full): it ended before its goroutine
+     * started another server span, which is the end it is given.
+     */
+    END_LOST,
     /** A client span was still open when its server span ended (a Transport used directly). */
     PARENT_ENDED,
     /** A client span was still open when its goroutine began another. */

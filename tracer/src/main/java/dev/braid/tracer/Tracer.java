@@ -95,8 +95,11 @@ public final class Tracer implements AutoCloseable {
    * @throws dev.braid.bpf.BpfException when the kernel refuses the programs or maps
    */
   public static Tracer start(Path pinRoot, boolean propagate, Consumer<SpanEvent> listener) {
-    return start(pinRoot, new Options(propagate, false, true, false), listener);
+    return start(pinRoot, new Options(propagate, false, true, false, DEFAULT_EVENT_BUFFER), listener);
   }
+
+  /** Bytes of the ring buffer of span events, as tracer.bpf.c declares it. */
+  public static final int DEFAULT_EVENT_BUFFER = 8 << 20;
 
   /**
    * What the tracer does besides spans and traces_ctx_v1.
@@ -109,12 +112,14 @@ public final class Tracer implements AutoCloseable {
    * @param autoSdk be the SDK of programs that use the OpenTelemetry API alone: loads
    *     auto_sdk.bpf.o, and turns on each program's switch to go.opentelemetry.io/auto/sdk (one
    *     byte written into it, turned off again at close)
+   * @param eventBuffer bytes of the ring buffer that carries span events (a power of two, at
+   *     least a page): events that find it full are lost, and counted
    */
-  public record Options(boolean propagate, boolean sampleTimeContext, boolean channelLinks, boolean autoSdk) {}
+  public record Options(boolean propagate, boolean sampleTimeContext, boolean channelLinks, boolean autoSdk, int eventBuffer) {}
 
   /** As {@link #start(Path, boolean, Consumer)}, with every option. */
   public static Tracer start(Path pinRoot, Options options, Consumer<SpanEvent> listener) {
-    BpfObject object = TracesContextMap.loadShared(OBJECT, pinRoot);
+    BpfObject object = TracesContextMap.loadShared(OBJECT, pinRoot, o -> o.map("events").setMaxEntries(options.eventBuffer()));
     Tracer tracer;
     try {
       tracer = new Tracer(object, listener);

@@ -37,6 +37,8 @@ public final class SignalExporter implements AutoCloseable {
   private boolean closing;
   private boolean closingWoken;
   private long lastWarning;
+  /** Items dropped since the queue last overflowed; -1 while it has room. */
+  private long droppedWhileFull = -1;
 
   private record Pending(Message request, int items) {}
 
@@ -62,7 +64,14 @@ public final class SignalExporter implements AutoCloseable {
     if (queue.size() >= capacity) {
       Pending oldest = queue.removeFirst();
       dropped.increment(oldest.items());
-      warn("the OTLP queue of " + signal.label() + " is full (" + capacity + " requests): dropped the oldest, " + oldest.items() + " " + unit());
+      if (droppedWhileFull < 0) {
+        // Once per overflow; roomAgain() says how much it cost when it ends.
+        LOG.log(Level.WARNING, "the OTLP queue of " + signal.label() + " is full (" + capacity + " requests): the collector is down or takes less than braid sends;"
+            + " braid drops the oldest requests and counts their " + unit() + " in braid_export_items_total{outcome=\"dropped\"}."
+            + " Raise --otlp-queue to ride out longer outages, or give the collector more capacity");
+        droppedWhileFull = 0;
+      }
+      droppedWhileFull += oldest.items();
     }
     queue.addLast(new Pending(request, items));
     notifyAll();
@@ -94,6 +103,7 @@ public final class SignalExporter implements AutoCloseable {
         long partlyRejected = transport.send(signal, next.request());
         done();
         sent.increment(next.items() - Math.min(partlyRejected, next.items()));
+        roomAgain();
         if (partlyRejected > 0) {
           rejected.increment(partlyRejected);
           warn("the collector rejected " + partlyRejected + " of " + next.items() + " " + unit());
@@ -122,6 +132,14 @@ public final class SignalExporter implements AutoCloseable {
 
   private synchronized void done() {
     inFlight = null;
+  }
+
+  /** Ends an overflow once the queue is down to half: says what it dropped meanwhile. */
+  private synchronized void roomAgain() {
+    if (droppedWhileFull >= 0 && queue.size() <= capacity / 2) {
+      LOG.log(Level.WARNING, "the OTLP queue of " + signal.label() + " has room again; " + droppedWhileFull + " " + unit() + " were dropped while it was full");
+      droppedWhileFull = -1;
+    }
   }
 
   private static Duration jittered(Duration d) {

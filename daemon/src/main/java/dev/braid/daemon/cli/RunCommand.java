@@ -115,6 +115,14 @@ final class RunCommand implements Callable<Integer> {
       description = "export requests per signal held while the collector is down or slow; the oldest is dropped and counted beyond (default: ${DEFAULT-VALUE})")
   int otlpQueue;
 
+  @Option(
+      names = "--span-buffer",
+      paramLabel = "SIZE",
+      converter = ByteSizes.class,
+      defaultValue = "8M",
+      description = "ring buffer between the probes and braid, a power of two (64K, 8M, 64M); raise it when braid reports span events lost (default: ${DEFAULT-VALUE})")
+  int spanBuffer;
+
   @Option(names = "--metrics-addr", paramLabel = "HOST:PORT", description = "serve Prometheus metrics at http://HOST:PORT/metrics")
   String metricsAddress;
 
@@ -166,6 +174,7 @@ final class RunCommand implements Callable<Integer> {
                             .map(e -> e.withQueueRequests(otlpQueue)))
                     .metricsAddress(Optional.ofNullable(metricsAddress).map(HostPort::listenAddress))
                     .files(!noFiles)
+                    .spanBuffer(spanBuffer)
                     .build());
     if (noFiles && config.otlp().isEmpty()) {
       throw new UsageException("--no-files keeps nothing without an OTLP endpoint: add --otlp-endpoint URL (or set OTEL_EXPORTER_OTLP_ENDPOINT)");
