@@ -18,6 +18,7 @@
 //	GET /dispatch, /receive hand a request's trace id to another request over a channel
 //	GET /pool?items=N       /api/cart priced on a worker pool, 50 items a job (handoff.go)
 //	GET /limited?ms=N       burns N ms in priceCart, at most two requests at a time (a chan struct{} semaphore)
+//	GET /burst?n=N          N goroutines started in the request, all alive at once, each burning a little in burstWork (burst.go)
 //	GET /hold?key=K         burns in holdBurn until /release?key=K comes (at most a minute): a request
 //	                        that lasts exactly as long as a test needs (hold.go)
 //
@@ -137,6 +138,8 @@ func main() {
 		}()
 		fmt.Fprintln(w, "spawned")
 	})
+
+	mux.HandleFunc("/burst", burst)
 
 	holds := newHolds()
 	mux.HandleFunc("/hold", holds.hold)

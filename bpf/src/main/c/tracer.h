@@ -265,7 +265,8 @@ enum braid_stat {
 	STAT_AUTO_SDK_MISSED = 9, /* --auto-sdk: spans that stayed no-ops: the program made them before braid turned its SDK on */
 	STAT_AUTO_SDK_UNKNOWN = 10, /* --auto-sdk: span ends without a context from braid (started before it, or forgotten) */
 	STAT_AUTO_SDK_LOST = 11, /* --auto-sdk: spans not exported: another thread's used the CPU's scratch buffer */
-	STAT_COUNT = 12,
+	STAT_END_KEPT = 12, /* span ends that found the ring buffer full, kept in lost_ends for braid to read */
+	STAT_COUNT = 13,
 };
 
 #endif /* BRAID_TRACER_H */

@@ -244,14 +244,43 @@ static __always_inline struct http_version read_http_version(const struct go_off
 	return v;
 }
 
+/*
+ * Span ends that found the ring buffer full, by (tgid, span id): braid reads them
+ * after each drain, so that a span whose start it has keeps its exact end. Only
+ * when more ends than this are lost between two drains is the oldest forgotten.
+ */
+struct lost_end_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u8 span_id[8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct lost_end_key);
+	__type(value, struct span_end_event);
+} lost_ends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct span_end_event);
+} end_scratch SEC(".maps");
+
 static __always_inline void emit_end(const struct running *r, const struct open_span *span,
 				     __s64 status, __u32 reason, __u64 route_req, struct http_version version,
 				     __u8 app_span_open)
 {
+	__u32 zero = 0;
 	struct span_end_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
+	int lost = !e;
+	if (lost) {
 		count(STAT_RINGBUF_FULL);
-		return;
+		e = bpf_map_lookup_elem(&end_scratch, &zero);
+		if (!e)
+			return;
 	}
 	fill_header(&e->header, EVENT_SPAN_END, r);
 	__builtin_memcpy(e->trace_id, span->ctx.trace_id, 16);
@@ -264,6 +293,13 @@ static __always_inline void emit_end(const struct running *r, const struct open_
 	e->proto_major = version.major;
 	e->proto_minor = version.minor;
 	e->app_span_open = app_span_open;
+	if (lost) {
+		struct lost_end_key key = {.tgid = r->key.tgid};
+		__builtin_memcpy(key.span_id, span->ctx.span_id, 8);
+		if (!bpf_map_update_elem(&lost_ends, &key, e, BPF_ANY))
+			count(STAT_END_KEPT);
+		return;
+	}
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 

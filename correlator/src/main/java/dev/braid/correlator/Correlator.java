@@ -56,6 +56,9 @@ public final class Correlator {
    * last one is still open tells that the last one's end was lost.
    */
   private final Map<GoroutineKey, SpanKey> openServerSpans = new HashMap<>();
+  /** Open server spans whose goroutine began another, and when: ended as lost after a drain cycle more. */
+  private Map<SpanKey, Long> supersededNow = new HashMap<>();
+  private Map<SpanKey, Long> supersededBefore = new HashMap<>();
   private Map<SpanKey, CompletedSpan> endedNow = new HashMap<>();
   private Map<SpanKey, CompletedSpan> endedBefore = new HashMap<>();
   private final Map<SpanKey, List<Waiting>> waiting = new HashMap<>();
@@ -147,11 +150,22 @@ public final class Correlator {
       return;
     }
     SpanKey before = openServerSpans.put(GoroutineKey.of(s), key);
-    SpanEvent.Started lost = before == null ? null : open.remove(before);
-    if (lost != null) {
-      lostEnds++;
-      finish(complete(lost, s.monotonicNanos(), 0, "", SpanEvent.EndReason.END_LOST, ""));
+    if (before != null && open.containsKey(before)) {
+      // Its end may still come: kept aside by the probes after the tracer's last look.
+      supersededNow.put(before, s.monotonicNanos());
     }
+  }
+
+  /** Ends the superseded spans whose end did not come within a drain cycle: it was lost. */
+  private void endSuperseded(Map<SpanKey, Long> superseded) {
+    superseded.forEach((key, nextStart) -> {
+      SpanEvent.Started lost = open.remove(key);
+      if (lost != null) {
+        lostEnds++;
+        finish(complete(lost, nextStart, 0, "", SpanEvent.EndReason.END_LOST, ""));
+      }
+    });
+    superseded.clear();
   }
 
   private void forgetServerSpan(SpanEvent.Started s) {
@@ -326,6 +340,10 @@ public final class Correlator {
     replacedNow = reuseReplaced;
     // After the rotation: a span released now is kept two cycles for its late samples, as any.
     releaseAwaiting(awaitingBefore);
+    endSuperseded(supersededBefore);
+    Map<SpanKey, Long> reuseSuperseded = supersededBefore;
+    supersededBefore = supersededNow;
+    supersededNow = reuseSuperseded;
     Map<SpanKey, CompletedSpan> reuseAwaiting = awaitingBefore;
     awaitingBefore = awaitingNow;
     awaitingNow = reuseAwaiting;

@@ -341,6 +341,9 @@ class CorrelatorTest {
     correlator.onSpanEvent(started(1_000, CTX, ""));
     correlator.onSpanEvent(started(9_000, next, ""));
     correlator.onSpanEvent(ended(12_000, next, 200));
+    correlator.tick();
+    assertThat(correlator.lostEnds()).as("its end may still come, kept aside by the probes").isZero();
+    correlator.tick();
     List<CompletedSpan> spans = correlator.flush(20_000, false).spans();
     assertThat(spans).extracting(CompletedSpan::context).containsExactlyInAnyOrder(CTX, next);
     CompletedSpan lost = spans.stream().filter(s -> s.context().equals(CTX)).findFirst().orElseThrow();
@@ -348,5 +351,37 @@ class CorrelatorTest {
     assertThat(lost.attributes().get(CompletedSpan.END_REASON)).isEqualTo("end_lost");
     assertThat(correlator.lostEnds()).isEqualTo(1);
     assertThat(correlator.openSpans()).isZero();
+  }
+
+  /** The end the probes kept aside while the ring buffer was full comes a drain cycle late, and wins. */
+  @Test
+  void aKeptEndThatComesADrainCycleLateEndsItsSpanExactly() {
+    TraceContext next = new TraceContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
+    correlator.onSpanEvent(started(1_000, CTX, ""));
+    correlator.onSpanEvent(started(9_000, next, ""));
+    correlator.tick();
+    correlator.onSpanEvent(ended(5_000, CTX, 200));
+    correlator.tick();
+    CompletedSpan span = correlator.flush(20_000, false).spans().getFirst();
+    assertThat(span.context()).isEqualTo(CTX);
+    assertThat(span.endEpochNanos()).isEqualTo(clock.toEpochNanos(5_000));
+    assertThat(span.attributes().get(CompletedSpan.END_REASON)).isNull();
+    assertThat(correlator.lostEnds()).isZero();
+    assertThat(correlator.unmatchedEnds()).isZero();
+  }
+
+  /** More open spans than braid keeps (ends lost beyond what the probes kept aside): the oldest go out, counted. */
+  @Test
+  void openSpansBeyondTheBoundAreEndedOldestFirstAndCounted() {
+    int over = 10;
+    for (int i = 0; i < Correlator.MAX_OPEN_SPANS + over; i++) {
+      TraceContext ctx = new TraceContext(String.format("%032x", i + 1L), String.format("%016x", i + 1L));
+      correlator.onSpanEvent(new SpanEvent.Started(PID, 7, 100 + i, 1, 1_000 + i, ctx, "", 1, SpanEvent.SpanKind.SERVER, "GET", "/checkout", false, "", "1.1", ""));
+    }
+    List<CompletedSpan> out = correlator.flush(10 * SECOND, false).spans();
+    assertThat(correlator.openSpans()).isEqualTo(Correlator.MAX_OPEN_SPANS);
+    assertThat(correlator.expiredSpans()).isEqualTo(over);
+    assertThat(out).hasSize(over).allSatisfy(span -> assertThat(span.attributes().get(CompletedSpan.END_REASON)).isEqualTo("finished_by_braid"));
+    assertThat(out).extracting(span -> span.context().span()).containsExactlyInAnyOrder(java.util.stream.LongStream.rangeClosed(1, over).boxed().toArray(Long[]::new));
   }
 }

@@ -104,8 +104,12 @@ final class DaemonMetrics {
 
   /** The tracer's counters, read from its per-CPU map at each scrape. */
   void tracer(Tracer tracer) {
-    kernelCounter("braid.span.events.lost", tracer, t -> t.stats().ringBufferFull(), "span events lost: the tracer's ring buffer was full");
-    kernelCounter("braid.spans.not.started", tracer, t -> t.stats().goroutineMapFull(), "spans not started: the goroutine state map was full");
+    kernelCounter("braid.span.events.lost", tracer, t -> t.stats().eventsLost(), "span events lost (starts, hand-offs): the tracer's ring buffer was full");
+    kernelCounter(
+        "braid.span.ends.kept", tracer, t -> t.stats().endsKept(), "span ends that found the tracer's ring buffer full, kept aside and read with their exact time");
+    kernelCounter(
+        "braid.goroutines.unspanned", tracer, t -> t.stats().goroutineMapFull(),
+        "goroutines that got no span, inherited or their own, because braid's goroutine state map (65536) was full");
     kernelCounter("braid.probe.read.failures", tracer, t -> t.stats().readFailed(), "probe reads of process memory that failed");
     kernelCounter("braid.traceparent.propagated", tracer, t -> t.stats().propagated(), "outgoing requests given a traceparent");
     kernelCounter("braid.select.unpaired", tracer, t -> t.stats().selectTooBig(), "buffered select operations not paired: more cases than the probes search");

@@ -8,13 +8,17 @@ import dev.braid.bpf.Cgroups;
 import dev.braid.bpf.LittleEndian;
 import dev.braid.bpf.RingBufferReader;
 import dev.braid.bpf.TracesContextMap;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -41,7 +45,7 @@ public final class Tracer implements AutoCloseable {
   private static final List<String> SHARED_MAPS =
       List.of(
           TracesContextMap.NAME, "binaries", "goroutines", "outgoing_by_request", "pending_sends", "pending_by_goroutine",
-          "threads", "events", "tracer_stats", "header_scratch", "app_spans");
+          "threads", "events", "tracer_stats", "header_scratch", "app_spans", "lost_ends", "end_scratch");
   /** Maps keyed by a struct whose first u32 is the tgid. */
   private static final List<String> PER_PROCESS_MAPS = List.of("goroutines", "outgoing_by_request", "pending_by_goroutine", "chan_slots", "app_spans");
   /** Maps of auto_sdk.bpf.o keyed by a struct (or u32) whose first u32 is the tgid. */
@@ -49,6 +53,10 @@ public final class Tracer implements AutoCloseable {
 
   private final BpfObject object;
   private final RingBufferReader events;
+  private final Consumer<SpanEvent> listener;
+  private final StringInterner strings = new StringInterner(); // used only by the draining thread
+  /** Span ends read from lost_ends, oldest first, waiting for their place among the ring buffer's events. */
+  private final PriorityQueue<SpanEvent> keptEnds = new PriorityQueue<>(Comparator.comparingLong(SpanEvent::monotonicNanos));
   private final List<BpfLink> links = new ArrayList<>();
   private final Map<FileIdentity, Integer> binaryIds = new HashMap<>();
   private final Set<String> attachedTo = new HashSet<>(); // identity@pid
@@ -69,12 +77,13 @@ public final class Tracer implements AutoCloseable {
 
   private Tracer(BpfObject object, Consumer<SpanEvent> listener) {
     this.object = object;
-    StringInterner strings = new StringInterner(); // used only by the draining thread
+    this.listener = listener;
     this.events =
         new RingBufferReader(
             object.map("events"),
             record -> {
               SpanEvent e = SpanEventDecoder.decode(record, strings);
+              handKeptEndsBefore(e.monotonicNanos());
               seenPids.add(e.pid());
               if (e instanceof SpanEvent.AutoSdkSwitch s) {
                 boolean handled = binaryOf(s.binaryId()).map(binary -> autoSdkSwitches.turnOn(s.pid(), binary, s.flagAddress())).orElse(false);
@@ -293,10 +302,42 @@ public final class Tracer implements AutoCloseable {
     }
   }
 
-  /** Hands the span events written so far to the listener; returns how many there were. */
+  /**
+   * Hands the span events written so far to the listener, then the span ends that found the ring
+   * buffer full; returns how many there were.
+   */
   public synchronized int drain() {
     requireOpen();
-    return events.consume();
+    // Taken before the ring buffer is read: the start of each of these spans is in it by now.
+    List<byte[]> kept = takeAll(object.map("lost_ends"));
+    try (Arena arena = Arena.ofConfined()) {
+      for (byte[] end : kept) {
+        keptEnds.add(SpanEventDecoder.decode(arena.allocate(end.length, 8).copyFrom(MemorySegment.ofArray(end)), strings));
+      }
+    }
+    int n = events.consume();
+    handKeptEndsBefore(Long.MAX_VALUE);
+    return n + kept.size();
+  }
+
+  /**
+   * Hands the kept span ends that came before {@code monotonicNanos} to the listener: each in its
+   * place among the ring buffer's events, before what its goroutine did next.
+   */
+  private void handKeptEndsBefore(long monotonicNanos) {
+    while (!keptEnds.isEmpty() && keptEnds.peek().monotonicNanos() <= monotonicNanos) {
+      listener.accept(keptEnds.poll());
+    }
+  }
+
+  /** The values of a map, each deleted as it is read. */
+  private static List<byte[]> takeAll(BpfMap map) {
+    List<byte[]> values = new ArrayList<>();
+    for (byte[] key : map.keys()) {
+      map.lookup(key).ifPresent(values::add);
+      map.delete(key);
+    }
+    return values;
   }
 
   /**
@@ -390,7 +431,8 @@ public final class Tracer implements AutoCloseable {
   static final int STAT_AUTO_SDK_MISSED = 9;
   static final int STAT_AUTO_SDK_UNKNOWN = 10;
   static final int STAT_AUTO_SDK_LOST = 11;
-  static final int STAT_COUNT = 12;
+  static final int STAT_END_KEPT = 12;
+  static final int STAT_COUNT = 13;
 
   /** Counters of what the probes could not do, or did. */
   public synchronized Stats stats() {
@@ -399,14 +441,14 @@ public final class Tracer implements AutoCloseable {
     return new Stats(
         s.sumPerCpu(STAT_RINGBUF_FULL), s.sumPerCpu(STAT_GOROUTINE_MAP_FULL), s.sumPerCpu(STAT_READ_FAILED), s.sumPerCpu(STAT_PROPAGATED),
         s.sumPerCpu(STAT_PROPAGATE_SKIPPED), s.sumPerCpu(STAT_INHERITED), s.sumPerCpu(STAT_HEADERS_TOO_MANY), s.sumPerCpu(STAT_SELECT_TOO_BIG),
-        s.sumPerCpu(STAT_APP_SPANS_FULL),
+        s.sumPerCpu(STAT_APP_SPANS_FULL), s.sumPerCpu(STAT_END_KEPT),
         new AutoSdkStats(s.sumPerCpu(STAT_AUTO_SDK_MISSED), s.sumPerCpu(STAT_AUTO_SDK_UNKNOWN), s.sumPerCpu(STAT_AUTO_SDK_LOST), autoSdkSwitches.turnedOn(), autoSdkSwitches.failed()));
   }
 
   /**
    * Counters of tracer.bpf.c (tracer_stats).
    *
-   * @param ringBufferFull span events lost because the ring buffer was full
+   * @param ringBufferFull span events that found the ring buffer full: lost, but for the ends kept
    * @param goroutineMapFull spans not started, or contexts not inherited, because a map was full
    * @param readFailed reads of process memory that failed
    * @param propagated outgoing requests that got a traceparent
@@ -416,6 +458,8 @@ public final class Tracer implements AutoCloseable {
    * @param headersTooMany requests whose header map was too big to search whole for traceparent
    * @param selectTooBig buffered select operations not paired: more cases than the probes search
    * @param appSpansFull application spans not followed: no room in app_spans or goroutines
+   * @param endsKept span ends that found the ring buffer full and were kept aside (lost_ends),
+   *     read by {@link #drain()} with their exact time
    * @param autoSdk what --auto-sdk did
    */
   public record Stats(
@@ -428,9 +472,15 @@ public final class Tracer implements AutoCloseable {
       long headersTooMany,
       long selectTooBig,
       long appSpansFull,
+      long endsKept,
       AutoSdkStats autoSdk) {
     /** No tracer, nothing counted. */
-    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, new AutoSdkStats(0, 0, 0, 0, 0));
+    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new AutoSdkStats(0, 0, 0, 0, 0));
+
+    /** Span events the ring buffer had no room for and that are gone (the ends kept aside are not). */
+    public long eventsLost() {
+      return ringBufferFull - endsKept;
+    }
   }
 
   /**

@@ -159,6 +159,12 @@ public final class TracedRun {
    * as the load has started; the run waits for it and for the load to end.
    */
   public static TracedRun run(List<Service> services, Load load, UnaryOperator<DaemonConfig> configure, Consumer<Daemon> duringLoad) {
+    return run(services, load, configure, (daemon, addresses) -> duringLoad.accept(daemon));
+  }
+
+  /** As {@link #run(List, Load, UnaryOperator, Consumer)}, with the services' addresses too (name -> scheme://host:port). */
+  public static TracedRun run(
+      List<Service> services, Load load, UnaryOperator<DaemonConfig> configure, java.util.function.BiConsumer<Daemon, Map<String, String>> duringLoad) {
     List<Batch> batches = new CopyOnWriteArrayList<>();
     List<Process> started = new ArrayList<>();
     Map<String, String> addresses = new HashMap<>(); // name -> scheme://host:port
@@ -207,7 +213,7 @@ public final class TracedRun {
         assertThat(new BufferedReader(new InputStreamReader(loadgen.getInputStream(), StandardCharsets.UTF_8)).readLine()).isEqualTo("sending");
         LoadWatcher watcher = new LoadWatcher(loadgen, load, loadStarted, pins.path(), pids, batches);
         try {
-          duringLoad.accept(daemon);
+          duringLoad.accept(daemon, Map.copyOf(addresses));
           assertThat(loadgen.waitFor(load.most().toSeconds() + 60, TimeUnit.SECONDS)).isTrue();
         } finally {
           watcher.stop();
