@@ -119,6 +119,15 @@ final class BraidProcess implements AutoCloseable {
     return (int) pinned.keys().stream().filter(k -> TracesContextMap.keyValue(k) >>> 32 == pid).count();
   }
 
+  /** The pinned traces_ctx_v1's entries now, by key (tgid << 32 | tid). */
+  Map<Long, dev.braid.bpf.TraceContext> entries() {
+    Map<Long, dev.braid.bpf.TraceContext> found = new java.util.HashMap<>();
+    for (byte[] key : pinned.keys()) {
+      pinned.lookup(key).ifPresent(v -> found.put(TracesContextMap.keyValue(key), dev.braid.bpf.TraceContext.fromBytes(v)));
+    }
+    return found;
+  }
+
   /** Lines logged at WARN that contain {@code text}. */
   long warningsAbout(String text) {
     return warnings.stream().filter(l -> l.contains("level=WARN") && l.contains(text)).count();
