@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.LongFunction;
+import java.util.function.LongPredicate;
 import java.util.stream.LongStream;
 
 /**
@@ -129,6 +130,7 @@ final class ExactnessAudit {
   final long clockSkewMicros;
 
   private final LongFunction<Optional<GoFunction>> code;
+  private final LongPredicate signalReturn;
 
   /**
    * @param requests every request of the service's truth log
@@ -138,7 +140,17 @@ final class ExactnessAudit {
    * @param code the Go function at a sampled instruction pointer
    */
   ExactnessAudit(List<Request> requests, long windowStart, List<ExportedSpan> exported, MonotonicClock clock, LongFunction<Optional<GoFunction>> code) {
+    this(requests, windowStart, exported, clock, code, pc -> false);
+  }
+
+  /**
+   * @param signalReturn whether a sampled instruction pointer is in a C library's signal-return
+   *     trampoline ({@code __restore_rt}), which a cgo program's signal handlers return through
+   */
+  ExactnessAudit(
+      List<Request> requests, long windowStart, List<ExportedSpan> exported, MonotonicClock clock, LongFunction<Optional<GoFunction>> code, LongPredicate signalReturn) {
     this.code = code;
+    this.signalReturn = signalReturn;
     Map<String, List<ExportedSpan>> byTrace = new HashMap<>();
     for (ExportedSpan s : exported) {
       byTrace.computeIfAbsent(s.traceId(), t -> new ArrayList<>()).add(s);
@@ -278,7 +290,7 @@ final class ExactnessAudit {
    */
   private boolean onSignalPath(Sample s) {
     String f = function(s);
-    return SIGNAL_PATH.stream().anyMatch(f::startsWith);
+    return SIGNAL_PATH.stream().anyMatch(f::startsWith) || signalReturn.test(s.pc());
   }
 
   private boolean showsEndedSpan(Sample s) {

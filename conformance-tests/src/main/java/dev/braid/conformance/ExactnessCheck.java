@@ -77,7 +77,8 @@ final class ExactnessCheck {
       java.util.Set<String> traces = new java.util.HashSet<>(requests.stream().filter(r -> r.endNanos() >= auditStart).map(ExactnessAudit.Request::traceId).toList());
       progress.accept("waiting for the writer to export the spans of " + traces.size() + " requests");
       long waited = exportWait(receiver, traces);
-      ExactnessAudit audit = new ExactnessAudit(requests, auditStart, receiver.spans(), MonotonicClock.measure(), ProcessCode.of(workload.service(), service.pid())::functionAt);
+      ProcessCode code = ProcessCode.of(workload.service(), service.pid());
+      ExactnessAudit audit = new ExactnessAudit(requests, auditStart, receiver.spans(), MonotonicClock.measure(), code::functionAt, code::inSignalReturn);
       samples.forEach(audit::judge);
       boolean unsure = audit.requestsUnexported > MOST_UNJUDGED * audit.requestsInWindow;
       String how = samples.size() + " samples at " + HZ + " Hz of " + audit.requestsInWindow + " requests" + (lost > 0 ? ", " + lost + " lost" : "")

@@ -6,26 +6,92 @@ import dev.braid.elf.go.Pclntab;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
-/** Which Go function of a running process's executable an instruction pointer is in (pclntab). */
+/**
+ * Which Go function of a running process's executable an instruction pointer is in (pclntab), and
+ * whether it is in a C library's signal-return trampoline.
+ */
 final class ProcessCode {
+  /**
+   * The signal-return trampolines of x86-64 C libraries: {@code mov $15, %rax; syscall} (glibc's
+   * {@code __restore_rt}) and {@code mov $15, %eax; syscall} (musl's), rt_sigreturn being 15.
+   */
+  private static final List<byte[]> RT_SIGRETURN = List.of(HexFormat.of().parseHex("48c7c00f0000000f05"), HexFormat.of().parseHex("b80f0000000f05"));
+
   private final Pclntab pclntab;
   private final long bias;
+  private final Set<Long> signalReturns;
 
-  private ProcessCode(Pclntab pclntab, long bias) {
+  private ProcessCode(Pclntab pclntab, long bias, Set<Long> signalReturns) {
     this.pclntab = pclntab;
     this.bias = bias;
+    this.signalReturns = signalReturns;
   }
 
+  /** Read while the process runs: its mappings say where its libraries are. */
   static ProcessCode of(Path exe, int pid) throws IOException {
     try (ElfFile elf = ElfFile.open(exe)) {
-      return new ProcessCode(Pclntab.read(elf), elf.isPositionIndependent() ? loadBias(elf, exe, pid) : 0);
+      return new ProcessCode(Pclntab.read(elf), elf.isPositionIndependent() ? loadBias(elf, exe, pid) : 0, signalReturns(exe, pid));
     }
   }
 
   Optional<GoFunction> functionAt(long pc) {
     return pclntab.functionAt(pc - bias);
+  }
+
+  /**
+   * Whether {@code pc} is a signal-return trampoline's {@code syscall}, or just past it (where a
+   * sample taken while the kernel returns from the signal finds the thread).
+   */
+  boolean inSignalReturn(long pc) {
+    return signalReturns.contains(pc);
+  }
+
+  /** The trampolines' syscall instructions and the addresses after them, in the process's other executable mappings. */
+  static Set<Long> signalReturns(Path exe, int pid) throws IOException {
+    String self = exe.toRealPath().toString();
+    Set<Long> found = new HashSet<>();
+    for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "maps"))) {
+      String[] f = line.trim().split("\\s+", 6);
+      if (f.length < 6 || f[1].charAt(2) != 'x' || !f[5].startsWith("/") || f[5].equals(self) || !Files.isReadable(Path.of(f[5]))) {
+        continue;
+      }
+      int dash = f[0].indexOf('-');
+      long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
+      long length = Long.parseUnsignedLong(f[0].substring(dash + 1), 16) - start;
+      long offset = Long.parseUnsignedLong(f[2], 16);
+      byte[] text;
+      try (var file = java.nio.channels.FileChannel.open(Path.of(f[5]))) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) Math.max(0, Math.min(length, file.size() - offset)));
+        file.read(b, offset);
+        text = b.array();
+      }
+      for (byte[] pattern : RT_SIGRETURN) {
+        for (int i = indexOf(text, pattern, 0); i >= 0; i = indexOf(text, pattern, i + 1)) {
+          found.add(start + i + pattern.length - 2); // the syscall
+          found.add(start + i + pattern.length); // past it
+        }
+      }
+    }
+    return found;
+  }
+
+  private static int indexOf(byte[] text, byte[] pattern, int from) {
+    outer:
+    for (int i = from; i <= text.length - pattern.length; i++) {
+      for (int j = 0; j < pattern.length; j++) {
+        if (text[i + j] != pattern[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   /** Where a position-independent executable was loaded: its first mapping's start less the link address of that file offset. */

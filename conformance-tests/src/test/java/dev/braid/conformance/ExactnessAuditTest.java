@@ -84,6 +84,22 @@ class ExactnessAuditTest {
   }
 
   /**
+   * A cgo program's signal handlers return through the C library's trampoline, on g0 when the
+   * signal came in the scheduler (as a probe's trap returned into runtime.execute): the signal
+   * path, not judged unless the span ended.
+   */
+  @Test
+  void theCLibrarysSignalReturnIsOnTheSignalPath() {
+    long restorer = 0x7f3f_b425_9059L;
+    ExactnessAudit cgo = new ExactnessAudit(List.of(new Request(8, SECOND.traceId(), 3 * MS, 4 * MS)), 0,
+        List.of(span(SECOND, 2_900_000, 4_100_000)), clock, pc -> Optional.empty(), pc -> pc == restorer);
+    cgo.judge(new Sample(1, 2, 3_500_000, 0, restorer, Running.SCHEDULER, Optional.of(SECOND))); // a span that lasts: not judged
+    cgo.judge(new Sample(1, 2, 3_500_000, 0, restorer + 0x100, Running.SCHEDULER, Optional.of(SECOND))); // other native code: wrong
+    cgo.judge(new Sample(1, 2, 5 * MS, 0, restorer, Running.SCHEDULER, Optional.of(SECOND))); // never one that ended: stale
+    assertThat(List.of(cgo.onSystemStack, cgo.elsewhere.wrong, cgo.elsewhere.stale)).containsExactly(1L, 1L, 1L);
+  }
+
+  /**
    * A writer that stamps a span nested in its server span (OBI's "processing" span, or an
    * application's own): any span of the request's trace is right while it lasts; the innermost
    * one is counted.

@@ -155,7 +155,10 @@ class CliTest {
         "--otlp-endpoint=http://collector:4318 --otlp-protocol=thrift|OTLP protocol must be grpc or http/protobuf, not 'thrift'",
         "--metrics-addr=localhost|--metrics-addr must be HOST:PORT or :PORT, not 'localhost'",
         "--log-format=xml|--log-format must be logfmt or json, not 'xml'",
-        "--log-level=loud|--log-level must be error, warn, info, debug or trace, not 'loud'"
+        "--log-level=loud|--log-level must be error, warn, info, debug or trace, not 'loud'",
+        "--span-buffer=lots|is not a size such as 64K, 8M or 1G",
+        "--span-buffer=100K|--span-buffer must be a power of two from 4K up (4K, 64K, 8M, 64M), not 102400 bytes",
+        "--span-buffer=2G|is more than braid can take (at most 1G)"
       })
   void badOptionsAreExit2WithWhatIsAccepted(String options, String message, @TempDir Path out) throws Exception {
     List<String> args = new ArrayList<>(List.of("run", "--exe", Examples.binary("shop").toString(), "--out", out.toString(), "--duration", "1s"));
