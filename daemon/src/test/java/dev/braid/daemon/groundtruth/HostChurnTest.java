@@ -250,7 +250,8 @@ class HostChurnTest {
     }
   }
 
-  private static String traceId() {
+  /** A random W3C trace id, never all zero. */
+  static String traceId() {
     byte[] id = new byte[16];
     ThreadLocalRandom.current().nextBytes(id);
     id[0] |= 1;

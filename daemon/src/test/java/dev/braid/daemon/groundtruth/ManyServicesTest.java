@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,7 +29,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -161,7 +159,7 @@ class ManyServicesTest {
       running.add(clients.submit(() -> {
         while (System.nanoTime() < until) {
           Service s = services.get(Math.floorMod(next.getAndIncrement(), services.size()));
-          String trace = traceId();
+          String trace = HostChurnTest.traceId();
           long at = System.nanoTime();
           HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://" + s.address() + "/checkout?ms=2")).timeout(Duration.ofSeconds(30))
               .header("traceparent", "00-" + trace + "-00f067aa0ba902b7-01").build(), HttpResponse.BodyHandlers.discarding());
@@ -198,10 +196,4 @@ class ManyServicesTest {
     Figures.record("open files " + when, f.files(), f.probes() + " probes, " + f.binaries() + " binaries");
   }
 
-  private static String traceId() {
-    byte[] id = new byte[16];
-    ThreadLocalRandom.current().nextBytes(id);
-    id[0] |= 1;
-    return HexFormat.of().formatHex(id);
-  }
 }

@@ -22,12 +22,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -168,7 +166,7 @@ class OverloadTest {
     try {
       while (sent.size() < 3 || (counter(m, "braid.goroutines.unspanned") < BURST_GOROUTINES - 65_536L || counter(m, "braid.span.ends.kept") == 0)
           && System.nanoTime() - loadStarted < LOAD.minusSeconds(2).toNanos()) {
-        String trace = traceId();
+        String trace = HostChurnTest.traceId();
         String route = "/burst?n=" + BURST_GOROUTINES;
         long start = System.currentTimeMillis() * 1_000_000;
         HttpResponse<String> r = http.send(
@@ -211,12 +209,6 @@ class OverloadTest {
     }
   }
 
-  private static String traceId() {
-    byte[] id = new byte[16];
-    ThreadLocalRandom.current().nextBytes(id);
-    id[0] |= 1;
-    return HexFormat.of().formatHex(id);
-  }
 
   /**
    * The warnings braid's loggers publish while open (System.Logger goes to java.util.logging here,
