@@ -60,7 +60,7 @@ public record DaemonConfig(
 
   public static final long DEFAULT_SAMPLE_HZ = 99;
   /** ~20k spans: 200 ms of 100k requests/s, twice the time braid takes to come back to it. */
-  public static final int DEFAULT_SPAN_BUFFER = 8 << 20;
+  public static final int DEFAULT_SPAN_BUFFER = dev.braid.tracer.Tracer.DEFAULT_EVENT_BUFFER;
   public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofSeconds(10);
   static final Duration DRAIN_INTERVAL = Duration.ofMillis(100);
   /**

@@ -67,7 +67,7 @@ public final class SignalExporter implements AutoCloseable {
       if (droppedWhileFull < 0) {
         // Once per overflow; roomAgain() says how much it cost when it ends.
         LOG.log(Level.WARNING, "the OTLP queue of " + signal.label() + " is full (" + capacity + " requests): the collector is down or takes less than braid sends;"
-            + " braid drops the oldest requests and counts their " + unit() + " in braid_export_items_total{outcome=\"dropped\"}."
+            + " braid drops the oldest requests and counts their " + unit() + " in braid_export_items_" + unit() + "_total{outcome=\"dropped\"}."
             + " Raise --otlp-queue to ride out longer outages, or give the collector more capacity");
         droppedWhileFull = 0;
       }

@@ -84,7 +84,7 @@ class OverloadTest {
       Figures.record("span events lost to a full ring buffer (256 KiB)", eventsLost, "counted: braid_span_events_lost_total");
       Figures.record("span ends kept aside while it was full, exported with their time", endsKept, "braid_span_ends_kept_total");
       Figures.record("goroutines without their span: state map full", unspanned, "braid_goroutines_unspanned_total");
-      Figures.record("items dropped from the OTLP queue (collector down)", exportDropped, "braid_export_items_total{outcome=dropped}");
+      Figures.record("items dropped from the OTLP queue (collector down)", exportDropped, "braid_export_items_spans_total{outcome=dropped}");
       assertThat(eventsLost).as("span events lost").isPositive();
       // A burst's goroutines beyond the map's 65536 go without: ~34,000 for each burst whose own
       // span start found room in the ring buffer (the others' goroutines have no span to inherit).
