@@ -3,7 +3,11 @@ package dev.braid.conformance;
 import dev.braid.elf.ElfFile;
 import dev.braid.elf.go.GoFunction;
 import dev.braid.elf.go.Pclntab;
+import dev.braid.profiler.ProcessMaps;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -55,43 +59,32 @@ final class ProcessCode {
   /** The trampolines' syscall instructions and the addresses after them, in the process's other executable mappings. */
   static Set<Long> signalReturns(Path exe, int pid) throws IOException {
     String self = exe.toRealPath().toString();
+    ProcessMaps maps = ProcessMaps.read(pid).orElseThrow(() -> new IOException("process " + pid + " has exited"));
     Set<Long> found = new HashSet<>();
-    for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "maps"))) {
-      String[] f = line.trim().split("\\s+", 6);
-      if (f.length < 6 || f[1].charAt(2) != 'x' || !f[5].startsWith("/") || f[5].equals(self) || !Files.isReadable(Path.of(f[5]))) {
+    for (ProcessMaps.Region r : maps.mappings()) {
+      if (!r.isFile() || r.path().equals(self) || !Files.isReadable(Path.of(r.path()))) {
         continue;
       }
-      int dash = f[0].indexOf('-');
-      long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
-      long length = Long.parseUnsignedLong(f[0].substring(dash + 1), 16) - start;
-      long offset = Long.parseUnsignedLong(f[2], 16);
-      byte[] text;
-      try (var file = java.nio.channels.FileChannel.open(Path.of(f[5]))) {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) Math.max(0, Math.min(length, file.size() - offset)));
-        file.read(b, offset);
-        text = b.array();
-      }
+      // Latin-1 maps each byte to one char: String.indexOf searches the bytes.
+      String text = new String(read(Path.of(r.path()), r.offset(), r.end() - r.start()), StandardCharsets.ISO_8859_1);
       for (byte[] pattern : RT_SIGRETURN) {
-        for (int i = indexOf(text, pattern, 0); i >= 0; i = indexOf(text, pattern, i + 1)) {
-          found.add(start + i + pattern.length - 2); // the syscall
-          found.add(start + i + pattern.length); // past it
+        String code = new String(pattern, StandardCharsets.ISO_8859_1);
+        for (int i = text.indexOf(code); i >= 0; i = text.indexOf(code, i + 1)) {
+          found.add(r.start() + i + pattern.length - 2); // the syscall
+          found.add(r.start() + i + pattern.length); // past it
         }
       }
     }
     return found;
   }
 
-  private static int indexOf(byte[] text, byte[] pattern, int from) {
-    outer:
-    for (int i = from; i <= text.length - pattern.length; i++) {
-      for (int j = 0; j < pattern.length; j++) {
-        if (text[i + j] != pattern[j]) {
-          continue outer;
-        }
-      }
-      return i;
+  /** Up to {@code length} bytes of {@code file} from {@code offset}. */
+  private static byte[] read(Path file, long offset, long length) throws IOException {
+    try (FileChannel channel = FileChannel.open(file)) {
+      ByteBuffer b = ByteBuffer.allocate((int) Math.max(0, Math.min(length, channel.size() - offset)));
+      channel.read(b, offset);
+      return b.array();
     }
-    return -1;
   }
 
   /** Where a position-independent executable was loaded: its first mapping's start less the link address of that file offset. */

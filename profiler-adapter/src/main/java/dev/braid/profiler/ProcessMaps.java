@@ -12,7 +12,7 @@ import java.util.Optional;
  *
  * @param mappings sorted by start address
  */
-record ProcessMaps(int pid, List<Region> mappings) {
+public record ProcessMaps(int pid, List<Region> mappings) {
 
   /**
    * One executable mapping.
@@ -20,18 +20,19 @@ record ProcessMaps(int pid, List<Region> mappings) {
    * @param device the file's device as maps prints it ({@code fd:01}); with the inode, what
    *     identifies the file on the host
    */
-  record Region(long start, long end, long offset, String device, long inode, String path) {
+  public record Region(long start, long end, long offset, String device, long inode, String path) {
     boolean contains(long address) {
       return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
     }
 
     /** A file braid can open; not {@code [vdso]}, anonymous memory or a deleted file. */
-    boolean isFile() {
+    public boolean isFile() {
       return inode != 0 && path.startsWith("/") && !path.endsWith(" (deleted)");
     }
   }
 
-  static Optional<ProcessMaps> read(int pid) {
+  /** The process's executable mappings now; empty when the process is gone. */
+  public static Optional<ProcessMaps> read(int pid) {
     try {
       return Optional.of(parse(pid, Files.readString(Path.of("/proc", Integer.toString(pid), "maps"))));
     } catch (IOException e) {
