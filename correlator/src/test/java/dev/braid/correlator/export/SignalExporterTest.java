@@ -3,20 +3,14 @@ package dev.braid.correlator.export;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.braid.bpf.testing.LogCapture;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,24 +18,8 @@ import org.junit.jupiter.api.Test;
 /** The OTLP queue of one signal, against a collector (OTLP/HTTP, protobuf) that is down, then back. */
 class SignalExporterTest {
   private final AtomicBoolean down = new AtomicBoolean(true);
-  private final List<String> warnings = new CopyOnWriteArrayList<>();
-  private final Logger logger = Logger.getLogger(SignalExporter.class.getName());
-  private final Handler capture = new Handler() {
-    @Override
-    public void publish(LogRecord r) {
-      if (r.getLevel() == Level.WARNING) {
-        warnings.add(r.getMessage());
-      }
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-  };
   private HttpServer collector;
-  private Level level;
+  private LogCapture log;
 
   @BeforeEach
   void startCollector() throws Exception {
@@ -49,20 +27,17 @@ class SignalExporterTest {
     collector.createContext("/v1/traces", exchange -> {
       exchange.getRequestBody().readAllBytes();
       exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
-      // An ExportTraceServiceResponse that took everything is empty on the wire.
-      exchange.sendResponseHeaders(down.get() ? 503 : 200, ExportTraceServiceResponse.getDefaultInstance().getSerializedSize() == 0 ? -1 : 0);
+      // No body: an ExportTraceServiceResponse that took everything is empty on the wire.
+      exchange.sendResponseHeaders(down.get() ? 503 : 200, -1);
       exchange.close();
     });
     collector.start();
-    level = logger.getLevel();
-    logger.setLevel(Level.WARNING); // tests print errors only
-    logger.addHandler(capture);
+    log = LogCapture.of(SignalExporter.class.getName());
   }
 
   @AfterEach
   void stopCollector() {
-    logger.removeHandler(capture);
-    logger.setLevel(level);
+    log.close();
     collector.stop(0);
   }
 
@@ -77,14 +52,14 @@ class SignalExporterTest {
       for (int i = 0; i < 5; i++) {
         exporter.export(ExportTraceServiceRequest.getDefaultInstance(), 10); // 2 wait; the other 3 push the oldest out
       }
-      assertThat(warnings.stream().filter(w -> w.contains("is full"))).singleElement().asString()
+      assertThat(log.warnings("is full")).singleElement().asString()
           .contains("the OTLP queue of traces is full (2 requests)", "braid_export_items_spans_total{outcome=\"dropped\"}", "Raise --otlp-queue");
       double dropped = metrics.get("braid.export.items").tag("outcome", "dropped").counter().count();
       assertThat(dropped).isEqualTo(30);
 
       down.set(false); // back: the retry goes through, the queue drains
       waitFor(() -> exporter.queued() == 0 && metrics.get("braid.export.items").tag("outcome", "sent").counter().count() == 30);
-      assertThat(warnings.stream().filter(w -> w.contains("has room again"))).singleElement().asString()
+      assertThat(log.warnings("has room again")).singleElement().asString()
           .contains("30 spans were dropped while it was full");
       assertThat(metrics.get("braid.export.items").tag("outcome", "sent").counter().count()).isEqualTo(30);
     }

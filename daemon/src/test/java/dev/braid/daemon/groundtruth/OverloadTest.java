@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.braid.bpf.TraceContext;
 import dev.braid.bpf.testing.Figures;
 import dev.braid.bpf.testing.Kernel;
+import dev.braid.bpf.testing.LogCapture;
 import dev.braid.correlator.CompletedSpan;
 import dev.braid.correlator.ProfiledSample;
 import dev.braid.correlator.export.OtlpEndpoint;
@@ -26,10 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -211,48 +208,6 @@ class OverloadTest {
   private static int closedPort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort(); // nothing listens once it is closed: the collector is down
-    }
-  }
-
-
-  /**
-   * The warnings braid's loggers publish while open (System.Logger goes to java.util.logging here,
-   * which tests set to print errors only: the console stays quiet).
-   */
-  static final class LogCapture extends Handler implements AutoCloseable {
-    private final Logger logger;
-    private final Level level;
-    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-
-    private LogCapture(Logger logger) {
-      this.logger = logger;
-      this.level = logger.getLevel();
-    }
-
-    static LogCapture of(String name) {
-      LogCapture capture = new LogCapture(Logger.getLogger(name));
-      capture.logger.setLevel(Level.WARNING);
-      capture.logger.addHandler(capture);
-      return capture;
-    }
-
-    /** The messages logged at WARNING that contain {@code text}. */
-    List<String> warnings(String text) {
-      return records.stream().filter(r -> r.getLevel() == Level.WARNING && r.getMessage().contains(text)).map(LogRecord::getMessage).toList();
-    }
-
-    @Override
-    public void publish(LogRecord record) {
-      records.add(record);
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {
-      logger.removeHandler(this);
-      logger.setLevel(level);
     }
   }
 }
