@@ -77,42 +77,38 @@ func holdBurn(released <-chan struct{}, most time.Duration) uint64 {
 	return x
 }
 
-// burnOnAThreadThatExits locks its goroutine to its thread, never to unlock:
-// the runtime ends the thread when the goroutine returns. Go never ends the
-// main thread, though; on it, the goroutine stays locked there, so the
-// goroutine it starts (which inherits its span) gets another thread.
-func burnOnAThreadThatExits(tids chan<- int, released <-chan struct{}) {
-	runtime.LockOSThread()
-	if syscall.Gettid() == syscall.Getpid() {
-		on := make(chan struct{})
-		go func() {
-			defer close(on)
-			burnOnAThreadThatExits(tids, released)
-		}()
-		<-on
-		runtime.UnlockOSThread()
-		return
-	}
-	tids <- syscall.Gettid()
-	holdBurn(released, time.Minute)
-}
-
-// threadExit is a request during which a thread exits: a goroutine started
-// inside it (which inherits its span) locks its thread, says which thread that
-// is, and burns until /release?key= of its key; it then returns still locked,
-// so the runtime ends the thread. The request goes on for ms more.
+// threadExit is a request whose thread exits under it: the handler locks its
+// goroutine to its thread, says which thread that is, burns until
+// /release?key= of its key, and ends its goroutine still locked
+// (runtime.Goexit), so the runtime ends the thread. Its span never ends
+// normally: net/http closes the connection, cutting the answer after its
+// first line. Every writer stamps a handler's own thread, so every writer is
+// judged by it.
 func (h *holds) threadExit(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("key")
 	c := h.channel(key)
 	defer h.forget(key, c)
-	tids := make(chan int)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		burnOnAThreadThatExits(tids, c)
-	}()
-	fmt.Fprintf(w, "tid %d\n", <-tids)
+	if !lockToAThreadThatMayExit() {
+		http.Error(w, "the handler ran on the main thread only", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintf(w, "tid %d\n", syscall.Gettid())
 	w.(http.Flusher).Flush()
-	<-done
-	fmt.Fprintf(w, "after %d\n", spawnedBurn(burnDuration(r)))
+	holdBurn(c, time.Minute)
+	runtime.Goexit()
+}
+
+// lockToAThreadThatMayExit locks the goroutine to a thread other than the
+// main one: Go never ends the main thread (a goroutine locked there that
+// exits wedges it instead). A short sleep lets the scheduler move it.
+func lockToAThreadThatMayExit() bool {
+	for i := 0; i < 1000; i++ {
+		runtime.LockOSThread()
+		if syscall.Gettid() != syscall.Getpid() {
+			return true
+		}
+		runtime.UnlockOSThread()
+		time.Sleep(time.Millisecond)
+	}
+	return false
 }

@@ -80,7 +80,7 @@ final class ExactnessCheck {
       ProcessCode code = ProcessCode.of(workload.service(), service.pid());
       ExactnessAudit audit = new ExactnessAudit(requests, auditStart, receiver.spans(), MonotonicClock.measure(), code::functionAt, code::inSignalReturn);
       samples.forEach(audit::judge);
-      boolean unsure = audit.requestsUnexported > MOST_UNJUDGED * audit.requestsInWindow;
+      boolean unsure = tooManyUnjudged(audit.requestsUnexported, audit.requestsInWindow);
       String how = samples.size() + " samples at " + HZ + " Hz of " + audit.requestsInWindow + " requests" + (lost > 0 ? ", " + lost + " lost" : "")
           + "; " + audit.requestsUnexported + " requests not judged (no span of theirs came within " + waited / 1000 + " s of the load's end)"
           + (unsure ? " (over " + Math.round(MOST_UNJUDGED * 100) + "%: inconclusive)" : "") + " (" + audit.samplesOfUnexported + " samples)"
@@ -136,8 +136,13 @@ final class ExactnessCheck {
     return receiver.spans().stream().filter(s -> traces.contains(s.traceId())).count();
   }
 
+  /** More than {@link #MOST_UNJUDGED} of the requests had no exported span to judge their samples by. */
+  static boolean tooManyUnjudged(long unexported, long requests) {
+    return unexported > MOST_UNJUDGED * requests;
+  }
+
   /** A check with too many requests unjudged is inconclusive, unless what was judged already failed it. */
-  private static CheckResult verdict(CheckResult check, ExactnessAudit.Tally tally, boolean unsure) {
+  static CheckResult verdict(CheckResult check, ExactnessAudit.Tally tally, boolean unsure) {
     return unsure && tally.wrong + tally.stale + tally.missing == 0 ? check.inconclusive() : check;
   }
 
