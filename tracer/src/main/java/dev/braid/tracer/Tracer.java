@@ -66,6 +66,8 @@ public final class Tracer implements AutoCloseable {
   /** Detaches the probes of exited processes and released binaries, off the pipeline's thread. */
   private final Detacher detacher = new Detacher();
   private final Set<Integer> seenPids = new HashSet<>();
+  /** The pid of the last event, known to be in seenPids: events come in runs of one process. */
+  private int lastSeenPid;
   private BpfObject propagation;
   /** auto_sdk.bpf.o, with --auto-sdk. */
   private BpfObject autoSdk;
@@ -84,7 +86,10 @@ public final class Tracer implements AutoCloseable {
             record -> {
               SpanEvent e = SpanEventDecoder.decode(record, strings);
               handKeptEndsBefore(e.monotonicNanos());
-              seenPids.add(e.pid());
+              if (e.pid() != lastSeenPid) {
+                seenPids.add(e.pid());
+                lastSeenPid = e.pid();
+              }
               if (e instanceof SpanEvent.AutoSdkSwitch s) {
                 boolean handled = binaryOf(s.binaryId()).map(binary -> autoSdkSwitches.turnOn(s.pid(), binary, s.flagAddress())).orElse(false);
                 if (!handled && autoSdk != null) {
@@ -361,6 +366,9 @@ public final class Tracer implements AutoCloseable {
     }
     autoSdkSwitches.forget(pid);
     seenPids.remove(pid);
+    if (lastSeenPid == pid) {
+      lastSeenPid = 0;
+    }
     List<BpfLink> probes = linksOfPid.remove(pid);
     if (probes != null) { // probed for it alone (--pid, --min-process-age): its probes go with it
       links.removeAll(probes);

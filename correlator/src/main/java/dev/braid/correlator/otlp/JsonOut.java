@@ -143,11 +143,27 @@ public final class JsonOut {
     fill(v, 9);
   }
 
+  /** "00" to "99": two digits a division. */
+  private static final byte[] DIGIT_PAIRS = new byte[200];
+
+  static {
+    for (int i = 0; i < 100; i++) {
+      DIGIT_PAIRS[2 * i] = (byte) ('0' + i / 10);
+      DIGIT_PAIRS[2 * i + 1] = (byte) ('0' + i % 10);
+    }
+  }
+
   private void fill(int v, int count) {
-    for (int i = n + count - 1; i >= n; i--) {
-      int q = v / 10;
-      buf[i] = (byte) ('0' + v - q * 10);
+    int i = n + count;
+    for (int left = count; left >= 2; left -= 2) {
+      int q = v / 100;
+      int pair = 2 * (v - q * 100);
+      buf[--i] = DIGIT_PAIRS[pair + 1];
+      buf[--i] = DIGIT_PAIRS[pair];
       v = q;
+    }
+    if ((count & 1) != 0) {
+      buf[--i] = (byte) ('0' + v);
     }
     n += count;
   }
@@ -161,6 +177,11 @@ public final class JsonOut {
   @Override
   public String toString() {
     return new String(buf, 0, n, StandardCharsets.UTF_8);
+  }
+
+  /** A copy of what was written. */
+  byte[] toBytes() {
+    return Arrays.copyOf(buf, n);
   }
 
   public void writeTo(OutputStream out) throws IOException {

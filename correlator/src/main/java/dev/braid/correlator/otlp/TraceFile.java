@@ -65,8 +65,14 @@ public final class TraceFile implements Output {
       return;
     }
     Map<ProcessInfo, List<CompletedSpan>> byProcess = new LinkedHashMap<>();
+    ProcessInfo last = null;
+    List<CompletedSpan> ofLast = null;
     for (CompletedSpan s : spans) {
-      byProcess.computeIfAbsent(s.process(), p -> new ArrayList<>()).add(s);
+      if (s.process() != last) { // spans come in runs of one process: its record is hashed once a run
+        last = s.process();
+        ofLast = byProcess.computeIfAbsent(last, p -> new ArrayList<>());
+      }
+      ofLast.add(s);
     }
     file.writeLine(
         out -> {
@@ -106,14 +112,9 @@ public final class TraceFile implements Output {
       json.raw(",\"parentSpanId\":\"").raw(s.parentSpanId()).raw('"');
     }
     json.raw(",\"flags\":").number(flags(s));
-    json.raw(",\"name\":").string(s.name());
-    json.raw(",\"kind\":").number(kind(s.kind()));
     json.raw(",\"startTimeUnixNano\":").quoted(s.startEpochNanos());
     json.raw(",\"endTimeUnixNano\":").quoted(s.endEpochNanos());
-    json.raw(",\"attributes\":[");
-    first = true;
-    s.visitAttributes(spanAttributes);
-    json.raw(']');
+    json.bytes(descriptions.of(s));
     if (!s.links().isEmpty()) {
       json.raw(",\"links\":[");
       for (int i = 0; i < s.links().size(); i++) {
@@ -130,6 +131,56 @@ public final class TraceFile implements Output {
     if (s.droppedLinks() > 0) {
       json.raw(",\"droppedLinksCount\":").number(s.droppedLinks());
     }
+    json.raw('}');
+  }
+
+  /**
+   * {@code ,"name":..,"kind":..,"attributes":[..],"status":{..}} of recent spans, encoded once: a
+   * service's spans share a few names, routes, hosts and statuses, and these bytes were most of
+   * a line's cost. Direct-mapped by the fields they derive from; the decoder interns those
+   * strings, so comparing them by identity finds a match at once (an equal string that is
+   * another object only costs encoding again).
+   */
+  private final class Descriptions {
+    private static final int SLOTS = 256; // a power of two
+    private final CompletedSpan[] spans = new CompletedSpan[SLOTS];
+    private final byte[][] encoded = new byte[SLOTS][];
+    private final JsonOut scratch = new JsonOut();
+
+    byte[] of(CompletedSpan s) {
+      int hash = s.kind().ordinal() + 31 * (s.endReason().ordinal() + 31 * (Long.hashCode(s.statusCode()) + 31 * (s.method().hashCode()
+          + 31 * (s.path().hashCode() + 31 * (s.route().hashCode() + 31 * (s.host().hashCode() + 31 * s.rpcSystem().hashCode()))))));
+      int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
+      CompletedSpan cached = spans[slot];
+      if (cached != null && sameDescription(cached, s)) {
+        return encoded[slot];
+      }
+      JsonOut line = json;
+      json = scratch;
+      scratch.reset();
+      describe(s);
+      json = line;
+      spans[slot] = s;
+      encoded[slot] = scratch.toBytes();
+      return encoded[slot];
+    }
+
+    private static boolean sameDescription(CompletedSpan a, CompletedSpan b) {
+      return a.kind() == b.kind() && a.endReason() == b.endReason() && a.statusCode() == b.statusCode() && a.method() == b.method() && a.path() == b.path()
+          && a.route() == b.route() && a.host() == b.host() && a.protocolVersion() == b.protocolVersion() && a.rpcSystem() == b.rpcSystem();
+    }
+  }
+
+  private final Descriptions descriptions = new Descriptions();
+
+  /** Name, kind, attributes and status: what a span's request says, not which span it was. */
+  private void describe(CompletedSpan s) {
+    json.raw(",\"name\":").string(s.name());
+    json.raw(",\"kind\":").number(kind(s.kind()));
+    json.raw(",\"attributes\":[");
+    first = true;
+    s.visitAttributes(spanAttributes);
+    json.raw(']');
     json.raw(",\"status\":{");
     StatusData status = s.status();
     if (status.getStatusCode() == StatusCode.ERROR) {
@@ -138,7 +189,7 @@ public final class TraceFile implements Output {
         json.raw(",\"message\":").string(status.getDescription());
       }
     }
-    json.raw("}}");
+    json.raw('}');
   }
 
   private boolean first;
