@@ -242,16 +242,16 @@ int http_server_start(struct pt_regs *ctx)
 	struct goroutine *g = bpf_map_lookup_elem(&goroutines, &r.key);
 	if (g && g->server.req == req)
 		return 0; /* the function restarted after its stack grew */
-	if (is_h2c_preface(r.off, req))
+	struct request_head *head = read_request_head(req);
+	if (!head || is_h2c_preface(r.off, head))
 		return 0;
 
 	struct parsed_parent parent;
-	__u64 header = 0;
-	bpf_probe_read_user(&header, sizeof(header), (void *)(req + r.off->request_header));
+	__u64 header = request_u64(head, r.off->request_header);
 	struct span_start_event *e = server_start_event(&r, read_traceparent(r.off, header, &parent) == 0 ? &parent : 0);
 	if (!e)
 		return 0;
-	read_request(r.off, req, e);
+	read_request(r.off, head, e);
 	open_span(&r, g, 0, e, req);
 	return 0;
 }
@@ -347,7 +347,12 @@ int http_client_start(struct pt_regs *ctx)
 	__builtin_memcpy(e->parent_span_id, g->ctx.span_id, 8);
 	e->trace_flags = 1;
 	random_bytes(e->span_id, 8);
-	read_request(r.off, req, e);
+	struct request_head *head = read_request_head(req);
+	if (!head) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	read_request(r.off, head, e);
 	if (r.off->features & FEAT_PROPAGATE) {
 		struct outgoing out = {.trace_flags = 1};
 		__builtin_memcpy(out.ctx.trace_id, e->trace_id, 16);
