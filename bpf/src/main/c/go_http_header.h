@@ -127,11 +127,18 @@ __noinline __u64 swiss_group_find(struct map_chunk *c, __u64 group)
 
 __noinline __u64 swiss_find(const struct go_offsets *off, struct map_chunk *c, __u64 m)
 {
-	__u64 dir_ptr, dir_len;
+	__u64 dir[2] = {}; /* dirPtr, dirLen */
 	if (!off || !c)
 		return 0;
-	if (bpf_probe_read_user(&dir_ptr, 8, (void *)(m + off->swiss_dir_ptr)) ||
-	    bpf_probe_read_user(&dir_len, 8, (void *)(m + off->swiss_dir_len)) || !dir_ptr)
+	if (off->swiss_dir_len == off->swiss_dir_ptr + 8) { /* as in every release so far: one read */
+		if (bpf_probe_read_user(dir, sizeof(dir), (void *)(m + off->swiss_dir_ptr)))
+			return 0;
+	} else if (bpf_probe_read_user(&dir[0], 8, (void *)(m + off->swiss_dir_ptr)) ||
+		   bpf_probe_read_user(&dir[1], 8, (void *)(m + off->swiss_dir_len))) {
+		return 0;
+	}
+	__u64 dir_ptr = dir[0], dir_len = dir[1];
+	if (!dir_ptr)
 		return 0;
 	if (dir_len == 0) /* a small map: dirPtr is its only group */
 		return swiss_group_find(c, dir_ptr);
