@@ -99,7 +99,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20); /* ~20k spans: 200 ms at 100k requests/s */
+	__uint(max_entries, 16 << 20); /* ~40k spans: the first seconds of a busy service, while braid's JIT warms up (sized by --span-buffer) */
 } events SEC(".maps");
 
 struct {

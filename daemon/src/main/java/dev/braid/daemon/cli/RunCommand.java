@@ -119,7 +119,7 @@ final class RunCommand implements Callable<Integer> {
       names = "--span-buffer",
       paramLabel = "SIZE",
       converter = ByteSizes.class,
-      defaultValue = "8M",
+      defaultValue = "16M",
       description = "ring buffer between the probes and braid, a power of two (64K, 8M, 64M); raise it when braid reports span events lost (default: ${DEFAULT-VALUE})")
   int spanBuffer;
 

@@ -118,7 +118,7 @@ public final class Soak {
         Collector collector = Collector.start();
         ExampleService shop = ExampleService.start(Examples.binary("shop"), "-addr", "127.0.0.1:0");
         BraidProcess braid = BraidProcess.run(dir.resolve("out"), pins.path(), List.of("--exe", Examples.binary("shop").toString(), "--no-files",
-            "--otlp-endpoint", collector.grpcEndpoint(), "--otlp-protocol", "grpc", "--span-buffer", overload ? "256K" : "8M"))) {
+            "--otlp-endpoint", collector.grpcEndpoint(), "--otlp-protocol", "grpc", "--span-buffer", overload ? "256K" : "16M"))) {
       progress.printf("braid soak: %s at %d requests/s to shop (pid %d), braid pid %d exporting to a collector restarted every %s; a sample every %d s%n",
           duration, rate, shop.pid(), braid.pid(), restartEvery, SAMPLE_EVERY.toSeconds());
       AtomicLong next = new AtomicLong();
