@@ -198,21 +198,29 @@ static __always_inline void fill_header(struct event_header *h, __u32 kind, cons
 	h->time_ns = bpf_ktime_get_ns();
 }
 
-/* Copies a Go string into buf (at most max bytes); returns its full length. */
-static __always_inline __u32 read_go_string(char *buf, __u32 max, __u64 addr)
+/* Copies the bytes of a Go string whose header is known into buf (at most max bytes); returns its full length. */
+static __always_inline __u32 copy_go_string(char *buf, __u32 max, const void *ptr, __s64 len)
 {
-	struct go_string s;
-	if (bpf_probe_read_user(&s, sizeof(s), (void *)addr) || s.len <= 0 || !s.ptr)
+	if (len <= 0 || !ptr)
 		return 0;
-	__u32 n = s.len > max ? max : (__u32)s.len;
+	__u32 n = len > max ? max : (__u32)len;
 	barrier_var(n);
 	if (n > max)
 		return 0;
-	if (bpf_probe_read_user(buf, n, s.ptr)) {
+	if (bpf_probe_read_user(buf, n, ptr)) {
 		count(STAT_READ_FAILED);
 		return 0;
 	}
-	return s.len > 0xffffffff ? 0xffffffff : (__u32)s.len;
+	return len > 0xffffffff ? 0xffffffff : (__u32)len;
+}
+
+/* Copies the Go string at addr into buf (at most max bytes); returns its full length. */
+static __always_inline __u32 read_go_string(char *buf, __u32 max, __u64 addr)
+{
+	struct go_string s;
+	if (bpf_probe_read_user(&s, sizeof(s), (void *)addr))
+		return 0;
+	return copy_go_string(buf, max, s.ptr, s.len);
 }
 
 static __always_inline void random_bytes(__u8 *buf, int n)
@@ -231,17 +239,24 @@ struct http_version {
 	__u8 minor;
 };
 
+/* ProtoMajor and ProtoMinor as a request or response holds them; 0.0 when they are not a version. */
+static __always_inline struct http_version http_version_of(__s64 major, __s64 minor)
+{
+	struct http_version v = {};
+	if (major > 0 && major < 10 && minor >= 0 && minor < 10) {
+		v.major = major;
+		v.minor = minor;
+	}
+	return v;
+}
+
 /* Reads the ProtoMajor and ProtoMinor ints at addr (of a Request or a Response). */
 static __always_inline struct http_version read_http_version(const struct go_offsets *off, __u64 addr)
 {
-	struct http_version v = {};
 	__s64 proto[2] = {};
-	if ((off->features & FEAT_HTTP_VERSION) && addr && !bpf_probe_read_user(proto, sizeof(proto), (void *)addr) &&
-	    proto[0] > 0 && proto[0] < 10 && proto[1] >= 0 && proto[1] < 10) {
-		v.major = proto[0];
-		v.minor = proto[1];
-	}
-	return v;
+	if (!(off->features & FEAT_HTTP_VERSION) || !addr || bpf_probe_read_user(proto, sizeof(proto), (void *)addr))
+		return (struct http_version){};
+	return http_version_of(proto[0], proto[1]);
 }
 
 /*
@@ -489,34 +504,15 @@ static __always_inline __u32 request_string(const struct request_head *h, __u32 
 {
 	if (!h->read || o > REQUEST_HEAD - 16)
 		return read_go_string(buf, max, h->req + o);
-	__u64 ptr = request_u64(h, o);
-	__s64 len = (__s64)request_u64(h, o + 8);
-	if (len <= 0 || !ptr)
-		return 0;
-	__u32 n = len > max ? max : (__u32)len;
-	barrier_var(n);
-	if (n > max)
-		return 0;
-	if (bpf_probe_read_user(buf, n, (void *)ptr)) {
-		count(STAT_READ_FAILED);
-		return 0;
-	}
-	return len > 0xffffffff ? 0xffffffff : (__u32)len;
+	return copy_go_string(buf, max, (const void *)request_u64(h, o), (__s64)request_u64(h, o + 8));
 }
 
 /* The request's ProtoMajor and ProtoMinor. */
 static __always_inline struct http_version request_version(const struct go_offsets *off, const struct request_head *h)
 {
-	struct http_version v = {};
 	if (!(off->features & FEAT_HTTP_VERSION))
-		return v;
-	__s64 major = (__s64)request_u64(h, off->request_proto_major);
-	__s64 minor = (__s64)request_u64(h, off->request_proto_major + 8);
-	if (major > 0 && major < 10 && minor >= 0 && minor < 10) {
-		v.major = major;
-		v.minor = minor;
-	}
-	return v;
+		return (struct http_version){};
+	return http_version_of((__s64)request_u64(h, off->request_proto_major), (__s64)request_u64(h, off->request_proto_major + 8));
 }
 
 /*
