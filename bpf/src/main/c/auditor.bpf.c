@@ -81,6 +81,7 @@ int on_audit_sample(struct bpf_perf_event_data *ctx)
 	e->goid = 0;
 	__u64 sp;
 	user_sp_ip(ctx, &sp, &e->pc);
+	e->caller = user_caller(ctx);
 	if (tc) {
 		e->context = *tc;
 		e->has_context = 1;

@@ -15,6 +15,7 @@ struct audit_event {
 	__u64 time_ns; /* CLOCK_MONOTONIC */
 	__u64 goid;    /* m.curg's, when there is one */
 	__u64 pc;      /* the user-mode instruction pointer (where a syscall or trap entered the kernel) */
+	__u64 caller;  /* the return address the frame pointer leads to (0: none read) */
 	__u32 thread;  /* AUDIT_* */
 	__u32 has_context;
 	struct trace_context context; /* the thread's traces_ctx_v1 entry, if any */

@@ -32,6 +32,27 @@ static __always_inline void user_sp_ip(struct bpf_perf_event_data *ctx, __u64 *s
 }
 
 /*
+ * The return address that the user-mode frame pointer leads to: in a function
+ * past its prologue, where it was called from (Go keeps frame pointers on
+ * amd64); 0 when none could be read.
+ */
+static __always_inline __u64 user_caller(struct bpf_perf_event_data *ctx)
+{
+	__u64 cs = *(volatile __u64 *)&ctx->regs.cs;
+	__u64 bp = *(volatile __u64 *)&ctx->regs.bp;
+	if ((cs & 3) != 3) {
+		struct pt_regs *user = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		bp = 0;
+		if (user)
+			bpf_probe_read_kernel(&bp, sizeof(bp), &user->bp);
+	}
+	__u64 ret = 0;
+	if (bp)
+		bpf_probe_read_user(&ret, sizeof(ret), (void *)(bp + 8));
+	return ret;
+}
+
+/*
  * The Go thread's g (from its TLS slot), g.m and m.curg (0 on the scheduler):
  * 0 when all could be read, -1 when not (no g: not a Go thread, or not yet).
  */

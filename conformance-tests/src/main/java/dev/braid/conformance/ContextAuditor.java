@@ -36,6 +36,7 @@ final class ContextAuditor implements AutoCloseable {
               JAVA_LONG.withName("time_ns"),
               JAVA_LONG.withName("goid"),
               JAVA_LONG.withName("pc"),
+              JAVA_LONG.withName("caller"),
               JAVA_INT.withName("thread"),
               JAVA_INT.withName("has_context"),
               sequenceLayout(TraceContext.SIZE, JAVA_BYTE).withName("context"))
@@ -43,6 +44,7 @@ final class ContextAuditor implements AutoCloseable {
   private static final long TIME = EVENT.byteOffset(groupElement("time_ns"));
   private static final long GOID = EVENT.byteOffset(groupElement("goid"));
   private static final long PC = EVENT.byteOffset(groupElement("pc"));
+  private static final long CALLER = EVENT.byteOffset(groupElement("caller"));
   private static final long THREAD = EVENT.byteOffset(groupElement("thread"));
   private static final long HAS_CONTEXT = EVENT.byteOffset(groupElement("has_context"));
   private static final long CONTEXT = EVENT.byteOffset(groupElement("context"));
@@ -55,8 +57,11 @@ final class ContextAuditor implements AutoCloseable {
     SCHEDULER
   }
 
-  /** One sample: the thread's entry (empty: none), what it ran, and where in user code. */
-  record Sample(int pid, int tid, long monotonicNanos, long goid, long pc, Running running, Optional<TraceContext> entry) {}
+  /**
+   * One sample: the thread's entry (empty: none), what it ran, and where in user code: {@code pc},
+   * and {@code caller}, the return address its frame pointer leads to (0: unknown).
+   */
+  record Sample(int pid, int tid, long monotonicNanos, long goid, long pc, long caller, Running running, Optional<TraceContext> entry) {}
 
   private final BpfObject object;
   private final RingBufferReader events;
@@ -106,7 +111,7 @@ final class ContextAuditor implements AutoCloseable {
     }
     Optional<TraceContext> entry = r.get(JAVA_INT, HAS_CONTEXT) != 0 ? Optional.of(TraceContext.read(r, CONTEXT)) : Optional.empty();
     int running = r.get(JAVA_INT, THREAD);
-    return new Sample(r.get(JAVA_INT, 0), r.get(JAVA_INT, 4), r.get(JAVA_LONG, TIME), r.get(JAVA_LONG, GOID), r.get(JAVA_LONG, PC),
+    return new Sample(r.get(JAVA_INT, 0), r.get(JAVA_INT, 4), r.get(JAVA_LONG, TIME), r.get(JAVA_LONG, GOID), r.get(JAVA_LONG, PC), r.get(JAVA_LONG, CALLER),
         running < Running.values().length ? Running.values()[running] : Running.UNKNOWN, entry);
   }
 

@@ -32,7 +32,7 @@ import java.util.stream.LongStream;
  * innermost such span is counted); any other sample must show nothing, or, on the same goroutine,
  * a span of its request around its handler (the writer opens it before the handler runs and ends
  * it after). Not judged: runtime code on the system or
- * signal stack (or on the signal path into it), which runs for a goroutine but is not its code, and {@code runtime.execute} before it sets
+ * signal stack (or on the signal path into it), which runs for a goroutine but is not its code, and {@code runtime.execute} (or what it calls) before it sets
  * {@code m.curg}, where a writer may already show the goroutine it is switching in (3.2): the first
  * may not show a span that has ended, the second only a request's span that still lasts. Nor are
  * samples judged that show, or fall in, a request whose span the writer did not export.
@@ -257,7 +257,7 @@ final class ExactnessAudit {
     }
     RequestSpan span = spansByContext.get(s.entry().get());
     boolean live = span != null && span.lasts(s.monotonicNanos());
-    if (s.running() == Running.SCHEDULER && live && function(s).equals("runtime.execute")) {
+    if (s.running() == Running.SCHEDULER && live && inExecute(s)) {
       switchingIn++; // the goroutine it switches in may already show (3.2)
       return;
     }
@@ -291,6 +291,14 @@ final class ExactnessAudit {
   private boolean onSignalPath(Sample s) {
     String f = function(s);
     return SIGNAL_PATH.stream().anyMatch(f::startsWith) || signalReturn.test(s.pc());
+  }
+
+  /**
+   * In {@code runtime.execute}, or in what it calls before {@code m.curg} is set (the write
+   * barrier of {@code mp.curg = gp} while the GC runs, {@code casgstatus}, ...).
+   */
+  private boolean inExecute(Sample s) {
+    return LongStream.of(s.pc(), s.caller()).anyMatch(pc -> code.apply(pc).map(GoFunction::name).filter("runtime.execute"::equals).isPresent());
   }
 
   private boolean showsEndedSpan(Sample s) {

@@ -42,7 +42,11 @@ class ExactnessAuditTest {
   }
 
   private void judge(Running running, long goid, long time, TraceContext entry, long pc) {
-    audit.judge(new Sample(1, 2, time, goid, pc, running, Optional.ofNullable(entry)));
+    judge(running, goid, time, entry, pc, 0);
+  }
+
+  private void judge(Running running, long goid, long time, TraceContext entry, long pc, long caller) {
+    audit.judge(new Sample(1, 2, time, goid, pc, caller, running, Optional.ofNullable(entry)));
   }
 
   @Test
@@ -74,13 +78,15 @@ class ExactnessAuditTest {
     judge(Running.SCHEDULER, 0, 3_500_000, SECOND, EXECUTE_PC + 8); // execute, before m.curg is set: a span that lasts
     judge(Running.SCHEDULER, 0, 5 * MS, SECOND, EXECUTE_PC + 8); // but never a span that ended: stale
     judge(Running.SCHEDULER, 0, 3_500_000, unknown, EXECUTE_PC + 8); // nor one nobody exported: wrong
+    judge(Running.SCHEDULER, 0, 3_500_000, SECOND, 0x9999, EXECUTE_PC + 0x40); // the write barrier of mp.curg = gp, called by execute
+    judge(Running.SCHEDULER, 0, 3_500_000, SECOND, 0x9999, 0x8888); // the same code called by other scheduler code: wrong
     judge(Running.SYSTEM_STACK, 7, 1_500_000, SECOND); // not judged
     judge(Running.SYSTEM_STACK, 7, 5 * MS, FIRST); // unless it shows a span that ended: stale
     judge(Running.UNKNOWN, 0, 1_500_000, SECOND);
     judge(Running.SCHEDULER, 0, 3_500_000, SECOND, SIGTRAMP_PC + 4); // a signal on g0 before the switch to gsignal: the signal path
     judge(Running.SCHEDULER, 0, 5 * MS, FIRST, SIGTRAMP_PC + 4); // which may not show an ended span either: stale
     assertThat(List.of(audit.switchingIn, audit.onSystemStack, audit.unknownThread, audit.elsewhere.stale, audit.elsewhere.wrong))
-        .containsExactly(1L, 2L, 1L, 3L, 1L);
+        .containsExactly(2L, 2L, 1L, 3L, 2L);
   }
 
   /**
@@ -93,9 +99,9 @@ class ExactnessAuditTest {
     long restorer = 0x7f3f_b425_9059L;
     ExactnessAudit cgo = new ExactnessAudit(List.of(new Request(8, SECOND.traceId(), 3 * MS, 4 * MS)), 0,
         List.of(span(SECOND, 2_900_000, 4_100_000)), clock, pc -> Optional.empty(), pc -> pc == restorer);
-    cgo.judge(new Sample(1, 2, 3_500_000, 0, restorer, Running.SCHEDULER, Optional.of(SECOND))); // a span that lasts: not judged
-    cgo.judge(new Sample(1, 2, 3_500_000, 0, restorer + 0x100, Running.SCHEDULER, Optional.of(SECOND))); // other native code: wrong
-    cgo.judge(new Sample(1, 2, 5 * MS, 0, restorer, Running.SCHEDULER, Optional.of(SECOND))); // never one that ended: stale
+    cgo.judge(new Sample(1, 2, 3_500_000, 0, restorer, 0, Running.SCHEDULER, Optional.of(SECOND))); // a span that lasts: not judged
+    cgo.judge(new Sample(1, 2, 3_500_000, 0, restorer + 0x100, 0, Running.SCHEDULER, Optional.of(SECOND))); // other native code: wrong
+    cgo.judge(new Sample(1, 2, 5 * MS, 0, restorer, 0, Running.SCHEDULER, Optional.of(SECOND))); // never one that ended: stale
     assertThat(List.of(cgo.onSystemStack, cgo.elsewhere.wrong, cgo.elsewhere.stale)).containsExactly(1L, 1L, 1L);
   }
 
@@ -111,10 +117,10 @@ class ExactnessAuditTest {
     ExactnessAudit withNested = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), 1 * MS, 3 * MS)), 0,
         List.of(span(FIRST, 900_000, 3_100_000), new ExportedSpan(FIRST.traceId(), nested.spanId(), FIRST.spanId(), SpanKind.SPAN_KIND_INTERNAL,
             clock.toEpochNanos(1_200_000), clock.toEpochNanos(1_800_000))), clock, pc -> Optional.empty());
-    withNested.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // right, innermost
-    withNested.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // right, not the innermost (0.3 ms from its edges)
-    withNested.judge(new Sample(1, 2, 2_500_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // ended 0.7 ms before: stale
-    withNested.judge(new Sample(1, 2, 3_050_000, 7, 0, Running.GOROUTINE, Optional.of(nested))); // after the handler, ended: stale
+    withNested.judge(new Sample(1, 2, 1_500_000, 7, 0, 0, Running.GOROUTINE, Optional.of(nested))); // right, innermost
+    withNested.judge(new Sample(1, 2, 1_500_000, 7, 0, 0, Running.GOROUTINE, Optional.of(FIRST))); // right, not the innermost (0.3 ms from its edges)
+    withNested.judge(new Sample(1, 2, 2_500_000, 7, 0, 0, Running.GOROUTINE, Optional.of(nested))); // ended 0.7 ms before: stale
+    withNested.judge(new Sample(1, 2, 3_050_000, 7, 0, 0, Running.GOROUTINE, Optional.of(nested))); // after the handler, ended: stale
     assertThat(List.of(withNested.inRequests.right, withNested.inRequests.innermost, withNested.inRequests.stale, withNested.elsewhere.stale))
         .containsExactly(2L, 1L, 1L, 1L);
   }
@@ -124,8 +130,8 @@ class ExactnessAuditTest {
     // The second request ended before the audit began to sample (at 2.5 ms): not counted.
     ExactnessAudit unexported = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), 3 * MS, 4 * MS), new Request(8, SECOND.traceId(), MS, 2 * MS)),
         2_500_000, List.of(), clock, pc -> Optional.empty());
-    unexported.judge(new Sample(1, 2, 3_500_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // inside its handler
-    unexported.judge(new Sample(1, 2, 4_050_000, 7, 0, Running.GOROUTINE, Optional.of(FIRST))); // after it, showing its span
+    unexported.judge(new Sample(1, 2, 3_500_000, 7, 0, 0, Running.GOROUTINE, Optional.of(FIRST))); // inside its handler
+    unexported.judge(new Sample(1, 2, 4_050_000, 7, 0, 0, Running.GOROUTINE, Optional.of(FIRST))); // after it, showing its span
     assertThat(List.of(unexported.requestsInWindow, unexported.requestsUnexported, unexported.samplesOfUnexported, unexported.inRequests.judged(),
         unexported.elsewhere.judged())).containsExactly(1L, 1L, 2L, 0L, 0L);
   }
@@ -137,7 +143,7 @@ class ExactnessAuditTest {
     ExactnessAudit lost = new ExactnessAudit(List.of(new Request(7, FIRST.traceId(), MS, 2 * MS)), 0,
         List.of(span(FIRST, 900_000, 2_100_000), new ExportedSpan(foreign.traceId(), foreign.spanId(), "", SpanKind.SPAN_KIND_SERVER,
             clock.toEpochNanos(900_000), clock.toEpochNanos(2_100_000))), clock, pc -> Optional.empty());
-    lost.judge(new Sample(1, 2, 1_500_000, 7, 0, Running.GOROUTINE, Optional.of(foreign)));
+    lost.judge(new Sample(1, 2, 1_500_000, 7, 0, 0, Running.GOROUTINE, Optional.of(foreign)));
     assertThat(lost.inRequests.wrong).isEqualTo(1);
     assertThat(lost.inRequests.examples).singleElement().asString().contains("a trace no request had");
   }
@@ -162,8 +168,8 @@ class ExactnessAuditTest {
     ExactnessAudit drifted = new ExactnessAudit(requests, 0, spans, clock, pc -> Optional.empty());
     TraceContext hundredth = new TraceContext(requests.get(100).traceId(), "00f067aa0ba902b7");
     long start = requests.get(100).startNanos();
-    drifted.judge(new Sample(1, 2, start + MS / 2, 200, 0, Running.GOROUTINE, Optional.of(hundredth))); // inside: right
-    drifted.judge(new Sample(1, 2, start + MS + 400_000, 200, 0, Running.GOROUTINE, Optional.of(hundredth))); // 0.3 ms after its span: stale
+    drifted.judge(new Sample(1, 2, start + MS / 2, 200, 0, 0, Running.GOROUTINE, Optional.of(hundredth))); // inside: right
+    drifted.judge(new Sample(1, 2, start + MS + 400_000, 200, 0, 0, Running.GOROUTINE, Optional.of(hundredth))); // 0.3 ms after its span: stale
     assertThat(List.of(drifted.inRequests.right, drifted.elsewhere.stale)).containsExactly(1L, 1L);
     assertThat(drifted.clockSkewMicros).isBetween(54_000L, 54_600L);
   }
