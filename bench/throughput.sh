@@ -8,13 +8,16 @@
 # braid is a long-running daemon: each "with" round starts it, lets its JIT
 # compiler warm up under the same load for --warmup seconds, then measures.
 #
-#   bench/throughput.sh [--rounds N] [--seconds S] [--warmup S] [--route PATH | --grpc METHOD:N] [--connections C]
+#   bench/throughput.sh [--rounds N] [--seconds S] [--warmup S] [--route PATH | --grpc METHOD:N] [--h2] [--connections C]
 #                       [--service NAME]
 #                       [--versus "braid run options"] [-- braid run options]
 #
 # --grpc measures the gRPC example (grpcshop) under grpcload instead of shop under
 # wrk: unary calls of METHOD with argument N (Checkout:0 is an RPC that does nothing,
 # Checkout:1 burns 1 ms), over one connection with --connections concurrent callers.
+#
+# --h2 sends the route over HTTP/2 without TLS (h2c, prior knowledge) with the example's
+# loadgen instead of wrk, which speaks HTTP/1.1 only: net/http's HTTP/2 server, one connection.
 #
 # --service runs another HTTP example of examples/ under wrk: otelshop makes its own spans with
 # the OpenTelemetry Go SDK (--route /compute?ms=1: otelhttp's span and a manual one around 1 ms of
@@ -31,7 +34,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The default route is a JSON API handler of ~180 us of CPU per request (a cart of
 # 200 priced items); /hello (~10 us) shows the worst case: braid's fixed cost per
 # request (~9 probe hits, ~14 us of CPU) against a handler that does nothing.
-ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=15 ROUTE=/api/cart?items=200 CONNECTIONS=32 GRPC= SERVICE_NAME=shop
+ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=15 ROUTE=/api/cart?items=200 CONNECTIONS=32 GRPC= H2= SERVICE_NAME=shop
 BRAID_ARGS=() VERSUS=()
 while (($#)); do
   case "$1" in
@@ -40,6 +43,7 @@ while (($#)); do
     --warmup) WARMUP="$2"; shift 2 ;;
     --route) ROUTE="$2"; shift 2 ;;
     --grpc) GRPC="$2"; shift 2 ;;
+    --h2) H2=1; shift ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --service) SERVICE_NAME="$2"; shift 2 ;;
     --versus) read -r -a VERSUS <<<"$2"; shift 2 ;;
@@ -62,9 +66,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[[ -n $GRPC ]] || command -v wrk >/dev/null || { echo "bench: wrk is missing: apt-get install wrk" >&2; exit 2; }
+[[ -n $GRPC$H2 ]] || command -v wrk >/dev/null || { echo "bench: wrk is missing: apt-get install wrk" >&2; exit 2; }
 
-"$SERVICE" -addr 127.0.0.1:0 >"$WORK/service.out" 2>&1 &
+SERVICE_ARGS=()
+[[ -n $H2 ]] && SERVICE_ARGS=(-h2c)
+"$SERVICE" -addr 127.0.0.1:0 "${SERVICE_ARGS[@]}" >"$WORK/service.out" 2>&1 &
 SERVICE_PID=$!
 for _ in $(seq 50); do grep -q "listening on" "$WORK/service.out" && break; sleep 0.1; done
 ADDR="$(sed -n 's/^listening on //p' "$WORK/service.out")"
@@ -73,6 +79,13 @@ ADDR="$(sed -n 's/^listening on //p' "$WORK/service.out")"
 if [[ -n $GRPC ]]; then
   TARGET="grpc://$ADDR ${GRPC%%:*} (argument ${GRPC#*:})"
   load_rps() { "$BIN/grpcload" -target "$ADDR" -routes "$GRPC" -c "$CONNECTIONS" -d "${1}s" 2>&1 >/dev/null | awk -v s="$1" '/^grpcload: [0-9]+ RPCs/ { print $2 / s }'; }
+elif [[ -n $H2 ]]; then
+  TARGET="http://$ADDR$ROUTE over HTTP/2 (h2c)"
+  # Answered requests only: loadgen counts the failed ones too.
+  load_rps() {
+    "$BIN/loadgen" -h2 -traceparent=false -target "http://$ADDR" -routes "$ROUTE" -c "$CONNECTIONS" -d "${1}s" 2>&1 >/dev/null |
+      awk -v s="$1" '/^loadgen: [0-9]+ requests/ { if ($2 == $4) { print "bench: every request failed" > "/dev/stderr"; exit 1 } print ($2 - $4) / s }'
+  }
 else
   TARGET="http://$ADDR$ROUTE"
   load_rps() { wrk -t2 -c"$CONNECTIONS" -d"${1}s" "$TARGET" | awk '/Requests\/sec:/ { print $2 }'; }
@@ -104,7 +117,7 @@ trap 'sysctl -qw kernel.bpf_stats_enabled='"$STATS_BEFORE"' 2>/dev/null || true;
 probe_cost() {
   python3 - "$WORK/progs-before.json" "$WORK/progs.json" "$1" "$SECONDS_PER_ROUND" <<'PY'
 import json, sys
-names = ("go_", "http_", "grpc_", "sdk_", "auto_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
+names = ("go_", "http_", "http2_", "grpc_", "sdk_", "auto_", "chan_", "select_", "on_cpu_sample", "thread_exit", "client_socket", "add_traceparent")
 before = {p["id"]: p for p in json.load(open(sys.argv[1]))}
 after = [p for p in json.load(open(sys.argv[2])) if p.get("name", "").startswith(names)]
 requests = float(sys.argv[3]) * float(sys.argv[4])
