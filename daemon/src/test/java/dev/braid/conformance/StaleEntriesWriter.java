@@ -5,9 +5,11 @@ import dev.braid.bpf.BpfObject;
 import dev.braid.bpf.TracesContextMap;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -16,9 +18,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Makes any writer stale, for the suite to catch: it creates and pins traces_ctx_v1 itself (the
  * contract's layout, so a good writer started after it reuses the pin), prints "ready", and from
- * then on puts back every entry that disappears (a span that ended, a thread that exited) a few
- * milliseconds later, and never deletes one. Because it is watching before the other writer
- * starts, it has seen every entry that lives longer than its poll.
+ * then on, a few milliseconds later, puts back every entry that disappears (a span that ended, a
+ * thread that exited) and every span that no thread shows any more (its thread was given another
+ * span before anyone deleted it), and never deletes one. Because it is watching before the other
+ * writer starts, it has seen every entry that lives longer than its poll.
  */
 public final class StaleEntriesWriter {
   /** Passes of the loop that puts entries back. */
@@ -38,10 +41,14 @@ public final class StaleEntriesWriter {
         for (byte[] key : map.keys()) {
           map.lookup(key).ifPresent(v -> now.put(HexFormat.of().formatHex(key), v));
         }
+        Set<String> shown = new HashSet<>();
+        now.values().forEach(v -> shown.add(HexFormat.of().formatHex(v)));
         for (Map.Entry<String, byte[]> e : seen.entrySet()) {
-          if (!now.containsKey(e.getKey())) {
+          String span = HexFormat.of().formatHex(e.getValue());
+          if (!now.containsKey(e.getKey()) || !shown.contains(span)) {
             map.update(HexFormat.of().parseHex(e.getKey()), e.getValue());
             now.put(e.getKey(), e.getValue());
+            shown.add(span);
           }
         }
         seen = now;
