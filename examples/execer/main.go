@@ -12,6 +12,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -39,7 +40,11 @@ func main() {
 			http.Error(w, "no -then program", http.StatusBadRequest)
 			return
 		}
-		fmt.Fprintln(w, "exec", *then)
+		// With its length, the flushed answer is whole: a chunked one would wait for its last
+		// chunk, which the exec may cut on a slow machine.
+		answer := "exec " + *then + "\n"
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+		io.WriteString(w, answer)
 		w.(http.Flusher).Flush()
 		go func() {
 			time.Sleep(10 * time.Millisecond) // the answer leaves first

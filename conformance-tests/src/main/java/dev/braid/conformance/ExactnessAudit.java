@@ -194,7 +194,7 @@ final class ExactnessAudit {
   }
 
   void judge(Sample s) {
-    Running running = s.running() == Running.SCHEDULER && onSignalPath(s) ? Running.SYSTEM_STACK : s.running();
+    Running running = s.running() != Running.UNKNOWN && onSignalPath(s) ? Running.SYSTEM_STACK : s.running();
     switch (running) {
       case UNKNOWN -> unknownThread++;
       case SYSTEM_STACK -> {
@@ -286,7 +286,8 @@ final class ExactnessAudit {
 
   /**
    * The signal trampoline runs on the interrupted g until the handler switches to gsignal: a
-   * signal that interrupts execute's switch-in looks like the scheduler, but it is the signal path.
+   * signal that interrupts a goroutine looks like its code, and one that interrupts execute's
+   * switch-in like the scheduler, but both are the signal path.
    */
   private boolean onSignalPath(Sample s) {
     String f = function(s);

@@ -85,8 +85,10 @@ class ExactnessAuditTest {
     judge(Running.UNKNOWN, 0, 1_500_000, SECOND);
     judge(Running.SCHEDULER, 0, 3_500_000, SECOND, SIGTRAMP_PC + 4); // a signal on g0 before the switch to gsignal: the signal path
     judge(Running.SCHEDULER, 0, 5 * MS, FIRST, SIGTRAMP_PC + 4); // which may not show an ended span either: stale
+    judge(Running.GOROUTINE, 7, 1_500_000, SECOND, SIGTRAMP_PC + 4); // a signal on a handler's goroutine: the signal path too
     assertThat(List.of(audit.switchingIn, audit.onSystemStack, audit.unknownThread, audit.elsewhere.stale, audit.elsewhere.wrong))
-        .containsExactly(2L, 2L, 1L, 3L, 2L);
+        .containsExactly(2L, 3L, 1L, 3L, 2L);
+    assertThat(audit.inRequests.judged()).isZero();
   }
 
   /**
