@@ -299,7 +299,7 @@ final class ExactnessAudit {
    * barrier of {@code mp.curg = gp} while the GC runs, {@code casgstatus}, ...).
    */
   private boolean inExecute(Sample s) {
-    return LongStream.of(s.pc(), s.caller()).anyMatch(pc -> code.apply(pc).map(GoFunction::name).filter("runtime.execute"::equals).isPresent());
+    return LongStream.of(s.pc(), s.caller()).anyMatch(pc -> function(pc).equals("runtime.execute"));
   }
 
   private boolean showsEndedSpan(Sample s) {
@@ -307,7 +307,11 @@ final class ExactnessAudit {
   }
 
   private String function(Sample s) {
-    return code.apply(s.pc()).map(GoFunction::name).orElse("0x" + Long.toHexString(s.pc()));
+    return function(s.pc());
+  }
+
+  private String function(long pc) {
+    return code.apply(pc).map(GoFunction::name).orElse("0x" + Long.toHexString(pc));
   }
 
   private Optional<Request> requestAt(long goid, long t) {
