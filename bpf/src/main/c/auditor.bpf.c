@@ -79,9 +79,10 @@ int on_audit_sample(struct bpf_perf_event_data *ctx)
 	e->tid = (__u32)pid_tgid;
 	e->time_ns = bpf_ktime_get_ns();
 	e->goid = 0;
-	__u64 sp;
-	user_sp_ip(ctx, &sp, &e->pc);
-	e->caller = user_caller(ctx);
+	struct user_regs regs;
+	read_user_regs(ctx, &regs);
+	e->pc = regs.ip;
+	e->caller = user_caller(&regs);
 	if (tc) {
 		e->context = *tc;
 		e->has_context = 1;

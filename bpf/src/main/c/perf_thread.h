@@ -9,25 +9,32 @@
 
 #include "sampler.h"
 
-/* The user-mode stack and instruction pointers: the interrupted ones, or those saved on entry to the kernel. */
-static __always_inline void user_sp_ip(struct bpf_perf_event_data *ctx, __u64 *sp, __u64 *ip)
+/* The thread's user-mode registers that a sample needs. */
+struct user_regs {
+	__u64 sp, ip, bp;
+};
+
+/* The interrupted user-mode registers, or those saved on entry to the kernel; all 0 when unreadable. */
+static __always_inline void read_user_regs(struct bpf_perf_event_data *ctx, struct user_regs *r)
 {
 	/* The context allows whole-word loads only (cs is a half-word), and no load
 	 * through a pointer the compiler may have merged with another: load all first. */
 	__u64 cs = *(volatile __u64 *)&ctx->regs.cs;
 	__u64 rsp = *(volatile __u64 *)&ctx->regs.sp;
 	__u64 rip = *(volatile __u64 *)&ctx->regs.ip;
+	__u64 rbp = *(volatile __u64 *)&ctx->regs.bp;
 	if ((cs & 3) == 3) {
-		*sp = rsp;
-		*ip = rip;
+		r->sp = rsp;
+		r->ip = rip;
+		r->bp = rbp;
 		return;
 	}
-	*sp = 0;
-	*ip = 0;
+	r->sp = r->ip = r->bp = 0;
 	struct pt_regs *user = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (user) {
-		bpf_probe_read_kernel(sp, sizeof(*sp), &user->sp);
-		bpf_probe_read_kernel(ip, sizeof(*ip), &user->ip);
+		bpf_probe_read_kernel(&r->sp, sizeof(r->sp), &user->sp);
+		bpf_probe_read_kernel(&r->ip, sizeof(r->ip), &user->ip);
+		bpf_probe_read_kernel(&r->bp, sizeof(r->bp), &user->bp);
 	}
 }
 
@@ -36,19 +43,11 @@ static __always_inline void user_sp_ip(struct bpf_perf_event_data *ctx, __u64 *s
  * past its prologue, where it was called from (Go keeps frame pointers on
  * amd64); 0 when none could be read.
  */
-static __always_inline __u64 user_caller(struct bpf_perf_event_data *ctx)
+static __always_inline __u64 user_caller(const struct user_regs *r)
 {
-	__u64 cs = *(volatile __u64 *)&ctx->regs.cs;
-	__u64 bp = *(volatile __u64 *)&ctx->regs.bp;
-	if ((cs & 3) != 3) {
-		struct pt_regs *user = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-		bp = 0;
-		if (user)
-			bpf_probe_read_kernel(&bp, sizeof(bp), &user->bp);
-	}
 	__u64 ret = 0;
-	if (bp)
-		bpf_probe_read_user(&ret, sizeof(ret), (void *)(bp + 8));
+	if (r->bp)
+		bpf_probe_read_user(&ret, sizeof(ret), (void *)(r->bp + 8));
 	return ret;
 }
 

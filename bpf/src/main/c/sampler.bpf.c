@@ -102,10 +102,10 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		__builtin_memset(&e->context, 0, sizeof(e->context));
 		e->has_context = 0;
 	}
-	__u64 sp, ip;
-	user_sp_ip(ctx, &sp, &ip);
+	struct user_regs regs;
+	read_user_regs(ctx, &regs);
 	e->user_sp_word = 0;
-	bpf_probe_read_user(&e->user_sp_word, sizeof(e->user_sp_word), (void *)sp);
+	bpf_probe_read_user(&e->user_sp_word, sizeof(e->user_sp_word), (void *)regs.sp);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->user_len = bpf_get_stack(ctx, e->user_stack, sizeof(e->user_stack), BPF_F_USER_STACK);
 	e->kernel_len = bpf_get_stack(ctx, e->kernel_stack, sizeof(e->kernel_stack), 0);
