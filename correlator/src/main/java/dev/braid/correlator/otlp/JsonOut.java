@@ -11,6 +11,9 @@ import java.util.Arrays;
  */
 public final class JsonOut {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+  /** The most a single write hands the OutputStream (see {@link #writeTo}). */
+  static final int WRITE_CHUNK = 1 << 16;
+
   private byte[] buf = new byte[1 << 16];
   private int n;
   // The strings written most (names, paths, keys, hosts) recur: their escaped bytes are kept,
@@ -184,8 +187,16 @@ public final class JsonOut {
     return Arrays.copyOf(buf, n);
   }
 
+  /**
+   * Writes what was written in parts of {@link #WRITE_CHUNK} bytes: a line of a thousand spans is
+   * ~600 KiB, and whole, its copies (into the JDK's native buffer, then the page cache) outgrow the
+   * CPU's caches; measured, such writes cost about the same per byte on average, and up to 2.5x
+   * more in some rounds, where 64 KiB parts stayed steady.
+   */
   public void writeTo(OutputStream out) throws IOException {
-    out.write(buf, 0, n);
+    for (int at = 0; at < n; at += WRITE_CHUNK) {
+      out.write(buf, at, Math.min(WRITE_CHUNK, n - at));
+    }
   }
 
   public void reset() {
