@@ -94,6 +94,15 @@ fi
 # CPU time (user + system, in clock ticks) of a process: the service, and braid.
 ticks() { [[ -n ${1:-} && -r /proc/$1/stat ]] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0; }
 HZ="$(getconf CLK_TCK)"
+# The daemon's CPU time by what its threads do: its pipeline (ring buffers, correlator, writers),
+# GC (Serial GC runs in the VM thread), the JIT compilers, and the rest; clock ticks, 4 fields.
+daemon_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s\t%s\n' "$(cat "$t/comm" 2>/dev/null)" "$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null)"
+  done | awk -F'\t' '$1 == "braid-pipeline" { p += $2; next } $1 == "VM Thread" { g += $2; next }
+    $1 ~ /^C[12] CompilerThre/ { j += $2; next } { o += $2 } END { print p + 0, g + 0, j + 0, o + 0 }'
+}
 
 start_braid() {
   : >"$WORK/braid.out"
@@ -140,6 +149,7 @@ echo "bench: $TARGET, $CONNECTIONS connections, $ROUNDS rounds of ${SECONDS_PER_
 ((${#VERSUS[@]})) && echo "bench: \"without\" is braid run ${VERSUS[*]}"
 load_rps 3 >/dev/null # warm-up
 without=() with=() cpu_without=() cpu_with=() daemon_share=() daemon_rss=() daemon_us=() bpf_us=() trap_us=()
+pipeline_us=() gc_us=() jit_us=() other_us=()
 for r in $(seq "$ROUNDS"); do
   if ((${#VERSUS[@]})); then
     start_braid "${VERSUS[@]}"
@@ -153,9 +163,9 @@ for r in $(seq "$ROUNDS"); do
   load_rps "$WARMUP" >/dev/null
   # Probe hits of the measured window: bpftool reports each program's run count and time.
   bpftool -j prog show 2>/dev/null >"$WORK/progs-before.json" || true
-  t0="$(ticks "$SERVICE_PID")" b0="$(ticks "$BRAID_PID")"
+  t0="$(ticks "$SERVICE_PID")" b0="$(ticks "$BRAID_PID")" d0="$(daemon_ticks "$BRAID_PID")"
   b="$(load_rps "$SECONDS_PER_ROUND")"
-  t1="$(ticks "$SERVICE_PID")" b1="$(ticks "$BRAID_PID")"
+  t1="$(ticks "$SERVICE_PID")" b1="$(ticks "$BRAID_PID")" d1="$(daemon_ticks "$BRAID_PID")"
   rss="$(awk '/^VmRSS:/ { print $2 / 1024 }' "/proc/$BRAID_PID/status" 2>/dev/null || echo 0)"
   bpftool -j prog show 2>/dev/null >"$WORK/progs.json" || true
   stop_braid
@@ -171,6 +181,9 @@ for r in $(seq "$ROUNDS"); do
   tu="$(echo "$cb - $cw - $cd - $bu" | bc -l)"
   without+=("$a") with+=("$b") cpu_without+=("$cw") cpu_with+=("$cb") daemon_share+=("$share") daemon_rss+=("$rss")
   daemon_us+=("$cd") bpf_us+=("$bu") trap_us+=("$tu")
+  read -r pu gu ju ou < <(awk -v a="$d0" -v b="$d1" -v hz="$HZ" -v n="$(echo "$b * $SECONDS_PER_ROUND" | bc -l)" \
+    'BEGIN { split(a, x, " "); split(b, y, " "); for (i = 1; i <= 4; i++) printf "%s ", (y[i] - x[i]) * 1000000 / hz / n; print "" }')
+  pipeline_us+=("$pu") gc_us+=("$gu") jit_us+=("$ju") other_us+=("$ou")
   printf 'round %d: without %8.0f req/s %6.1f us CPU/request   with braid %8.0f req/s %6.1f us CPU/request (daemon %.1f us, %.1f%% of a CPU, RSS %.0f MiB)\n' \
     "$r" "$a" "$cw" "$b" "$cb" "$cd" "$share" "$rss"
 done
@@ -184,6 +197,8 @@ printf 'ratio:   throughput %.3f   CPU per request %.3f (the second is steadier 
 printf 'daemon:  %.1f%% of a CPU, RSS %.0f MiB (medians; braid run %s)\n' "$(median "${daemon_share[@]}")" "$(median "${daemon_rss[@]}")" "${BRAID_ARGS[*]:-with defaults}"
 printf 'split:   braid adds %.1f us CPU/request: daemon %.1f us, BPF programs %.1f us, uprobe traps and kernel %.1f us (medians)\n' \
   "$(echo "$(median "${cpu_with[@]}") - $(median "${cpu_without[@]}")" | bc -l)" "$(median "${daemon_us[@]}")" "$(median "${bpf_us[@]}")" "$(median "${trap_us[@]}")"
+printf 'threads: daemon %.1f us CPU/request: pipeline thread %.1f us, GC %.1f us, JIT compilers %.1f us, other threads %.1f us (medians; the JIT'"'"'s share shrinks as braid runs longer than --warmup)\n' \
+  "$(median "${daemon_us[@]}")" "$(median "${pipeline_us[@]}")" "$(median "${gc_us[@]}")" "$(median "${jit_us[@]}")" "$(median "${other_us[@]}")"
 echo "probes (last round):"
 head -n -1 <<<"$probes"
 
