@@ -60,7 +60,7 @@ final class BraidProcess implements AutoCloseable {
   static BraidProcess run(Path out, Path pins, List<String> args) throws Exception {
     int metricsPort = freePort();
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-Xms32m", "-Xmn48m",
+        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-Xms64m", "-Xmn48m",
         "-cp", System.getProperty("java.class.path"), BraidCli.class.getName(),
         "run", "--out", out.toString(), "--pin-path", pins.toString(), "--metrics-addr", "127.0.0.1:" + metricsPort,
         "--flush-interval", "1s", "--sample-hz", "49"));
