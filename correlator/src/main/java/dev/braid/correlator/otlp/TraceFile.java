@@ -137,29 +137,38 @@ public final class TraceFile implements Output {
   /**
    * {@code ,"name":..,"kind":..,"attributes":[..],"status":{..}} of recent spans, encoded once: a
    * service's spans share a few names, routes, hosts and statuses, and these bytes were most of
-   * a line's cost. Direct-mapped by the fields they derive from; the decoder interns those
-   * strings, so comparing them by identity finds a match at once (an equal string that is
-   * another object only costs encoding again).
+   * a line's cost. Two-way sets found by the fields they derive from, so that two descriptions of
+   * one set do not evict each other at every other span; the decoder interns those strings, so
+   * comparing them by identity finds a match at once (an equal string that is another object
+   * only costs encoding again).
    */
   private final class Descriptions {
-    private static final int SLOTS = 256; // a power of two
-    private final CompletedSpan[] spans = new CompletedSpan[SLOTS];
-    private final byte[][] encoded = new byte[SLOTS][];
+    private static final int SETS = 128; // a power of two
+    private static final int WAYS = 2;
+    private final CompletedSpan[] spans = new CompletedSpan[SETS * WAYS];
+    private final byte[][] encoded = new byte[SETS * WAYS][];
+    /** Per set, the way a miss replaces: the one not used last. */
+    private final byte[] victim = new byte[SETS];
     private final JsonOut scratch = new JsonOut();
 
     byte[] of(CompletedSpan s) {
       int hash = s.kind().ordinal() + 31 * (s.endReason().ordinal() + 31 * (Long.hashCode(s.statusCode()) + 31 * (s.method().hashCode()
           + 31 * (s.path().hashCode() + 31 * (s.route().hashCode() + 31 * (s.host().hashCode() + 31 * s.rpcSystem().hashCode()))))));
-      int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
-      CompletedSpan cached = spans[slot];
-      if (cached != null && sameDescription(cached, s)) {
-        return encoded[slot];
+      int set = (hash ^ (hash >>> 16)) & (SETS - 1);
+      for (int way = 0; way < WAYS; way++) {
+        CompletedSpan cached = spans[set * WAYS + way];
+        if (cached != null && sameDescription(cached, s)) {
+          victim[set] = (byte) (1 - way);
+          return encoded[set * WAYS + way];
+        }
       }
       JsonOut line = json;
       json = scratch;
       scratch.reset();
       describe(s);
       json = line;
+      int slot = set * WAYS + victim[set];
+      victim[set] = (byte) (1 - victim[set]);
       spans[slot] = s;
       encoded[slot] = scratch.toBytes();
       return encoded[slot];
