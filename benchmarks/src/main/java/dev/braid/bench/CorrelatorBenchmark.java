@@ -82,6 +82,8 @@ public class CorrelatorBenchmark {
     Path binary = Examples.binary("shop");
     shop = ExampleService.start(binary, "-addr", "127.0.0.1:0", "-spinners", "1");
     List<StackSample> real = sampleTheShopUnderLoad();
+    // Its spinner would take a core from the benchmark; stopped, its maps still symbolize.
+    signal(shop, "STOP");
     SplittableRandom random = new SplittableRandom(42);
     List<TraceContext> contexts = new ArrayList<>();
     HexFormat hex = HexFormat.of();
@@ -145,6 +147,13 @@ public class CorrelatorBenchmark {
     return real;
   }
 
+  private static void signal(ExampleService service, String signal) throws Exception {
+    int rc = new ProcessBuilder("kill", "-" + signal, Integer.toString(service.pid())).inheritIO().start().waitFor();
+    if (rc != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + service.pid() + " exited with " + rc);
+    }
+  }
+
   private Correlator correlator() {
     java.util.Map<Integer, ProcessInfo> known = new java.util.HashMap<>(); // one record a process, as the daemon keeps
     return new Correlator(clock, pid -> known.computeIfAbsent(pid, p -> new ProcessInfo(p, "/srv/shop", "shop", "bench-host")));
@@ -172,8 +181,9 @@ public class CorrelatorBenchmark {
   }
 
   @TearDown(Level.Trial)
-  public void tearDown() {
+  public void tearDown() throws Exception {
     symbolizer.close();
+    signal(shop, "CONT");
     shop.close();
     arena.close();
   }
