@@ -27,6 +27,7 @@ public final class BpfMap implements AutoCloseable {
   private final MemorySegment handle; // bpf_map* inside object, or NULL
   private int ownFd;
   private MapInfo info;
+  private long valueBufferSize = -1;
 
   private BpfMap(String name, BpfObject object, MemorySegment handle, int ownFd) {
     this.name = name;
@@ -229,12 +230,13 @@ public final class BpfMap implements AutoCloseable {
         .orElse(0L);
   }
 
+  /** A lookup's value buffer (cached: the possible CPUs are read from sysfs, and stats are read every drain). */
   private long valueBufferSize() {
-    MapInfo i = info();
-    if (MapType.isPerCpu(i.type())) {
-      return (long) Cpus.possible() * ((i.valueSize() + 7) & ~7);
+    if (valueBufferSize < 0) {
+      MapInfo i = info();
+      valueBufferSize = MapType.isPerCpu(i.type()) ? (long) Cpus.possible() * ((i.valueSize() + 7) & ~7) : i.valueSize();
     }
-    return i.valueSize();
+    return valueBufferSize;
   }
 
   private void requireUnloadedObjectMap(String what) {

@@ -7,12 +7,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Kernel function names from {@code /proc/kallsyms}, read once. Root sees real addresses; others
  * see zeros (kptr_restrict), and then nothing is symbolized. Immutable; thread-safe.
  */
 final class Kallsyms {
+  private static final Pattern FIELDS = Pattern.compile("\\s+"); // compiled once, not per line (/proc/kallsyms has ~100k)
   private final long[] addresses;
   private final String[] names;
 
@@ -34,7 +36,7 @@ final class Kallsyms {
     List<Sym> syms = new ArrayList<>();
     for (String line : text.split("\n")) {
       // address type name [module]
-      String[] f = line.split("\\s+");
+      String[] f = FIELDS.split(line);
       if (f.length < 3) {
         continue;
       }

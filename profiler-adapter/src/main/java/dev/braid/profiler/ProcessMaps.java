@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The executable mappings of a process, from {@code /proc/PID/maps}. Immutable: a snapshot.
@@ -13,6 +14,8 @@ import java.util.Optional;
  * @param mappings sorted by start address
  */
 public record ProcessMaps(int pid, List<Region> mappings) {
+  private static final Pattern FIELDS = Pattern.compile("\\s+"); // compiled once, not per line
+
 
   /**
    * One executable mapping.
@@ -44,7 +47,7 @@ public record ProcessMaps(int pid, List<Region> mappings) {
     List<Region> regions = new ArrayList<>();
     for (String line : text.split("\n")) {
       // start-end perms offset dev inode [path]
-      String[] f = line.trim().split("\\s+", 6);
+      String[] f = FIELDS.split(line.trim(), 6);
       if (f.length < 5 || f[1].indexOf('x') < 0) {
         continue;
       }

@@ -3,6 +3,7 @@ package dev.braid.tracer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -14,9 +15,9 @@ public record FileIdentity(long device, long inode) {
   /** The identity of the file at {@code path}, following symbolic links. */
   public static Optional<FileIdentity> of(Path path) {
     try {
-      Object dev = Files.getAttribute(path, "unix:dev");
-      Object ino = Files.getAttribute(path, "unix:ino");
-      return Optional.of(new FileIdentity(((Number) dev).longValue(), ((Number) ino).longValue()));
+      // One stat for both (the daemon asks this of every process at every scan).
+      Map<String, Object> stat = Files.readAttributes(path, "unix:dev,ino");
+      return Optional.of(new FileIdentity(((Number) stat.get("dev")).longValue(), ((Number) stat.get("ino")).longValue()));
     } catch (IOException | UnsupportedOperationException e) {
       return Optional.empty();
     }

@@ -13,12 +13,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * {@code DIR/pprof/}: one gzipped pprof file per process and flush window, named {@code
  * SERVICE-PID-N.pb.gz}. Not thread-safe.
  */
 public final class PprofDirectory implements Output {
+  private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9._-]"); // in a file name
   private final Path dir;
   private final long periodNanos;
   private final PprofWriter writer = new PprofWriter();
@@ -71,6 +73,6 @@ public final class PprofDirectory implements Output {
   }
 
   private static String safe(String name) {
-    return name.replaceAll("[^A-Za-z0-9._-]", "_");
+    return UNSAFE.matcher(name).replaceAll("_");
   }
 }
