@@ -26,6 +26,7 @@ say "linking a Java runtime of $modules"
 
 cp "$jar" "$stage/lib/braid.jar"
 cp "$root/dist/bin/braid" "$stage/bin/"
+cp "$root/dist/jvm.options" "$stage/lib/"
 # libbpf and every library it links but glibc's own (libelf, zlib, and libzstd where libelf
 # links it), with their licences: a host needs no libbpf package.
 libbpf="$(/sbin/ldconfig -p | awk '$1 == "libbpf.so.1" && /x86-64/ { print $NF }' | head -1 || true)"

@@ -52,6 +52,9 @@ final class BraidProcess implements AutoCloseable {
     this.logFile = logFile;
   }
 
+  /** The daemon's JVM options, as every launcher passes them (Maven runs the tests in daemon/). */
+  private static final Path JVM_OPTIONS = Path.of("..", "dist", "jvm.options").toAbsolutePath().normalize();
+
   /**
    * Starts {@code braid run} writing to {@code out} (its log beside it, braid.log), pinning under
    * {@code pins}, with {@code args} after the defaults (every Go process of the host, a flush every
@@ -59,8 +62,11 @@ final class BraidProcess implements AutoCloseable {
    */
   static BraidProcess run(Path out, Path pins, List<String> args) throws Exception {
     int metricsPort = freePort();
+    if (!Files.isRegularFile(JVM_OPTIONS)) {
+      throw new AssertionError("no " + JVM_OPTIONS + ": the tests run in the daemon module of a braid checkout");
+    }
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-Xms64m", "-Xmn48m",
+        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "@" + JVM_OPTIONS,
         "-cp", System.getProperty("java.class.path"), BraidCli.class.getName(),
         "run", "--out", out.toString(), "--pin-path", pins.toString(), "--metrics-addr", "127.0.0.1:" + metricsPort,
         "--flush-interval", "1s", "--sample-hz", "49"));
