@@ -16,7 +16,6 @@ import java.util.regex.Pattern;
 public record ProcessMaps(int pid, List<Region> mappings) {
   private static final Pattern FIELDS = Pattern.compile("\\s+"); // compiled once, not per line
 
-
   /**
    * One executable mapping.
    *

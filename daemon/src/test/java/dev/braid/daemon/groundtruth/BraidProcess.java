@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
 final class BraidProcess implements AutoCloseable {
   private static final Pattern TRACING = Pattern.compile("msg=\"tracing (\\S+) pid (\\d+) ");
   private static final Pattern EXITED = Pattern.compile("msg=\"pid (\\d+) exited\"");
+  /** The daemon's JVM options, as every launcher passes them (Maven runs the tests in daemon/). */
+  private static final Path JVM_OPTIONS = Path.of("..", "dist", "jvm.options").toAbsolutePath().normalize();
 
   /** What braid holds at one moment: its open files, probes, binaries, processes, RSS and heap after a full GC. */
   record Footprint(long files, long probes, long binaries, long processes, long rssBytes, long heapBytes) {}
@@ -51,9 +53,6 @@ final class BraidProcess implements AutoCloseable {
     this.metricsPort = metricsPort;
     this.logFile = logFile;
   }
-
-  /** The daemon's JVM options, as every launcher passes them (Maven runs the tests in daemon/). */
-  private static final Path JVM_OPTIONS = Path.of("..", "dist", "jvm.options").toAbsolutePath().normalize();
 
   /**
    * Starts {@code braid run} writing to {@code out} (its log beside it, braid.log), pinning under
