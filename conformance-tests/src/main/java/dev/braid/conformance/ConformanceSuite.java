@@ -40,7 +40,7 @@ public final class ConformanceSuite {
   static final Duration CLEANUP = Duration.ofSeconds(2);
   /** 3.5, contract: the OTEP names no delay; the suite waits this long for entries of a dead process to go. */
   static final Duration CONTRACT_CLEANUP = Duration.ofSeconds(10);
-  /** How long a killed process's request has run when the suite kills it. */
+  /** How long a request has run, once its entry showed, when the suite kills it (3.5) or ends it (3.4). */
   static final Duration MID_REQUEST = Duration.ofMillis(500);
 
   /** What the suite cannot check on a writer it did not start. */
@@ -277,7 +277,8 @@ public final class ConformanceSuite {
 
   /**
    * 3.4: a request sent once the writer is ready, which burns CPU until the suite has seen its
-   * entry (so its entry exists from the request's start, however slow the machine): once it
+   * entry (so its entry exists from the request's start, however slow the machine), and for
+   * {@link #MID_REQUEST} more, long enough for anyone watching the map to have seen it too: once it
    * ended, no entry shows its trace, for as long as the suite watches.
    */
   private CheckResult afterTheRequest(BpfMap map, ServiceProcess shop) throws InterruptedException {
@@ -289,6 +290,9 @@ public final class ConformanceSuite {
       shown.compareAndSet(false, entriesOf(map, shop.pid()).stream().anyMatch(e -> e.context().traceId().equals(trace)));
       return shown.get() || response.isDone();
     });
+    if (shown.get()) {
+      Thread.sleep(MID_REQUEST.toMillis());
+    }
     String releaseTrace = probe.release(shop, trace);
     if (!PinProbe.answered(response) || !shown.get()) {
       return CheckResult.fail("3.4", check, "a second request " + (shown.get() ? "got no answer" : "showed no entry while it ran"));
