@@ -273,7 +273,10 @@ final class ExactnessAudit {
     RequestSpan shown = spansByContext.get(s.entry().orElseThrow());
     if (shown != null && shown.endedBefore(s.monotonicNanos())) {
       tally.stale++;
-      tally.bad(s, where + " showed request " + shown.request().traceId() + ", ended " + (s.monotonicNanos() - shown.endNanos()) / 1000 + " µs before", function(s));
+      // Which of its spans, how long it lasted and where it ran: what a stale entry's cause is found by.
+      tally.bad(s, where + " showed request " + shown.request().traceId() + " (span " + shown.context().spanId() + " of " + (shown.endNanos() - shown.startNanos()) / 1000
+          + " µs, its handler on goroutine " + shown.request().goid() + "), ended " + (s.monotonicNanos() - shown.endNanos()) / 1000 + " µs before, called from "
+          + function(s.caller()), function(s));
     } else {
       tally.wrong++;
       tally.wrongIn.merge(function(s), 1L, Long::sum);
