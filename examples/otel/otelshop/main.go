@@ -58,7 +58,7 @@ func main() {
 	truth := flag.String("truth", "", "log each request's goroutine and handler interval to this file (conformance audit)")
 	flag.Parse()
 
-	exporter := &fileExporter{out: io.Discard}
+	exporter := &fileExporter{out: io.Discard, clock: readMonotonicOrigin()}
 	if *spans != "" {
 		f, err := os.Create(*spans)
 		if err != nil {
@@ -190,8 +190,40 @@ func burnDuration(r *http.Request) time.Duration {
 
 // fileExporter writes each span as a JSON line.
 type fileExporter struct {
-	mu  sync.Mutex
-	out io.Writer
+	mu    sync.Mutex
+	out   io.Writer
+	clock monotonicOrigin
+}
+
+// monotonicOrigin pairs a time.Time with the CLOCK_MONOTONIC reading of the same instant, so that
+// a span's times can be given in CLOCK_MONOTONIC (the truth log's and eBPF's clock) from the
+// monotonic reading the SDK's times carry. Their wall reading is taken apart from it (time.Now reads
+// the two clocks one after the other): a thread preempted in between shifts a span's wall times,
+// and a sample late in the span would look as if it came after its end.
+type monotonicOrigin struct {
+	at   time.Time
+	nano int64
+}
+
+// readMonotonicOrigin takes the tightest of many readings: time.Now between two raw clock reads.
+func readMonotonicOrigin() monotonicOrigin {
+	best := monotonicOrigin{}
+	bestGap := int64(-1)
+	for i := 0; i < 1000; i++ {
+		before := monotonicNanos()
+		at := time.Now()
+		after := monotonicNanos()
+		if gap := after - before; bestGap < 0 || gap < bestGap {
+			best, bestGap = monotonicOrigin{at: at, nano: before + gap/2}, gap
+		}
+	}
+	return best
+}
+
+// monotonicNanos of t, through t's monotonic reading (Sub uses it when both times have one, as the
+// SDK's do unless the application gave its own timestamps).
+func (o monotonicOrigin) monotonicNanos(t time.Time) int64 {
+	return o.nano + int64(t.Sub(o.at))
 }
 
 type exportedSpan struct {
@@ -202,6 +234,8 @@ type exportedSpan struct {
 	Kind         string `json:"kind"`
 	StartUnixNs  int64  `json:"start_unix_ns"`
 	EndUnixNs    int64  `json:"end_unix_ns"`
+	StartMonoNs  int64  `json:"start_monotonic_ns"`
+	EndMonoNs    int64  `json:"end_monotonic_ns"`
 }
 
 func (e *fileExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
@@ -216,6 +250,7 @@ func (e *fileExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlyS
 		if err := enc.Encode(exportedSpan{
 			Name: s.Name(), TraceID: s.SpanContext().TraceID().String(), SpanID: s.SpanContext().SpanID().String(),
 			ParentSpanID: parent, Kind: s.SpanKind().String(), StartUnixNs: s.StartTime().UnixNano(), EndUnixNs: s.EndTime().UnixNano(),
+			StartMonoNs: e.clock.monotonicNanos(s.StartTime()), EndMonoNs: e.clock.monotonicNanos(s.EndTime()),
 		}); err != nil {
 			return err
 		}
