@@ -93,10 +93,8 @@ int go_execute(struct pt_regs *ctx)
  */
 static __always_inline void switch_out(struct thread_state *ts, __u64 pid_tgid)
 {
-	if (ts->has_entry) {
-		bpf_map_delete_elem(&traces_ctx_v1, &pid_tgid);
+	if (ts->has_entry && hide(pid_tgid))
 		ts->has_entry = 0;
-	}
 	if (ts->pending_send) {
 		ts->pending_send = 0;
 		if (ts->g)
@@ -193,8 +191,7 @@ int go_goexit(struct pt_regs *ctx)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	bpf_map_delete_elem(&traces_ctx_v1, &pid_tgid);
+	hide(bpf_get_current_pid_tgid());
 	return 0;
 }
 

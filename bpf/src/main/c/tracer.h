@@ -266,7 +266,8 @@ enum braid_stat {
 	STAT_AUTO_SDK_UNKNOWN = 10, /* --auto-sdk: span ends without a context from braid (started before it, or forgotten) */
 	STAT_AUTO_SDK_LOST = 11, /* --auto-sdk: spans not exported: another thread's used the CPU's scratch buffer */
 	STAT_END_KEPT = 12, /* span ends that found the ring buffer full, kept in lost_ends for braid to read */
-	STAT_COUNT = 13,
+	STAT_CTX_MAP_REFUSED = 13, /* traces_ctx_v1 updates or deletes the kernel refused */
+	STAT_COUNT = 14,
 };
 
 #endif /* BRAID_TRACER_H */

@@ -135,25 +135,53 @@ static __always_inline int read_u64(__u64 *out, __u64 addr)
 	return 0;
 }
 
+/*
+ * This thread's state; created (create != 0) with has_entry set: an entry may
+ * have been written while the kernel could not make the state, and the
+ * thread's next switch-out must delete it.
+ */
 static __always_inline struct thread_state *thread_state(int create)
 {
-	return bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
+	struct thread_state fresh = {.has_entry = 1};
+	return bpf_task_storage_get(&threads, bpf_get_current_task_btf(), &fresh,
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-/* Sets this thread's traces_ctx_v1 entry, or deletes it (ctx NULL); ts is its state. */
+#ifndef ENOENT
+#define ENOENT 2
+#endif
+
+/*
+ * Deletes a thread's traces_ctx_v1 entry (key: tgid << 32 | tid); whether it
+ * is gone. The kernel may refuse (counted, as a refused update is).
+ */
+static __always_inline int hide(__u64 thread)
+{
+	long err = bpf_map_delete_elem(&traces_ctx_v1, &thread);
+	if (err && err != -ENOENT) {
+		count(STAT_CTX_MAP_REFUSED);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Sets this thread's traces_ctx_v1 entry, or deletes it (ctx NULL); ts is its
+ * state. An update the kernel refuses deletes the entry instead: the thread
+ * shows no span rather than the one it showed before.
+ */
 static __always_inline void show_on(struct thread_state *ts, __u64 pid_tgid,
 				    const struct trace_context *ctx)
 {
-	if (ctx) {
-		bpf_map_update_elem(&traces_ctx_v1, &pid_tgid, ctx, BPF_ANY);
+	if (ctx && !bpf_map_update_elem(&traces_ctx_v1, &pid_tgid, ctx, BPF_ANY)) {
 		if (ts)
 			ts->has_entry = 1;
-	} else if (!ts || ts->has_entry) {
-		bpf_map_delete_elem(&traces_ctx_v1, &pid_tgid);
-		if (ts)
-			ts->has_entry = 0;
+		return;
 	}
+	if (ctx)
+		count(STAT_CTX_MAP_REFUSED);
+	if ((!ts || ts->has_entry || ctx) && hide(pid_tgid) && ts)
+		ts->has_entry = 0;
 }
 
 static __always_inline void show(__u64 pid_tgid, const struct trace_context *ctx)

@@ -113,6 +113,9 @@ final class DaemonMetrics {
     kernelCounter("braid.probe.read.failures", tracer, t -> t.stats().readFailed(), "probe reads of process memory that failed");
     kernelCounter("braid.traceparent.propagated", tracer, t -> t.stats().propagated(), "outgoing requests given a traceparent");
     kernelCounter("braid.select.unpaired", tracer, t -> t.stats().selectTooBig(), "buffered select operations not paired: more cases than the probes search");
+    kernelCounter(
+        "braid.traces_ctx.refused", tracer, t -> t.stats().contextMapRefused(),
+        "traces_ctx_v1 updates and deletes the kernel refused: the thread showed no span until its next switch");
     kernelCounter("braid.app_spans.unfollowed", tracer, t -> t.stats().appSpansFull(), "application spans not followed: braid's maps were full");
     kernelCounter(
         "braid.auto_sdk.spans.missed", tracer, t -> t.stats().autoSdk().missed(), "--auto-sdk: spans that stayed no-ops: their program made them before braid turned its SDK on");

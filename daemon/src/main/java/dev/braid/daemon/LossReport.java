@@ -19,6 +19,7 @@ final class LossReport {
   private final Loss goroutines = new Loss();
   private final Loss samples = new Loss();
   private final Loss headers = new Loss();
+  private final Loss refused = new Loss();
 
   /** @param spanBuffer bytes of the span ring buffer (--span-buffer) */
   LossReport(int spanBuffer) {
@@ -40,6 +41,11 @@ final class LossReport {
     if (without > 0) {
       LOG.log(Level.WARNING, "goroutine state map full: more than 65536 goroutines held a span at once; " + without
           + " goroutines or spans went without one (their samples show no span, never a wrong one). It is braid's fixed limit");
+    }
+    long notShown = refused.due(spans.contextMapRefused(), now);
+    if (notShown > 0) {
+      LOG.log(Level.WARNING, "the kernel refused " + notShown + " updates of traces_ctx_v1 (a map lock it would not wait for, or no free LRU node):"
+          + " those threads showed no span until their goroutine's next switch, never the span they showed before");
     }
     long unsampled = samples.due(lostSamples, now);
     if (unsampled > 0) {

@@ -62,6 +62,7 @@ class MetricsEndpointTest {
     assertThat(metrics.get("braid_samples_lost_total").get("type").asText()).isEqualTo("COUNTER");
     assertThat(metrics.get("braid_span_events_lost_total").get("type").asText()).isEqualTo("COUNTER");
     assertThat(metrics.get("braid_traces_ctx_entries").get("type").asText()).isEqualTo("GAUGE");
+    assertThat(value(metrics, "braid_traces_ctx_refused_total")).as("the kernel took every update of traces_ctx_v1").isZero();
     assertThat(metrics.get("braid_spans_open").get("type").asText()).isEqualTo("GAUGE");
     assertThat(metrics.get("braid_samples_waiting").get("type").asText()).isEqualTo("GAUGE");
     assertThat(metrics.get("braid_links_total").get("type").asText()).isEqualTo("COUNTER");

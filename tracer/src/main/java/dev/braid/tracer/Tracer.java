@@ -440,7 +440,8 @@ public final class Tracer implements AutoCloseable {
   static final int STAT_AUTO_SDK_UNKNOWN = 10;
   static final int STAT_AUTO_SDK_LOST = 11;
   static final int STAT_END_KEPT = 12;
-  static final int STAT_COUNT = 13;
+  static final int STAT_CTX_MAP_REFUSED = 13;
+  static final int STAT_COUNT = 14;
 
   /** Counters of what the probes could not do, or did. */
   public synchronized Stats stats() {
@@ -449,7 +450,7 @@ public final class Tracer implements AutoCloseable {
     return new Stats(
         s.sumPerCpu(STAT_RINGBUF_FULL), s.sumPerCpu(STAT_GOROUTINE_MAP_FULL), s.sumPerCpu(STAT_READ_FAILED), s.sumPerCpu(STAT_PROPAGATED),
         s.sumPerCpu(STAT_PROPAGATE_SKIPPED), s.sumPerCpu(STAT_INHERITED), s.sumPerCpu(STAT_HEADERS_TOO_MANY), s.sumPerCpu(STAT_SELECT_TOO_BIG),
-        s.sumPerCpu(STAT_APP_SPANS_FULL), s.sumPerCpu(STAT_END_KEPT),
+        s.sumPerCpu(STAT_APP_SPANS_FULL), s.sumPerCpu(STAT_END_KEPT), s.sumPerCpu(STAT_CTX_MAP_REFUSED),
         new AutoSdkStats(s.sumPerCpu(STAT_AUTO_SDK_MISSED), s.sumPerCpu(STAT_AUTO_SDK_UNKNOWN), s.sumPerCpu(STAT_AUTO_SDK_LOST), autoSdkSwitches.turnedOn(), autoSdkSwitches.failed()));
   }
 
@@ -468,6 +469,8 @@ public final class Tracer implements AutoCloseable {
    * @param appSpansFull application spans not followed: no room in app_spans or goroutines
    * @param endsKept span ends that found the ring buffer full and were kept aside (lost_ends),
    *     read by {@link #drain()} with their exact time
+   * @param contextMapRefused traces_ctx_v1 updates and deletes the kernel refused: each such
+   *     thread showed no span until its next switch, rather than the one it showed before
    * @param autoSdk what --auto-sdk did
    */
   public record Stats(
@@ -481,9 +484,10 @@ public final class Tracer implements AutoCloseable {
       long selectTooBig,
       long appSpansFull,
       long endsKept,
+      long contextMapRefused,
       AutoSdkStats autoSdk) {
     /** No tracer, nothing counted. */
-    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new AutoSdkStats(0, 0, 0, 0, 0));
+    public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, new AutoSdkStats(0, 0, 0, 0, 0));
 
     /** Span events the ring buffer had no room for and that are gone (the ends kept aside are not). */
     public long eventsLost() {
