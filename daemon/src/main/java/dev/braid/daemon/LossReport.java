@@ -39,7 +39,7 @@ final class LossReport {
     }
     long without = goroutines.due(spans.goroutineMapFull(), now);
     if (without > 0) {
-      LOG.log(Level.WARNING, "goroutine state map full: more than 65536 goroutines held a span at once; " + without
+      LOG.log(Level.WARNING, "goroutine state map full: more than 65536 goroutines held a span at once (or kept an HTTP/1.1 connection open after a request); " + without
           + " goroutines or spans went without one (their samples show no span, never a wrong one). It is braid's fixed limit");
     }
     long notShown = refused.due(spans.contextMapRefused(), now);
