@@ -111,13 +111,9 @@ static __always_inline void app_span_ended(const struct running *r, const struct
 		__u64 thread = ((__u64)owner.tgid << 32) | g->tid;
 		struct trace_context *shown = bpf_map_lookup_elem(&traces_ctx_v1, &thread);
 		if (shown && same_span_id(shown->span_id, ended->span_id)) {
-			if (!g->has_ctx) {
+			/* Refused, not gone: never the ended span. */
+			if (!g->has_ctx || refused(bpf_map_update_elem(&traces_ctx_v1, &thread, &g->ctx, BPF_EXIST)))
 				hide(thread);
-			} else if (bpf_map_update_elem(&traces_ctx_v1, &thread, &g->ctx, BPF_EXIST) &&
-				   bpf_map_lookup_elem(&traces_ctx_v1, &thread)) {
-				count(STAT_CTX_MAP_REFUSED); /* refused, not gone: never the ended span */
-				hide(thread);
-			}
 		}
 	}
 	if (goroutine_is_empty(g))

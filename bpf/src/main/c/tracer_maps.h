@@ -152,17 +152,21 @@ static __always_inline struct thread_state *thread_state(int create)
 #endif
 
 /*
- * Deletes a thread's traces_ctx_v1 entry (key: tgid << 32 | tid); whether it
- * is gone. The kernel may refuse (counted, as a refused update is).
+ * Whether the kernel refused a traces_ctx_v1 update or delete (err, its
+ * result): counted. A key that is not there (-ENOENT) is no refusal.
  */
+static __always_inline int refused(long err)
+{
+	if (!err || err == -ENOENT)
+		return 0;
+	count(STAT_CTX_MAP_REFUSED);
+	return 1;
+}
+
+/* Deletes a thread's traces_ctx_v1 entry (key: tgid << 32 | tid); whether it is gone. */
 static __always_inline int hide(__u64 thread)
 {
-	long err = bpf_map_delete_elem(&traces_ctx_v1, &thread);
-	if (err && err != -ENOENT) {
-		count(STAT_CTX_MAP_REFUSED);
-		return 0;
-	}
-	return 1;
+	return !refused(bpf_map_delete_elem(&traces_ctx_v1, &thread));
 }
 
 /*
@@ -173,13 +177,12 @@ static __always_inline int hide(__u64 thread)
 static __always_inline void show_on(struct thread_state *ts, __u64 pid_tgid,
 				    const struct trace_context *ctx)
 {
-	if (ctx && !bpf_map_update_elem(&traces_ctx_v1, &pid_tgid, ctx, BPF_ANY)) {
+	if (ctx && !refused(bpf_map_update_elem(&traces_ctx_v1, &pid_tgid, ctx, BPF_ANY))) {
 		if (ts)
 			ts->has_entry = 1;
 		return;
 	}
-	if (ctx)
-		count(STAT_CTX_MAP_REFUSED);
+	/* No context, or the update was refused: no entry. */
 	if ((!ts || ts->has_entry || ctx) && hide(pid_tgid) && ts)
 		ts->has_entry = 0;
 }

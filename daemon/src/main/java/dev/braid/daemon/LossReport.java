@@ -44,7 +44,7 @@ final class LossReport {
     }
     long notShown = refused.due(spans.contextMapRefused(), now);
     if (notShown > 0) {
-      LOG.log(Level.WARNING, "the kernel refused " + notShown + " updates of traces_ctx_v1 (a map lock it would not wait for, or no free LRU node):"
+      LOG.log(Level.WARNING, "the kernel refused " + notShown + " updates or deletes of traces_ctx_v1 (a map lock it would not wait for, or no free LRU node):"
           + " those threads showed no span until their goroutine's next switch, never the span they showed before");
     }
     long unsampled = samples.due(lostSamples, now);
