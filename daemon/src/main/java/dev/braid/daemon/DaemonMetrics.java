@@ -115,7 +115,7 @@ final class DaemonMetrics {
     kernelCounter("braid.select.unpaired", tracer, t -> t.stats().selectTooBig(), "buffered select operations not paired: more cases than the probes search");
     kernelCounter(
         "braid.traces_ctx.refused", tracer, t -> t.stats().contextMapRefused(),
-        "traces_ctx_v1 updates and deletes the kernel refused: the thread showed no span until its next switch");
+        "traces_ctx_v1 updates and deletes the kernel refused: a refused update leaves the thread no span until its next switch, a refused delete is tried again then");
     kernelCounter("braid.app_spans.unfollowed", tracer, t -> t.stats().appSpansFull(), "application spans not followed: braid's maps were full");
     kernelCounter(
         "braid.auto_sdk.spans.missed", tracer, t -> t.stats().autoSdk().missed(), "--auto-sdk: spans that stayed no-ops: their program made them before braid turned its SDK on");

@@ -45,7 +45,8 @@ final class LossReport {
     long notShown = refused.due(spans.contextMapRefused(), now);
     if (notShown > 0) {
       LOG.log(Level.WARNING, "the kernel refused " + notShown + " updates or deletes of traces_ctx_v1 (a map lock it would not wait for, or no free LRU node):"
-          + " those threads showed no span until their goroutine's next switch, never the span they showed before");
+          + " a refused update deletes the thread's entry instead (no span until its next switch, never the one it showed before);"
+          + " a refused delete leaves the entry until the thread's next switch tries again (an exited thread's, until its process exits)");
     }
     long unsampled = samples.due(lostSamples, now);
     if (unsampled > 0) {

@@ -469,8 +469,9 @@ public final class Tracer implements AutoCloseable {
    * @param appSpansFull application spans not followed: no room in app_spans or goroutines
    * @param endsKept span ends that found the ring buffer full and were kept aside (lost_ends),
    *     read by {@link #drain()} with their exact time
-   * @param contextMapRefused traces_ctx_v1 updates and deletes the kernel refused: each such
-   *     thread showed no span until its next switch, rather than the one it showed before
+   * @param contextMapRefused traces_ctx_v1 updates and deletes the kernel refused: after a refused
+   *     update the thread showed no span until its next switch, never the one it showed before; a
+   *     refused delete is tried again at the thread's next switch
    * @param autoSdk what --auto-sdk did
    */
   public record Stats(
